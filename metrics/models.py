@@ -1,0 +1,150 @@
+"""The KPI catalog and the daily samples loaded from WFM, QA and ACD exports.
+
+Samples are keyed by employee ID (not by user or agent record) because that is how the
+exports arrive, sometimes before the agent has an account. This app knows nothing about plans.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Unit(models.TextChoices):
+    PERCENT = "percent", "Percent"
+    SECONDS = "seconds", "Duration (seconds)"
+    COUNT = "count", "Count"
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class Kpi(models.Model):
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=16, choices=Unit.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    # The team standard, in the KPI's unit, used when no plan says otherwise.
+    standard = models.FloatField(null=True, blank=True)
+    min_value = models.FloatField(default=0)
+    max_value = models.FloatField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_value__isnull=True)
+                | models.Q(max_value__gt=models.F("min_value")),
+                name="kpi_max_above_min",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction == Direction.LOWER
+
+    def format_value(self, value: float | None) -> str:
+        """Show a value the way supervisors read it: AHT as m:ss, QA as %."""
+        if value is None:
+            return "—"
+        if self.unit == Unit.SECONDS:
+            total = round(value)
+            minutes, seconds = divmod(abs(total), 60)
+            sign = "-" if total < 0 else ""
+            return f"{sign}{minutes}:{seconds:02d}"
+        if self.unit == Unit.PERCENT:
+            return f"{value:.1f} %".replace(".0 %", " %")
+        return f"{value:g}"
+
+    def is_better_or_equal(self, value: float, target: float) -> bool:
+        if self.lower_is_better:
+            return value <= target
+        return value >= target
+
+    def in_range(self, value: float) -> bool:
+        if value < self.min_value:
+            return False
+        return not (self.max_value is not None and value > self.max_value)
+
+
+class MetricSource(models.Model):
+    """A system that exports KPI files (WFM, QA, ACD), with its saved column mapping."""
+
+    name = models.CharField(max_length=64, unique=True)
+    # {"employee_id": "Agent ID", "date": "Day", "kpis": {"qa_score": "QA %"}, "layout": "wide"}
+    mapping = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MetricLoad(models.Model):
+    """One file (or API batch) loaded: who, when, what, how many rows."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Loading"
+        LOADED = "loaded", "Loaded"
+        REJECTED = "rejected", "Rejected"
+
+    source = models.ForeignKey(MetricSource, on_delete=models.PROTECT, related_name="loads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_loaded = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.filename or 'batch'} ({self.get_status_display()})"
+
+
+class Sample(models.Model):
+    """One day's value of one KPI for one employee, as the source reported it."""
+
+    employee_id = models.CharField(max_length=32)
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="samples")
+    date = models.DateField()
+    value = models.FloatField()
+    # Calls, chats or surveys behind the value: window means are weighted by it.
+    weight = models.FloatField(default=1)
+    load = models.ForeignKey(
+        MetricLoad, null=True, blank=True, on_delete=models.SET_NULL, related_name="samples"
+    )
+
+    class Meta:
+        constraints = [
+            # The natural key of every export; loads upsert on it, so loading is idempotent.
+            # Its index also serves "one employee's KPI over a window".
+            models.UniqueConstraint(
+                fields=["employee_id", "kpi", "date"], name="sample_employee_kpi_date"
+            ),
+            models.CheckConstraint(condition=models.Q(weight__gt=0), name="sample_weight_positive"),
+        ]
+        indexes = [
+            # Team roll-ups and "who is below standard": one KPI over a date range.
+            models.Index(fields=["kpi", "date"], name="sample_kpi_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.kpi_id} {self.date}: {self.value}"
