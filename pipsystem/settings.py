@@ -234,6 +234,8 @@ PIP_MAX_EXTENSIONS = env_int("PIP_MAX_EXTENSIONS", 1)
 PIP_DEFAULT_PERIOD_DAYS = env_int("PIP_DEFAULT_PERIOD_DAYS", 30)
 PIP_MIN_PERIOD_DAYS = env_int("PIP_MIN_PERIOD_DAYS", 14)
 PIP_MAX_PERIOD_DAYS = env_int("PIP_MAX_PERIOD_DAYS", 90)
+# Check-ins and reviews are held at this hour, in the team's time zone.
+PIP_MEETING_HOUR = env_int("PIP_MEETING_HOUR", 10)
 
 LOGGING = {
     "version": 1,

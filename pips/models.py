@@ -1,0 +1,878 @@
+"""The plan domain: teams and agents, plans and their versions, the sections of the contact-center
+template, check-ins and reviews, signatures, reminders and the append-only audit trail.
+
+Model methods answer questions about one record; every write that matters is in services.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+User = settings.AUTH_USER_MODEL
+
+DEFAULT_JOB_TITLE = "Contact Center Agent"
+DEFAULT_OUTCOME_SUCCESS = (
+    "PIP will be closed, and the employee will return to regular performance monitoring."
+)
+DEFAULT_OUTCOME_FAILURE = (
+    "Further disciplinary action may be taken, up to and including termination."
+)
+DEFAULT_MONITORING_REPORTS = (
+    "Weekly report of QA scores and CSAT\n"
+    "Adherence reports from WFM\n"
+    "Performance dashboard reviews in weekly 1-on-1s"
+)
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    department = models.CharField(max_length=100, blank=True)
+    # Check-ins and reminders are scheduled in the team's local time and stored in UTC.
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentQuerySet(models.QuerySet):
+    def managed_by(self, user) -> AgentQuerySet:
+        return self.filter(supervisor=user)
+
+
+class Agent(models.Model):
+    """An employee who can be put on a plan. May exist before the person has an account."""
+
+    employee_id = models.CharField(max_length=32, unique=True)
+    full_name = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="agents")
+    job_title = models.CharField(max_length=100, default=DEFAULT_JOB_TITLE)
+    supervisor = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="managed_agents", null=True, blank=True
+    )
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="agent_profile", null=True, blank=True
+    )
+    hired_on = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    objects = AgentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["full_name"]
+        indexes = [models.Index(fields=["supervisor", "full_name"], name="agent_supervisor")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.employee_id})"
+
+
+class Comparator(models.TextChoices):
+    GTE = "gte", "≥"
+    LTE = "lte", "≤"
+
+
+class DeadlineKind(models.TextChoices):
+    DATE = "date", "By a date"
+    WITHIN = "within", "Within a period"
+    RECURRING = "recurring", "Recurring"
+    ONGOING = "ongoing", "Ongoing"
+
+
+class Cadence(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    BIWEEKLY = "biweekly", "Every two weeks"
+
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+# --- Templates -------------------------------------------------------------------------------
+
+
+class PipTemplate(models.Model):
+    """A starting point for plans. The contact-center template ships with the product."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=64, unique=True)
+    description = models.TextField(blank=True)
+    job_title = models.CharField(max_length=100, default=DEFAULT_JOB_TITLE)
+    period_days = models.PositiveSmallIntegerField(default=30)
+    monitoring_reports = models.TextField(default=DEFAULT_MONITORING_REPORTS)
+    outcome_success = models.TextField(default=DEFAULT_OUTCOME_SUCCESS)
+    outcome_failure = models.TextField(default=DEFAULT_OUTCOME_FAILURE)
+    is_default = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_template"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateReason(models.Model):
+    template = models.ForeignKey(PipTemplate, on_delete=models.CASCADE, related_name="reasons")
+    text = models.CharField(max_length=300)
+    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TemplateExpectation(models.Model):
+    template = models.ForeignKey(PipTemplate, on_delete=models.CASCADE, related_name="expectations")
+    area = models.CharField(max_length=120)
+    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
+    comparator = models.CharField(max_length=3, choices=Comparator.choices, blank=True)
+    target = models.FloatField(null=True, blank=True)
+    standard_text = models.CharField(max_length=200, blank=True)
+    current_text = models.CharField(max_length=200, blank=True)
+    improvement_needed = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.area
+
+
+class TemplateAction(models.Model):
+    template = models.ForeignKey(PipTemplate, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=200)
+    responsible = models.CharField(max_length=100)
+    deadline_kind = models.CharField(max_length=10, choices=DeadlineKind.choices)
+    # "Every Tuesday & Friday", "Weekly", "Within 1 week": what the plan prints.
+    deadline_text = models.CharField(max_length=100, blank=True)
+    recurrence_weekdays = models.JSONField(default=list, blank=True)
+    within_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    records_sessions = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.action
+
+
+# --- Plans -------------------------------------------------------------------------------------
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING_HR = "pending_hr", "Waiting for HR"
+    APPROVED = "approved", "Approved by HR"
+    ISSUED = "issued", "Issued, awaiting signatures"
+    ACTIVE = "active", "Active"
+    MIDPOINT = "midpoint", "Midpoint review done"
+    FINAL = "final", "Final review"
+    EXTENDED = "extended", "Extended"
+    CLOSED_SUCCESSFUL = "closed_successful", "Closed: successful"
+    CLOSED_UNSUCCESSFUL = "closed_unsuccessful", "Closed: unsuccessful"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = frozenset(
+    {
+        Status.DRAFT,
+        Status.PENDING_HR,
+        Status.APPROVED,
+        Status.ISSUED,
+        Status.ACTIVE,
+        Status.MIDPOINT,
+        Status.FINAL,
+        Status.EXTENDED,
+    }
+)
+RUNNING_STATUSES = frozenset({Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED, Status.FINAL})
+TERMINAL_STATUSES = frozenset(
+    {Status.CLOSED_SUCCESSFUL, Status.CLOSED_UNSUCCESSFUL, Status.CANCELLED}
+)
+
+
+class Outcome(models.TextChoices):
+    SUCCESSFUL = "successful", "Successful: goals met"
+    EXTENDED = "extended", "Extended: more time granted"
+    UNSUCCESSFUL = "unsuccessful", "Unsuccessful: goals not met"
+
+
+class PipQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PipQuerySet:
+        """The one rule for who may see a plan: HR and administrators everything, a supervisor
+        the plans of agents they manage, an agent their own issued plans; anything else none."""
+        from pips.roles import ADMIN, HR, SUPERVISOR, roles_of
+
+        roles = roles_of(user)
+        if not roles:
+            return self.none()
+        if roles & {HR, ADMIN}:
+            return self
+        condition = Q(pk__in=[])
+        if SUPERVISOR in roles:
+            condition |= Q(agent__supervisor=user) | Q(supervisor=user)
+        condition |= Q(agent__user=user) & ~Q(
+            status__in=[Status.DRAFT, Status.PENDING_HR, Status.APPROVED]
+        )
+        return self.filter(condition)
+
+    def open(self) -> PipQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def running(self) -> PipQuerySet:
+        return self.filter(status__in=RUNNING_STATUSES)
+
+    def with_related(self) -> PipQuerySet:
+        return self.select_related(
+            "agent", "agent__team", "agent__supervisor", "current_version", "supervisor"
+        )
+
+
+class Pip(models.Model):
+    """A plan for one agent. Its content lives in versions; the status is the lifecycle's."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="pips")
+    # The supervisor who owns the plan: records check-ins and reviews, signs as manager.
+    supervisor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="supervised_pips")
+    template = models.ForeignKey(
+        PipTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="pips"
+    )
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT)
+    # The version in force (or, before the first issue, the draft being written).
+    current_version = models.OneToOneField(
+        "PipVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    hr_comment = models.TextField(blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    meeting_held_on = models.DateField(null=True, blank=True)
+    ack_due_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    hr_decision = models.TextField(blank=True)
+    consequence = models.TextField(blank=True)
+    cancel_reason = models.TextField(blank=True)
+    extension_count = models.PositiveSmallIntegerField(default=0)
+
+    objects = PipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # No second open plan for the same agent.
+            models.UniqueConstraint(
+                fields=["agent"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="one_open_pip_per_agent",
+            ),
+        ]
+        indexes = [
+            # HR's approval queue and the status filters.
+            models.Index(fields=["status", "submitted_at"], name="pip_status_submitted"),
+            models.Index(fields=["supervisor", "status"], name="pip_supervisor_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.agent.full_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("pips:detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return f"PIP-{self.pk:05d}" if self.pk else "PIP-new"
+
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def is_editable(self) -> bool:
+        """Content can change only before HR approves; after that, only by amendment."""
+        return self.status == Status.DRAFT
+
+    def is_ack_overdue(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status == Status.ISSUED and self.ack_due_at is not None and now > self.ack_due_at
+        )
+
+
+class VersionState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING_HR = "pending_hr", "Waiting for HR"
+    APPROVED = "approved", "Approved"
+    ISSUED = "issued", "Issued"
+    SUPERSEDED = "superseded", "Superseded"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class PipVersion(models.Model):
+    """The content of a plan at one version: every section of the template.
+
+    Frozen from issue on; a change after that is an amendment, a new version copied from this one.
+    """
+
+    pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=16, choices=VersionState.choices, default="draft")
+    # Header, copied from the agent when the plan is drafted so the document does not drift.
+    employee_name = models.CharField(max_length=150)
+    employee_id = models.CharField(max_length=32)
+    department = models.CharField(max_length=100)
+    job_title = models.CharField(max_length=100, default=DEFAULT_JOB_TITLE)
+    supervisor_name = models.CharField(max_length=150)
+    issued_on = models.DateField(null=True, blank=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    # 1. Reasons: the free description (the listed concerns are Reason rows).
+    description = models.TextField(blank=True)
+    # 4. Monitoring.
+    checkin_cadence = models.CharField(
+        max_length=10, choices=Cadence.choices, default=Cadence.WEEKLY
+    )
+    checkin_weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, default=0)
+    monitoring_reports = models.TextField(default=DEFAULT_MONITORING_REPORTS)
+    midpoint_date = models.DateField(null=True, blank=True)
+    final_review_date = models.DateField()
+    # 5. Outcomes and consequences.
+    outcome_success = models.TextField(default=DEFAULT_OUTCOME_SUCCESS)
+    outcome_failure = models.TextField(default=DEFAULT_OUTCOME_FAILURE)
+    # For an amendment: why, as the supervisor put it.
+    change_summary = models.TextField(blank=True)
+    # Set when issued: the SHA-256 of the canonical content that signatures bind to.
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pip", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["pip", "number"], name="version_number_unique"),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")),
+                name="version_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(final_review_date__gte=models.F("period_start")),
+                name="version_final_review_in_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(midpoint_date__isnull=True)
+                | (
+                    Q(midpoint_date__gt=models.F("period_start"))
+                    & Q(midpoint_date__lt=models.F("period_end"))
+                ),
+                name="version_midpoint_inside_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(checkin_weekday__gte=0) & Q(checkin_weekday__lte=6),
+                name="version_weekday_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pip.reference} v{self.number}"
+
+    @property
+    def period_days(self) -> int:
+        return (self.period_end - self.period_start).days
+
+    def needs_midpoint(self) -> bool:
+        return self.period_days > 30
+
+    def is_frozen(self) -> bool:
+        return self.state in {VersionState.ISSUED, VersionState.SUPERSEDED}
+
+
+class Reason(models.Model):
+    """1. One specific, objective concern, optionally tied to a KPI."""
+
+    version = models.ForeignKey(PipVersion, on_delete=models.CASCADE, related_name="reasons")
+    text = models.CharField(max_length=300)
+    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Expectation(models.Model):
+    """2. A row: performance area | current performance | expected standard | improvement needed.
+
+    KPI-linked rows carry a comparator and a target in the KPI's unit and a baseline taken from
+    the agent's data (frozen at issue with its source and date range); qualitative rows carry text.
+    """
+
+    version = models.ForeignKey(PipVersion, on_delete=models.CASCADE, related_name="expectations")
+    # The same expectation across amendments keeps its lineage, so progress can be followed.
+    lineage = models.UUIDField(default=uuid.uuid4)
+    area = models.CharField(max_length=120)
+    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
+    comparator = models.CharField(max_length=3, choices=Comparator.choices, blank=True)
+    target = models.FloatField(null=True, blank=True)
+    baseline_value = models.FloatField(null=True, blank=True)
+    baseline_from = models.DateField(null=True, blank=True)
+    baseline_to = models.DateField(null=True, blank=True)
+    baseline_source = models.CharField(max_length=120, blank=True)
+    # For qualitative rows, or a note beside the numbers ("Often incomplete").
+    current_text = models.CharField(max_length=200, blank=True)
+    standard_text = models.CharField(max_length=200, blank=True)
+    improvement_needed = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kpi__isnull=True) | (Q(target__isnull=False) & ~Q(comparator="")),
+                name="expectation_kpi_has_target",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kpi__isnull=True) | ~Q(standard_text=""),
+                name="expectation_qualitative_has_standard",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.area
+
+    @property
+    def is_kpi_linked(self) -> bool:
+        return self.kpi_id is not None
+
+    def is_met(self, value: float | None) -> bool | None:
+        """Whether a measured value meets the target; None when there is nothing to judge."""
+        if value is None or self.target is None or not self.comparator:
+            return None
+        if self.comparator == Comparator.GTE:
+            return value >= self.target
+        return value <= self.target
+
+    def standard_display(self) -> str:
+        if self.kpi_id is None:
+            return self.standard_text
+        return f"{self.get_comparator_display()} {self.kpi.format_value(self.target)}"
+
+    def current_display(self) -> str:
+        if self.kpi_id is None or self.baseline_value is None:
+            return self.current_text or "—"
+        return self.kpi.format_value(self.baseline_value)
+
+
+class ActionStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    MISSED = "missed", "Missed"
+
+
+class ActionItem(models.Model):
+    """3. A row of the action plan: action item | responsible | deadline, with its status."""
+
+    version = models.ForeignKey(PipVersion, on_delete=models.CASCADE, related_name="actions")
+    lineage = models.UUIDField(default=uuid.uuid4)
+    action = models.CharField(max_length=200)
+    responsible = models.CharField(max_length=100)
+    deadline_kind = models.CharField(max_length=10, choices=DeadlineKind.choices)
+    deadline_date = models.DateField(null=True, blank=True)
+    # Weekdays (0 = Monday) for a recurrence such as "every Tuesday & Friday"; empty = weekly.
+    recurrence_weekdays = models.JSONField(default=list, blank=True)
+    deadline_text = models.CharField(max_length=100, blank=True)
+    # Coaching or shadowing: each session held is recorded, to show the support was given.
+    records_sessions = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=12, choices=ActionStatus.choices, default=ActionStatus.NOT_STARTED
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(deadline_kind=DeadlineKind.DATE) | Q(deadline_date__isnull=False),
+                name="action_date_deadline_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.action
+
+    def deadline_display(self) -> str:
+        if self.deadline_kind == DeadlineKind.DATE and self.deadline_date:
+            return self.deadline_date.strftime("%d %b %Y")
+        if self.deadline_text:
+            return self.deadline_text
+        if self.deadline_kind == DeadlineKind.RECURRING:
+            days = [name for num, name in WEEKDAYS if num in (self.recurrence_weekdays or [])]
+            return "Every " + " & ".join(days) if days else "Weekly"
+        return self.get_deadline_kind_display()
+
+
+class ActionSession(models.Model):
+    """One session of recurring support actually held (coaching, shadowing, training)."""
+
+    action_item = models.ForeignKey(ActionItem, on_delete=models.PROTECT, related_name="sessions")
+    checkin = models.ForeignKey(
+        "CheckIn", on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
+    held_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["held_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action_item} on {self.held_on}"
+
+
+# --- Check-ins and reviews ---------------------------------------------------------------------
+
+
+class CheckIn(models.Model):
+    class State(models.TextChoices):
+        HELD = "held", "Held"
+        MISSED = "missed", "Missed"
+
+    pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="checkins")
+    version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
+    scheduled_for = models.DateField(null=True, blank=True)
+    held_on = models.DateField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.HELD)
+    missed_reason = models.TextField(blank=True)
+    attendees = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    coaching_done = models.TextField(blank=True)
+    next_steps = models.TextField(blank=True)
+    # The KPI numbers for the period since the last check-in, as the data said on the day.
+    kpi_snapshot = models.JSONField(default=list, blank=True)
+    snapshot_note = models.TextField(blank=True)
+    agent_comment = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["held_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pip", "scheduled_for"],
+                condition=Q(scheduled_for__isnull=False),
+                name="one_checkin_per_scheduled_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="missed") | ~Q(missed_reason=""),
+                name="missed_checkin_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in {self.held_on} ({self.get_state_display()})"
+
+
+class CheckInActionUpdate(models.Model):
+    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="action_updates")
+    action_item = models.ForeignKey(ActionItem, on_delete=models.PROTECT, related_name="updates")
+    status = models.CharField(max_length=12, choices=ActionStatus.choices)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkin", "action_item"], name="one_update_per_action_per_checkin"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_item}: {self.get_status_display()}"
+
+
+class Review(models.Model):
+    class Kind(models.TextChoices):
+        MIDPOINT = "midpoint", "Midpoint review"
+        FINAL = "final", "Final review"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="reviews")
+    version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    due_on = models.DateField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    held_on = models.DateField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    new_end_date = models.DateField(null=True, blank=True)
+    supervisor_comments = models.TextField(blank=True)
+    hr_comments = models.TextField(blank=True)
+    completed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            # A review is opened once per plan version and kind, however often the job runs.
+            models.UniqueConstraint(
+                fields=["pip", "kind", "version"], name="one_review_per_kind_and_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="final") | Q(outcome=""), name="only_final_has_outcome"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_state_display()})"
+
+
+class ReviewItem(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="items")
+    expectation = models.ForeignKey(Expectation, on_delete=models.PROTECT, related_name="+")
+    current_value = models.FloatField(null=True, blank=True)
+    suggested = models.BooleanField(null=True)  # on track / met, as the data suggests
+    confirmed = models.BooleanField()  # on track / met, as the supervisor decided
+    evidence = models.TextField(blank=True)
+    adjustment = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "expectation"], name="one_item_per_expectation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expectation}: {'yes' if self.confirmed else 'no'}"
+
+
+# --- Signatures --------------------------------------------------------------------------------
+
+
+class SignerRole(models.TextChoices):
+    MANAGER = "manager", "Manager"
+    AGENT = "agent", "Employee"
+    HR = "hr", "HR Representative"
+
+
+class Signature(models.Model):
+    """An e-signature on one plan version. Never edited or deleted.
+
+    Valid only while `content_sha256` matches the canonical content of the version it signed.
+    """
+
+    class Kind(models.TextChoices):
+        SIGNED = "signed", "Signed"
+        REFUSED = "refused", "Refused to sign (witnessed)"
+
+    version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="signatures")
+    role = models.CharField(max_length=8, choices=SignerRole.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SIGNED)
+    signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    typed_name = models.CharField(max_length=150)
+    image = models.TextField(blank=True)  # a data:image/png;base64 URL from signature_pad
+    consent_text = models.TextField()
+    agrees = models.BooleanField(null=True)
+    comments = models.TextField(blank=True)
+    witness = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    content_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "role"], name="one_signature_per_role"),
+            models.CheckConstraint(
+                condition=~Q(kind="refused") | Q(witness__isnull=False),
+                name="refusal_has_witness",
+            ),
+            models.CheckConstraint(
+                condition=~Q(agrees=False) | ~Q(comments=""),
+                name="disagreement_has_comments",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.typed_name}"
+
+
+# --- Schedules and notifications ---------------------------------------------------------------
+
+
+class ScheduleItem(models.Model):
+    """A dated step of an active plan: a check-in, the midpoint or the final review."""
+
+    class Kind(models.TextChoices):
+        CHECKIN = "checkin", "Check-in"
+        MIDPOINT = "midpoint", "Midpoint review"
+        FINAL = "final", "Final review"
+
+    pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="schedule")
+    version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_on = models.DateField()
+    due_at = models.DateTimeField()  # the meeting time in the team's zone, stored in UTC
+    done_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pip", "kind", "due_on"], name="one_schedule_item"),
+        ]
+        indexes = [
+            # The sweep: what is due and not done.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(done_at__isnull=True, cancelled_at__isnull=True),
+                name="schedule_pending_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.due_on}"
+
+
+class Reminder(models.Model):
+    """A reminder recorded once per plan, kind, due date and recipient, then sent.
+
+    The unique constraint is what makes the sweep safe to run twice, or twice at once.
+    """
+
+    pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField(max_length=32)
+    due_on = models.DateField()
+    recipient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pip", "kind", "due_on", "recipient"], name="one_reminder"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="unsent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.due_on}"
+
+
+class Notification(models.Model):
+    """What a user sees in the app's notification list."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    pip = models.ForeignKey(Pip, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# --- The audit trail ---------------------------------------------------------------------------
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    """One row per thing that happened to a plan: at once its history, its audit trail and the
+    source of what to notify. Append-only: no update or delete path, and on PostgreSQL a
+    trigger refuses UPDATE and DELETE."""
+
+    pip = models.ForeignKey(
+        Pip, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    version = models.ForeignKey(
+        PipVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True)
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    comment = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["pip", "at"], name="audit_pip_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
