@@ -831,6 +831,36 @@ class Notification(models.Model):
 # --- The audit trail ---------------------------------------------------------------------------
 
 
+AUDIT_LABELS = {
+    "created": "Draft created",
+    "edited": "Draft edited",
+    "submitted": "Submitted to HR",
+    "returned": "Returned by HR",
+    "approved": "Approved by HR",
+    "issued": "Issued to the employee",
+    "signed": "Signed",
+    "refusal_recorded": "Refusal to sign recorded",
+    "activated": "Plan active: all signatures present",
+    "amendment_started": "Amendment started",
+    "amendment_submitted": "Amendment submitted to HR",
+    "amendment_returned": "Amendment returned by HR",
+    "amendment_approved": "Amendment approved",
+    "amendment_acknowledged": "Amendment acknowledged",
+    "checkin_recorded": "Check-in recorded",
+    "checkin_missed": "Check-in missed",
+    "checkin_commented": "Employee commented on a check-in",
+    "midpoint_review_opened": "Midpoint review opened",
+    "midpoint_recorded": "Midpoint review recorded",
+    "final_review_opened": "Final review opened",
+    "referred_to_hr": "Final review: referred to HR",
+    "extended": "Extended",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+    "viewed": "Viewed",
+    "downloaded": "PDF downloaded",
+}
+
+
 class AuditEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("The audit trail is append-only.")
@@ -876,3 +906,21 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only.")
+
+    @property
+    def label(self) -> str:
+        label = AUDIT_LABELS.get(self.action, self.action.replace("_", " ").capitalize())
+        if self.action == "signed" and self.changes.get("role"):
+            label = f"Signed as {SignerRole(self.changes['role']).label.lower()}"
+        return label
+
+
+class Delivery(models.Model):
+    """That an audit event's e-mails and notifications went out: claimed once per event, so a
+    task run twice, or redelivered after a crash, does not send twice."""
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="delivery")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Delivery of {self.event_id}"

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pips import roles
+from pips import notifications, roles, tasks
 from pips.content import (
     ActionData,
     ExpectationData,
@@ -121,7 +121,7 @@ def _audit(
     version: PipVersion | None = None,
 ) -> AuditEvent:
     meta = meta or NO_META
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         pip=pip,
         version=version,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -133,6 +133,10 @@ def _audit(
         ip_address=meta.ip_address,
         user_agent=(meta.user_agent or "")[:400],
     )
+    if notifications.wants_delivery(action):
+        # Only once the step is committed: a rolled-back step tells nobody anything.
+        transaction.on_commit(lambda: tasks.notify_event.delay(event.pk))
+    return event
 
 
 def _lock(pip: Pip) -> Pip:
@@ -197,9 +201,10 @@ def full_name_matches(typed: str, user) -> bool:
 # --- authoring ---------------------------------------------------------------------------------
 
 
-def validate_content(content: PlanContent) -> None:
+def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
     """The rules every version must meet before it is saved. Raises one ValidationError with
-    every problem keyed by field, so a form can show each beside its input."""
+    every problem keyed by field, so a form can show each beside its input. An amendment (an
+    extension, say) need not add a midpoint review that the first version did not have."""
     errors: dict[str, list[str]] = {}
 
     def add(key: str, message: str) -> None:
@@ -217,7 +222,7 @@ def validate_content(content: PlanContent) -> None:
     if not content.period_start <= content.final_review_date <= content.period_end:
         add("final_review_date", "The final review must fall inside the review period.")
     if content.midpoint_date is None:
-        if days > 30:
+        if days > 30 and not amendment:
             add("midpoint_date", "A period over 30 days needs a midpoint review date.")
     elif not content.period_start < content.midpoint_date < content.period_end:
         add("midpoint_date", "The midpoint review must fall inside the review period.")
@@ -495,7 +500,7 @@ def pip_update_draft(
         # Amendments keep the baselines frozen at the first issue; drafts refresh them.
         if version.number == 1:
             fill_baselines(agent=pip.agent, content=content, today=today)
-        validate_content(content)
+        validate_content(content, amendment=version.number > 1)
         changed = _apply_content(version, content)
         version.save()
         _write_rows(version, content)
@@ -868,7 +873,7 @@ def amendment_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip
         pip = _lock(pip)
         _require(_is_owner(actor, pip), "Only the plan's supervisor can submit an amendment.")
         version = _pending_amendment(pip, VersionState.DRAFT)
-        validate_content(content_from_version(version))
+        validate_content(content_from_version(version), amendment=True)
         version.state = VersionState.PENDING_HR
         version.save(update_fields=["state"])
         _audit(pip=pip, actor=actor, action="amendment_submitted", meta=meta, version=version)

@@ -1,0 +1,53 @@
+# pipsystem: `make run` for the app with demo data, `make test` for the test suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run web worker test lint format check clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Web server, Celery worker and beat together, on the embedded defaults (SQLite and a
+# file-system broker) unless DATABASE_URL / REDIS_URL say otherwise.
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "  pipsystem is running on http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password pipsystem-demo): supervisor, agent, hr, admin"
+	@echo "  Stop with Ctrl-C."
+	@echo
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/celery -A pipsystem worker --beat --concurrency 1 --loglevel INFO \
+		--schedule var/celerybeat-schedule & worker=$$!; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Migrations match the models, and production settings pass Django's deployment checks.
+check: install
+	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=false SECRET_KEY=check-only-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ \
+		ALLOWED_HOSTS=pips.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf var staticfiles .pytest_cache .ruff_cache

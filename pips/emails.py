@@ -1,0 +1,48 @@
+"""E-mails and in-app notifications, built from templates:
+`templates/emails/<name>-subject.txt`, `<name>-body.txt` and `<name>-body.html`.
+
+User text is escaped in the HTML part by the template engine; the text part is plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from pips.models import Notification, Pip
+
+
+def absolute(url: str) -> str:
+    return f"{settings.SITE_URL}{url}"
+
+
+def send(
+    name: str,
+    recipients: Sequence[str],
+    context: dict,
+    *,
+    attachments: Iterable[tuple[str, bytes | str, str]] = (),
+) -> int:
+    """Render and send one templated e-mail. Returns the number of messages sent (0 or 1)."""
+    recipients = [r for r in recipients if r]
+    if not recipients:
+        return 0
+    context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    text = render_to_string(f"emails/{name}-body.txt", context)
+    html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    return message.send()
+
+
+def notify(users: Iterable, *, pip: Pip | None, text: str, url: str = "") -> None:
+    """What each user sees in the app's notification list."""
+    Notification.objects.bulk_create(
+        Notification(user=user, pip=pip, text=text[:300], url=url) for user in users if user
+    )
