@@ -22,6 +22,7 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py create_signing_cert --if-missing
 	@echo
 	@echo "  pipsystem is running on http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (password pipsystem-demo): supervisor, agent, hr, admin"

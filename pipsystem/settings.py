@@ -237,6 +237,15 @@ PIP_MAX_PERIOD_DAYS = env_int("PIP_MAX_PERIOD_DAYS", 90)
 # Check-ins and reviews are held at this hour, in the team's time zone.
 PIP_MEETING_HOUR = env_int("PIP_MEETING_HOUR", 10)
 
+# The organisation's certificate and key that sign every PDF copy (PAdES). `make run` creates a
+# self-signed pair under var/signing/ when none exists; production points these at real files.
+PIP_SIGNING_CERT = Path(env_str("PIP_SIGNING_CERT", str(VAR_DIR / "signing" / "cert.pem")))
+PIP_SIGNING_KEY = Path(env_str("PIP_SIGNING_KEY", str(VAR_DIR / "signing" / "key.pem")))
+PIP_SIGNING_KEY_PASSPHRASE = env_str("PIP_SIGNING_KEY_PASSPHRASE") or None
+# Earlier certificates, still trusted when verifying copies signed before a rotation.
+PIP_SIGNING_EXTRA_TRUST_ROOTS = env_list("PIP_SIGNING_EXTRA_TRUST_ROOTS")
+PIP_PDF_MAX_CONCURRENT_RENDERS = env_int("PIP_PDF_MAX_CONCURRENT_RENDERS", 4)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -245,5 +254,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
