@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pips import notifications, services
@@ -43,7 +44,7 @@ def test_a_refused_step_sends_nothing(
     alex, sam, harper, make_plan, django_capture_on_commit_callbacks
 ):
     pip = make_plan(alex, "approved", hr=harper)
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Exception):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
         services.pip_issue(
             actor=sam,
             pip=pip,
