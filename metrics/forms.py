@@ -1,0 +1,243 @@
+"""The upload page's forms: the file and its source, the column mapping, the confirmation."""
+
+from __future__ import annotations
+
+import os
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
+from django import forms
+from django.conf import settings
+
+from metrics.models import Kpi, MetricSource
+from metrics.parsing import LAYOUTS, ColumnMapping, MappingError
+from metrics.uploads import ALLOWED_EXTENSIONS, FileHeader
+
+_XLSX_MAGIC = b"PK\x03\x04"
+# Slash dates are ambiguous (03/04/2025), so the analyst says which order the file uses.
+DATE_FORMATS = [
+    ("", "Automatic (2025-03-04, 20250304, 04.03.2025, 4 Mar 2025 …)"),
+    ("%d/%m/%Y", "Day first: 04/03/2025"),
+    ("%m/%d/%Y", "Month first: 03/04/2025"),
+    ("%d/%m/%y", "Day first, short year: 04/03/25"),
+    ("%m/%d/%y", "Month first, short year: 03/04/25"),
+]
+
+
+def limit_text() -> str:
+    return f"{settings.METRICS_UPLOAD_MAX_BYTES // (1024 * 1024)} MB"
+
+
+class UploadForm(forms.Form):
+    source = forms.ModelChoiceField(
+        queryset=MetricSource.objects.all(),
+        required=False,
+        empty_label="— a new source —",
+        help_text="The system the file comes from; its saved column mapping is reused.",
+    )
+    new_source = forms.CharField(
+        label="New source name",
+        max_length=64,
+        required=False,
+        help_text="For a system not listed yet, e.g. “WFM adherence” or “QA evaluations”.",
+    )
+    file = forms.FileField(
+        label="KPI file (CSV or XLSX)",
+        error_messages={"required": "Choose the file to load.", "empty": "The file is empty."},
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            f"A CSV (comma, semicolon or tab separated) or an Excel .xlsx file, up to "
+            f"{limit_text()}, with a header line."
+        )
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.attrs = {"enctype": "multipart/form-data"}
+        self.helper.layout = Layout(
+            Div(
+                Div("source", css_class="col-md-6"),
+                Div("new_source", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Field("file"),
+            Submit("upload", "Upload and map columns", css_class="btn-primary"),
+        )
+
+    def clean_new_source(self) -> str:
+        return self.cleaned_data["new_source"].strip()
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.METRICS_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(f"The file is too large: at most {limit_text()}.")
+        ext = os.path.splitext(upload.name or "")[1].lower()
+        if ext not in ALLOWED_EXTENSIONS:
+            raise forms.ValidationError(
+                "Only CSV (.csv, .txt) and Excel (.xlsx) files can be loaded; save the export "
+                "in one of those formats."
+            )
+        upload.seek(0)
+        head = upload.read(8192)
+        upload.seek(0)
+        if ext == ".xlsx":
+            if not head.startswith(_XLSX_MAGIC):
+                raise forms.ValidationError("This file is not an Excel .xlsx workbook.")
+        elif b"\x00" in head or head.startswith((_XLSX_MAGIC, b"%PDF", b"\xd0\xcf\x11\xe0")):
+            raise forms.ValidationError(
+                "This file is not a text CSV file (it looks like a binary or spreadsheet file). "
+                "Save it as CSV or as .xlsx."
+            )
+        return upload
+
+    def clean(self) -> dict:
+        data = super().clean()
+        source, new_name = data.get("source"), data.get("new_source")
+        if source and new_name:
+            self.add_error("new_source", "Pick a source or name a new one, not both.")
+        elif not source and not new_name:
+            self.add_error("source", "Pick the source of the file, or name a new one.")
+        elif new_name and MetricSource.objects.filter(name__iexact=new_name).exists():
+            self.add_error("new_source", "A source of that name exists: pick it in the list.")
+        return data
+
+
+class MappingForm(forms.Form):
+    """Which column holds what. Wide files have a column per KPI; long files a KPI column and a
+    value column. The choices are the file's own column names."""
+
+    layout = forms.ChoiceField(
+        choices=[
+            ("wide", "Wide: one column per KPI"),
+            ("long", "Long: a KPI column and a value column"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    employee_id = forms.ChoiceField(label="Employee ID column")
+    date = forms.ChoiceField(label="Date column")
+    date_format = forms.ChoiceField(label="Date format", choices=DATE_FORMATS, required=False)
+    weight = forms.ChoiceField(
+        label="Weight column (optional)",
+        required=False,
+        help_text="Calls, chats or surveys behind each value: weekly means are weighted by it.",
+    )
+    kpi = forms.ChoiceField(label="KPI column", required=False)
+    value = forms.ChoiceField(label="Value column", required=False)
+
+    def __init__(self, *args, header: FileHeader, kpis: list[Kpi], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kpis = kpis
+        columns = [(name, name) for name in header.columns if name.strip()]
+        blank = [("", "—")]
+        for name in ("employee_id", "date"):
+            self.fields[name].choices = blank + columns
+        for name in ("weight", "kpi", "value"):
+            self.fields[name].choices = blank + columns
+        for kpi in kpis:
+            self.fields[f"kpi_{kpi.code}"] = forms.ChoiceField(
+                label=kpi.name, choices=[("", "— not in this file —"), *columns], required=False
+            )
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.layout = Layout(
+            Field("layout"),
+            Div(
+                Div("employee_id", css_class="col-md-4"),
+                Div("date", css_class="col-md-4"),
+                Div("date_format", css_class="col-md-4"),
+                css_class="row",
+            ),
+            Field("weight"),
+            Fieldset(
+                "KPI columns (wide layout)",
+                HTML(
+                    '<p class="small text-muted">Durations may be seconds, m:ss or h:mm:ss; '
+                    "percentages 85, 85 % or 0.85.</p>"
+                ),
+                Div(
+                    *[Div(f"kpi_{kpi.code}", css_class="col-md-4") for kpi in kpis],
+                    css_class="row",
+                ),
+                css_id="layout-wide",
+                data_layout="wide",
+            ),
+            Fieldset(
+                "KPI and value columns (long layout)",
+                HTML(
+                    '<p class="small text-muted">The KPI column may hold codes (qa_score, aht) '
+                    "or names (QA score).</p>"
+                ),
+                Div(
+                    Div("kpi", css_class="col-md-6"),
+                    Div("value", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                css_id="layout-long",
+                data_layout="long",
+            ),
+            Submit("map", "Save the mapping and preview", css_class="btn-primary"),
+        )
+
+    @classmethod
+    def initial_from(cls, mapping: dict) -> dict:
+        """The form's initial values from a saved mapping (ColumnMapping's JSON form)."""
+        initial = {
+            key: mapping.get(key, "")
+            for key in ("layout", "employee_id", "date", "date_format", "weight", "kpi", "value")
+        }
+        initial["layout"] = initial["layout"] or "wide"
+        for code, column in (mapping.get("kpis") or {}).items():
+            initial[f"kpi_{code}"] = column
+        return initial
+
+    def clean(self) -> dict:
+        data = super().clean()
+        layout = data.get("layout")
+        if layout not in LAYOUTS:
+            return data
+        for name in ("employee_id", "date"):
+            if not data.get(name):
+                self.add_error(name, "Pick the column.")
+        mapping: dict = {
+            "layout": layout,
+            "employee_id": data.get("employee_id", ""),
+            "date": data.get("date", ""),
+        }
+        if data.get("weight"):
+            mapping["weight"] = data["weight"]
+        if data.get("date_format"):
+            mapping["date_format"] = data["date_format"]
+        if layout == "wide":
+            kpis = {k.code: data[f"kpi_{k.code}"] for k in self.kpis if data.get(f"kpi_{k.code}")}
+            if not kpis:
+                self.add_error(None, "A wide file needs at least one KPI column: pick it below.")
+            mapping["kpis"] = kpis
+            used = [mapping["employee_id"], mapping["date"], *kpis.values()]
+        else:
+            for name in ("kpi", "value"):
+                if not data.get(name):
+                    self.add_error(name, "Pick the column (a long file needs it).")
+            mapping["kpi"], mapping["value"] = data.get("kpi", ""), data.get("value", "")
+            used = [mapping["employee_id"], mapping["date"], mapping["kpi"], mapping["value"]]
+        used = [column for column in used + [mapping.get("weight", "")] if column]
+        if len(used) != len(set(used)):
+            self.add_error(None, "Each column can hold one thing only: a column is picked twice.")
+        if self.errors:
+            return data
+        try:
+            data["mapping"] = ColumnMapping.parse(mapping)
+        except MappingError as exc:
+            self.add_error(None, f"The mapping cannot be used: {exc}.")
+        return data
+
+
+class ConfirmForm(forms.Form):
+    """Loading a previewed file: nothing to fill in, only the button (and the CSRF token)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.layout = Layout(Submit("load", "Load the file", css_class="btn-success"))

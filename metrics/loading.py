@@ -1,0 +1,409 @@
+"""Loading KPI samples: one path for the upload page, the API and `manage.py import_metrics`.
+
+A file (or batch of dict rows) loads all or nothing: any bad row rejects it, and the rejection
+is recorded on its `MetricLoad` with every reason by line. Loads upsert on the natural key
+(employee_id, kpi, date), so the same file twice changes nothing and a corrected file replaces
+exactly the values it covers.
+
+On PostgreSQL the validated rows stream into a temporary staging table with COPY while Python
+is still validating (the server parses COPY on the second core), then one INSERT … ON CONFLICT
+moves them into `metrics_sample`, touching only rows whose value or weight differ. Elsewhere
+(SQLite in development) it is `bulk_create(update_conflicts=True)` in batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from itertools import islice
+from typing import IO, Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from metrics.models import Kpi, MetricLoad, MetricSource, Sample
+from metrics.parsing import (
+    CANONICAL_MAPPING,
+    ColumnMapping,
+    ErrorLog,
+    FileError,
+    KpiRule,
+    MappingError,
+    Row,
+    RowError,
+    Table,
+    Validator,
+    dict_table,
+    open_table,
+)
+
+PREVIEW_ROWS = 20
+PREVIEW_ERRORS = 200
+STORED_ERRORS = 1000  # kept on a rejected MetricLoad; the count beyond is summarised
+_COPY_CHUNK_ROWS = 8192
+_BATCH_ROWS = 500
+
+MappingInput = ColumnMapping | Mapping[str, Any] | str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    line: int
+    employee_id: str
+    kpi: str
+    date: date
+    value: float
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    rows: list[ParsedRow]  # the first `limit` valid rows
+    rows_total: int  # valid values in the whole file
+    errors: list[RowError]  # the first `max_errors` problems
+    error_count: int
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    load: MetricLoad
+    rows_total: int  # values read from the file
+    rows_changed: int  # inserted, or updated with a different value or weight
+    errors: list[RowError]
+    error_count: int
+
+    @property
+    def ok(self) -> bool:
+        return self.load.status == MetricLoad.Status.LOADED
+
+
+class _Rejected(Exception):
+    pass
+
+
+def preview_file(
+    file: bytes | IO[bytes],
+    *,
+    mapping: MappingInput,
+    filename: str = "",
+    limit: int = PREVIEW_ROWS,
+    max_errors: int = PREVIEW_ERRORS,
+) -> Preview:
+    """Parse and check a whole file without writing anything."""
+    filename = filename or os.path.basename(getattr(file, "name", None) or "")
+    return _preview(lambda m: open_table(file, filename=filename), mapping, limit, max_errors)
+
+
+def preview_rows(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    mapping: MappingInput = CANONICAL_MAPPING,
+    limit: int = PREVIEW_ROWS,
+    max_errors: int = PREVIEW_ERRORS,
+) -> Preview:
+    return _preview(lambda m: dict_table(rows, m.columns()), mapping, limit, max_errors)
+
+
+def load_file(
+    file: bytes | IO[bytes],
+    *,
+    source: MetricSource,
+    mapping: MappingInput | None = None,
+    uploaded_by: AbstractBaseUser | None = None,
+    filename: str = "",
+    max_errors: int = STORED_ERRORS,
+    load: MetricLoad | None = None,
+) -> LoadResult:
+    """Load a CSV or XLSX file (bytes, or a seekable binary file such as an UploadedFile) with
+    the source's mapping unless one is given. Raises `MappingError` for an unusable mapping
+    (nothing recorded); a bad file is recorded as a rejected load and returned, never raised.
+    `load` is a pending record made beforehand (a background load that a page follows)."""
+    filename = filename or os.path.basename(getattr(file, "name", None) or "")
+    return _load(
+        lambda m: open_table(file, filename=filename),
+        source=source,
+        mapping=source_mapping(source) if mapping is None else mapping,
+        uploaded_by=uploaded_by,
+        filename=filename,
+        sha256=_file_sha256(file),
+        max_errors=max_errors,
+        load=load,
+    )
+
+
+def load_rows(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    source: MetricSource,
+    mapping: MappingInput = CANONICAL_MAPPING,
+    uploaded_by: AbstractBaseUser | None = None,
+    label: str = "",
+    max_errors: int = STORED_ERRORS,
+) -> LoadResult:
+    """Load dict rows (API batches). Keys follow `mapping`, by default the canonical long
+    layout {employee_id, date, kpi, value, weight}; error lines are 1-based item numbers."""
+    rows = list(rows)
+    digest = hashlib.sha256(json.dumps(rows, default=str, sort_keys=True).encode()).hexdigest()
+    return _load(
+        lambda m: dict_table(rows, m.columns()),
+        source=source,
+        mapping=mapping,
+        uploaded_by=uploaded_by,
+        filename=label,
+        sha256=digest,
+        max_errors=max_errors,
+    )
+
+
+def source_mapping(source: MetricSource) -> ColumnMapping:
+    if not source.mapping:
+        raise MappingError(f"the source {source.name!r} has no saved column mapping")
+    return ColumnMapping.parse(source.mapping)
+
+
+def kpi_rules() -> list[KpiRule]:
+    return [KpiRule.of(kpi) for kpi in Kpi.objects.filter(is_active=True)]
+
+
+# --- Internals -------------------------------------------------------------------------------
+
+
+def _preview(
+    make_table: Callable[[ColumnMapping], Table],
+    mapping: MappingInput,
+    limit: int,
+    max_errors: int,
+) -> Preview:
+    columns = ColumnMapping.parse(mapping)
+    rules = kpi_rules()
+    codes = {rule.id: rule.code for rule in rules}
+    errors = ErrorLog(limit=max_errors)
+    rows: list[ParsedRow] = []
+    total = 0
+    try:
+        with make_table(columns) as table:
+            for line, emp, kpi_id, day, value, weight in Validator(
+                table, columns, rules, errors
+            ).rows():
+                total += 1
+                if total <= limit:
+                    rows.append(ParsedRow(line, emp, codes[kpi_id], day, value, weight))
+    except FileError as exc:
+        errors.add(exc.line, exc.reason)
+    return Preview(rows, total, errors.items, errors.total)
+
+
+def _load(
+    make_table: Callable[[ColumnMapping], Table],
+    *,
+    source: MetricSource,
+    mapping: MappingInput,
+    uploaded_by: AbstractBaseUser | None,
+    filename: str,
+    sha256: str,
+    max_errors: int,
+    load: MetricLoad | None = None,
+) -> LoadResult:
+    columns = ColumnMapping.parse(mapping)
+    rules = kpi_rules()
+    errors = ErrorLog(limit=max_errors)
+    table = Table([], iter(()))
+    validator = None
+    try:
+        table = make_table(columns)
+        validator = Validator(table, columns, rules, errors)  # may raise MappingError
+    except FileError as exc:
+        errors.add(exc.line, exc.reason)
+    except MappingError:
+        table.close()
+        raise
+    # Recorded before the data transaction, so that a rejected or failed load is on record.
+    if load is None:
+        load = MetricLoad.objects.create(
+            source=source,
+            uploaded_by=uploaded_by,
+            filename=filename[:255],
+            file_sha256=sha256,
+            status=MetricLoad.Status.RUNNING,
+        )
+    else:
+        load.file_sha256, load.status = sha256, MetricLoad.Status.RUNNING
+        load.save(update_fields=["file_sha256", "status"])
+    total = changed = 0
+    try:
+        with table, transaction.atomic():
+            try:
+                if validator is not None:
+                    total, changed = _write(validator.rows(), errors, load.pk)
+            except FileError as exc:
+                errors.add(exc.line, exc.reason)
+            if errors.total:
+                raise _Rejected
+    except _Rejected:
+        changed = 0
+    except Exception:
+        errors.add(0, "the load failed unexpectedly; nothing was saved")
+        _finish(load, total, 0, errors)
+        raise
+    _finish(load, total, changed, errors)
+    return LoadResult(load, total, changed, errors.items, errors.total)
+
+
+def _finish(load: MetricLoad, total: int, changed: int, errors: ErrorLog) -> None:
+    stored = [error.as_dict() for error in errors.items]
+    if errors.total > len(stored):
+        more = errors.total - len(stored)
+        stored.append({"line": None, "column": "", "reason": f"… and {more} more errors"})
+    load.status = MetricLoad.Status.REJECTED if errors.total else MetricLoad.Status.LOADED
+    load.rows_total, load.rows_loaded, load.errors = total, changed, stored
+    load.finished_at = timezone.now()
+    load.save(update_fields=["status", "rows_total", "rows_loaded", "errors", "finished_at"])
+
+
+def _write(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
+    """Write validated rows; returns (rows read, rows changed). Once `errors` is non-empty the
+    caller rolls back, so the writers only keep counting to report the file's size."""
+    if connection.vendor == "postgresql":
+        return _write_postgresql(rows, errors, load_id)
+    return _write_batches(rows, errors, load_id)
+
+
+_STAGE = "metrics_sample_stage"
+
+
+def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
+    table = connection.ops.quote_name(Sample._meta.db_table)
+    counter = _Counter()
+    with connection.cursor() as cursor:
+        # Byte-order ("C") keys sort twice as fast and, for the ASCII IDs we accept, in the
+        # same order as the unique index; the sort fits in memory up to a few million rows.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(
+            f'CREATE TEMP TABLE {_STAGE} (employee_id text COLLATE "C", kpi_id bigint,'
+            " date date, value double precision, weight double precision) ON COMMIT DROP"
+        )
+        chunks = _copy_chunks(rows, errors, counter)
+        copy_sql = f"COPY {_STAGE} FROM STDIN"
+        raw = cursor.cursor
+        if hasattr(raw, "copy_expert"):  # psycopg2
+            reader = _ChunkReader(chunks)
+            try:
+                raw.copy_expert(copy_sql, reader, size=1 << 20)
+            except Exception:
+                if reader.error is not None:  # psycopg2 wraps what read() raised: unwrap it
+                    raise reader.error from None
+                raise
+        else:  # psycopg 3
+            with raw.copy(copy_sql) as copy:
+                for chunk in chunks:
+                    copy.write(chunk)
+        if errors.total:
+            return counter.rows + sum(1 for _ in rows), 0
+        # Sorted like the unique index: better locality in a large table, and concurrent loads
+        # that overlap lock rows in the same order instead of deadlocking.
+        cursor.execute(
+            f"INSERT INTO {table} (employee_id, kpi_id, date, value, weight, load_id)"
+            f" SELECT employee_id, kpi_id, date, value, weight, %s FROM {_STAGE}"
+            " ORDER BY employee_id, kpi_id, date"
+            " ON CONFLICT (employee_id, kpi_id, date) DO UPDATE"
+            " SET value = EXCLUDED.value, weight = EXCLUDED.weight, load_id = EXCLUDED.load_id"
+            f" WHERE ({table}.value, {table}.weight)"
+            " IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.weight)",
+            [load_id],
+        )
+        changed = cursor.rowcount
+        # Dropped now, not only at commit, in case the caller's transaction goes on.
+        cursor.execute(f"DROP TABLE {_STAGE}")
+    return counter.rows, changed
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.rows = 0
+
+
+class _IsoDates(dict):
+    def __missing__(self, day: date) -> str:
+        text = self[day] = day.isoformat()
+        return text
+
+
+def _copy_chunks(rows: Iterator[Row], errors: ErrorLog, counter: _Counter) -> Iterator[str]:
+    """COPY text format. Employee IDs cannot hold tabs, newlines or backslashes (validated),
+    so no escaping is needed; floats use repr so that values round-trip exactly."""
+    iso = _IsoDates()
+    while batch := list(islice(rows, _COPY_CHUNK_ROWS)):
+        counter.rows += len(batch)
+        if errors.total:
+            return  # the file is rejected: stop sending, the caller rolls back
+        yield "".join([f"{e}\t{k}\t{iso[d]}\t{v!r}\t{w!r}\n" for _, e, k, d, v, w in batch])
+
+
+class _ChunkReader:
+    """The file-like object psycopg2's copy_expert reads from; any chunk size will do."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self.error: Exception | None = None
+
+    def read(self, size: int = -1) -> str:
+        try:
+            return next(self._chunks, "")
+        except Exception as exc:
+            self.error = exc
+            raise
+
+
+def _write_batches(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
+    total = changed = 0
+    while batch := list(islice(rows, _BATCH_ROWS)):
+        total += len(batch)
+        if errors.total:
+            continue
+        # Rows whose value and weight are unchanged are left alone, load_id included, as the
+        # PostgreSQL path's WHERE … IS DISTINCT FROM does.
+        current = _current_values(batch)
+        samples = [
+            Sample(employee_id=e, kpi_id=k, date=d, value=v, weight=w, load_id=load_id)
+            for _, e, k, d, v, w in batch
+            if current.get((e, k, d)) != (v, w)
+        ]
+        if samples:
+            Sample.objects.bulk_create(
+                samples,
+                update_conflicts=True,
+                unique_fields=["employee_id", "kpi", "date"],
+                update_fields=["value", "weight", "load"],
+            )
+        changed += len(samples)
+    return total, changed
+
+
+def _current_values(batch: list[Row]) -> dict[tuple[str, int, date], tuple[float, float]]:
+    days = [row[3] for row in batch]
+    existing = Sample.objects.filter(
+        employee_id__in={row[1] for row in batch},
+        kpi_id__in={row[2] for row in batch},
+        date__range=(min(days), max(days)),
+    ).values_list("employee_id", "kpi_id", "date", "value", "weight")
+    return {(e, k, d): (v, w) for e, k, d, v, w in existing}
+
+
+def _file_sha256(file: bytes | IO[bytes]) -> str:
+    if isinstance(file, bytes | bytearray | memoryview):
+        return hashlib.sha256(file).hexdigest()
+    digest = hashlib.sha256()
+    file.seek(0)
+    while chunk := file.read(1 << 20):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()

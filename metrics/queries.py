@@ -1,0 +1,207 @@
+"""The numbers pages draw: window means, weekly series and "below standard" streaks.
+
+Every mean is weighted by `Sample.weight` (calls, surveys…), so a day with 40 calls counts 40
+times as much as a day with one. Weeks are ISO weeks starting on Monday and are identified by
+their Monday. Each function runs a constant number of queries whatever the number of employees,
+and they accept a `Kpi` or a KPI code (a code is joined in the same query, not looked up).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from metrics.models import Direction, Kpi, Sample
+
+KpiRef = Kpi | str
+
+
+@dataclass(frozen=True, slots=True)
+class WindowValue:
+    """One KPI over a date window; `value` is None when there is no sample in it."""
+
+    kpi: str
+    start: date
+    end: date
+    value: float | None
+    weight: float
+    samples: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPoint:
+    week: date  # the Monday
+    value: float
+    weight: float
+    samples: int
+
+
+@dataclass(frozen=True, slots=True)
+class BelowStandard:
+    """An employee's last weeks against a target, oldest first (None: no data that week)."""
+
+    employee_id: str
+    kpi: str
+    target: float
+    direction: str
+    weeks: tuple[WeekPoint | None, ...]
+    weeks_below: int
+    streak: int  # consecutive weeks below, counting back from the latest
+    flagged: bool  # below in at least the required number of weeks
+
+    @property
+    def latest(self) -> WeekPoint | None:
+        return next((week for week in reversed(self.weeks) if week is not None), None)
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def is_below(value: float, target: float, direction: str) -> bool:
+    """Worse than the target; meeting it exactly is not below."""
+    return value > target if direction == Direction.LOWER else value < target
+
+
+def kpi_window(*, employee_id: str, kpi: KpiRef, start: date, end: date) -> WindowValue:
+    """One employee's KPI from `start` to `end` inclusive (one query, the unique index)."""
+    totals = _samples(kpi, start, end).filter(employee_id=employee_id).aggregate(**_TOTALS)
+    return WindowValue(_code(kpi), start, end, *_mean(totals))
+
+
+def weekly_series(*, employee_id: str, kpi: KpiRef, start: date, end: date) -> list[WeekPoint]:
+    """Weekly means for the weeks that have data, oldest first. `start` and `end` bound the
+    samples, so pass Mondays and Sundays for whole weeks."""
+    return weekly_series_by_kpi(employee_id=employee_id, kpis=[kpi], start=start, end=end).get(
+        _code(kpi), []
+    )
+
+
+def weekly_series_by_kpi(
+    *, employee_id: str, kpis: Iterable[KpiRef], start: date, end: date
+) -> dict[str, list[WeekPoint]]:
+    """The weekly series of several KPIs for one employee in one query (a plan's charts)."""
+    kpis = list(kpis)
+    rows = (
+        Sample.objects.filter(
+            _kpi_filter(kpis), employee_id=employee_id, date__gte=start, date__lte=end
+        )
+        .values("kpi__code", week=TruncWeek("date"))
+        .annotate(**_TOTALS)
+        .order_by("kpi__code", "week")
+    )
+    series: dict[str, list[WeekPoint]] = {_code(kpi): [] for kpi in kpis}
+    for row in rows:
+        series[row["kpi__code"]].append(WeekPoint(row["week"], *_mean(row)))
+    return series
+
+
+def team_window(
+    *,
+    employee_ids: Iterable[str],
+    start: date,
+    end: date,
+    kpis: Iterable[KpiRef] | None = None,
+) -> dict[str, dict[str, float]]:
+    """{employee_id: {kpi_code: weighted mean}} over a window for a team, in one query.
+    Employees or KPIs without samples in the window are absent."""
+    samples = Sample.objects.filter(
+        employee_id__in=list(employee_ids), date__gte=start, date__lte=end
+    )
+    if kpis is not None:
+        samples = samples.filter(_kpi_filter(list(kpis)))
+    result: dict[str, dict[str, float]] = defaultdict(dict)
+    for row in samples.values("employee_id", "kpi__code").annotate(**_TOTALS).order_by():
+        value = _mean(row)[0]
+        if value is not None:
+            result[row["employee_id"]][row["kpi__code"]] = value
+    return dict(result)
+
+
+def below_standard(
+    *,
+    kpi: KpiRef,
+    employee_ids: Iterable[str] | None = None,
+    weeks_below: int = 2,
+    of_last: int = 4,
+    target: float | None = None,
+    direction: str | None = None,
+    today: date | None = None,
+) -> dict[str, BelowStandard]:
+    """Who has been worse than `target` in at least `weeks_below` of the last `of_last` whole
+    weeks (the current, partial week is left out), for a whole team in two queries.
+
+    `target` and `direction` default to the KPI's standard and direction. A week without data
+    is not counted as below. Every employee with data in those weeks is returned; filter on
+    `flagged`. `employee_ids=None` means everyone (served by the (kpi, date) index).
+    """
+    if isinstance(kpi, str) or target is None or direction is None:
+        kpi = kpi if isinstance(kpi, Kpi) else Kpi.objects.get(code=kpi)
+        target = kpi.standard if target is None else target
+        direction = kpi.direction if direction is None else direction
+    if target is None:
+        raise ValueError(f"{kpi.code} has no standard: pass a target")
+    last = week_start(today or timezone.localdate()) - timedelta(weeks=1)
+    mondays = [last - timedelta(weeks=n) for n in range(of_last - 1, -1, -1)]
+    samples = Sample.objects.filter(kpi=kpi, date__gte=mondays[0], date__lt=last + timedelta(7))
+    if employee_ids is not None:
+        samples = samples.filter(employee_id__in=list(employee_ids))
+    weekly: dict[str, dict[date, WeekPoint]] = defaultdict(dict)
+    rows = samples.values("employee_id", week=TruncWeek("date")).annotate(**_TOTALS).order_by()
+    for row in rows:
+        weekly[row["employee_id"]][row["week"]] = WeekPoint(row["week"], *_mean(row))
+
+    result = {}
+    for employee_id, points in weekly.items():
+        weeks = tuple(points.get(monday) for monday in mondays)
+        below = [p is not None and is_below(p.value, target, direction) for p in weeks]
+        streak = next((n for n, flag in enumerate(reversed(below)) if not flag), len(below))
+        result[employee_id] = BelowStandard(
+            employee_id=employee_id,
+            kpi=kpi.code,
+            target=target,
+            direction=direction,
+            weeks=weeks,
+            weeks_below=sum(below),
+            streak=streak,
+            flagged=sum(below) >= weeks_below,
+        )
+    return result
+
+
+# --- Internals -------------------------------------------------------------------------------
+
+_TOTALS = {
+    "weighted": Sum(F("value") * F("weight")),
+    "total_weight": Sum("weight"),
+    "samples": Count("id"),
+}
+
+
+def _mean(row: dict) -> tuple[float | None, float, int]:
+    weight = row["total_weight"] or 0.0
+    # Rounded so that a mean of exact 85s compares equal to a target of 85.
+    value = round(row["weighted"] / weight, 6) if weight else None
+    return value, weight, row["samples"]
+
+
+def _code(kpi: KpiRef) -> str:
+    return kpi.code if isinstance(kpi, Kpi) else kpi
+
+
+def _kpi_filter(kpis: list[KpiRef]) -> Q:
+    codes = [k for k in kpis if isinstance(k, str)]
+    ids = [k.pk for k in kpis if isinstance(k, Kpi)]
+    if codes and ids:
+        return Q(kpi__code__in=codes) | Q(kpi_id__in=ids)
+    return Q(kpi__code__in=codes) if codes else Q(kpi_id__in=ids)
+
+
+def _samples(kpi: KpiRef, start: date, end: date):
+    return Sample.objects.filter(_kpi_filter([kpi]), date__gte=start, date__lte=end)

@@ -1,0 +1,28 @@
+"""Background loads of large KPI files. Thin: the task takes the pending `MetricLoad` and the
+stored file, and `metrics.uploads.load_stored` does the work (claiming the load first, so a
+second delivery of the same message does nothing)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from metrics import uploads
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def load_file_task(load_id: int, path: str) -> str | None:
+    load = uploads.load_stored(load_id, path)
+    return None if load is None else load.status
+
+
+def enqueue_load(load_id: int, path: str) -> None:
+    """Queue a background load; called after the pending record is committed."""
+    try:
+        load_file_task.delay(load_id, path)
+    except Exception:
+        # The load stays pending and the page says so; the analyst can upload the file again.
+        logger.exception("Could not queue the background load %s", load_id)
