@@ -1,0 +1,841 @@
+"""The reminder sweep: what the schedule says is due, found from the database and told once.
+
+A beat job calls `sweep()` every few minutes. It finds what is due (never "what is exactly today",
+so a missed run is caught up by the next one) and records one Reminder per plan, kind, due date
+and recipient:
+
+- a day before each scheduled meeting (check-in, midpoint or final review) the supervisor and
+  the agent are reminded, with the week's QA and CSAT against the plan's targets and an
+  iCalendar invitation;
+- an acknowledgment not signed by its deadline reminds the agent, and a working day later is
+  escalated to the supervisor and HR; a missing HR countersignature reminds HR;
+- a draft waiting for HR for more than two working days reminds HR;
+- a check-in or review two working days overdue is escalated to HR.
+
+On the day of the midpoint and the final review the review is opened: the sweep names the
+schedule items, and a task calls `open_due_review` for each (services.review_open, idempotent);
+the audit event's handler, `review_opened_notify`, then tells the supervisor and HR.
+
+Claiming is what makes it safe to run twice, or twice at once. Reminders are inserted with
+ON CONFLICT DO NOTHING RETURNING id against the unique (pip, kind, due_on, recipient), so only
+the run that inserted a row claims it. The claimed rows are sent by `send_claimed` tasks, in
+chunks, and sent_at is then set with a conditional UPDATE. The start of a row's current claim
+is its created_at: a send task takes only rows still under the claim it was given, and a row
+left unsent by a task that died is claimed again by a later sweep once the lease has passed,
+by a conditional UPDATE that only one run can win. The sweep runs a fixed number of queries
+whatever the number of plans: every read is one batched query, the KPI numbers one aggregate
+query per chunk sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.mail import get_connection
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from metrics.models import Kpi, Sample
+from pips import emails, ics
+from pips.models import (
+    RUNNING_STATUSES,
+    AuditEvent,
+    Comparator,
+    Expectation,
+    Notification,
+    Pip,
+    Reminder,
+    Review,
+    ScheduleItem,
+    Signature,
+    SignerRole,
+    Status,
+)
+from pips.roles import HR
+
+logger = logging.getLogger(__name__)
+
+# Meeting reminders go out this long before the meeting.
+MEETING_LEAD = dt.timedelta(days=1)
+OVERDUE_WORKING_DAYS = 2
+ACK_ESCALATION_WORKING_DAYS = 1
+APPROVAL_WORKING_DAYS = 2
+# A reminder claimed longer ago than this and still unsent was abandoned by a task that died;
+# twice the hard time limit, so a task still running is never overtaken (10 minutes by default).
+LEASE = dt.timedelta(seconds=2 * getattr(settings, "CELERY_TASK_TIME_LIMIT", 300))
+# Reminders for things more than a week past are no longer worth sending after a failure.
+GIVE_UP_AFTER = dt.timedelta(days=7)
+# Audit events whose notification task never ran (the broker was down at commit) are delivered
+# by the sweep once they are this old, and for this long.
+EVENT_GRACE = dt.timedelta(minutes=5)
+EVENT_HORIZON = dt.timedelta(days=2)
+# Claimed reminders are sent by tasks of this many, so no task runs long and workers share them.
+SEND_CHUNK = 50
+# The numbers a meeting reminder carries: the week before it, against the plan's targets.
+REMINDER_KPIS = ("qa_score", "csat")
+KPI_WINDOW_DAYS = 7
+
+MEETINGS = {
+    ScheduleItem.Kind.CHECKIN: ("check-in", dt.timedelta(minutes=30)),
+    ScheduleItem.Kind.MIDPOINT: ("midpoint review", dt.timedelta(hours=1)),
+    ScheduleItem.Kind.FINAL: ("final review", dt.timedelta(hours=1)),
+}
+REVIEW_KINDS = (ScheduleItem.Kind.MIDPOINT, ScheduleItem.Kind.FINAL)
+
+
+class Kind:
+    """Reminder kinds, as stored in Reminder.kind."""
+
+    ACK = "ack_reminder"
+    ACK_ESCALATION = "ack_escalation"
+    COUNTERSIGN = "countersign_reminder"
+    APPROVAL = "approval_reminder"
+
+    @staticmethod
+    def meeting(item_kind: str) -> str:
+        return f"{item_kind}_reminder"
+
+    @staticmethod
+    def overdue(item_kind: str) -> str:
+        return f"{item_kind}_overdue"
+
+
+MEETING_REMINDER_KINDS = {Kind.meeting(k): k for k in MEETINGS}
+OVERDUE_KINDS = {Kind.overdue(k): k for k in MEETINGS}
+
+
+@dataclass(frozen=True)
+class Want:
+    """A reminder the schedule calls for: the unique key of a Reminder row."""
+
+    pip_id: int
+    kind: str
+    due_on: dt.date
+    recipient_id: int
+
+
+@dataclass
+class SweepReport:
+    """What one sweep found: the reminders it claimed (to be sent in chunks by send_claimed),
+    the reviews to open and the audit events to deliver."""
+
+    claimed_at: dt.datetime
+    recorded: int = 0
+    reclaimed: int = 0
+    to_send: list[int] = field(default_factory=list)
+    reviews_to_open: list[int] = field(default_factory=list)
+    events_to_deliver: list[int] = field(default_factory=list)
+
+    def chunks(self, size: int = SEND_CHUNK) -> list[list[int]]:
+        return [self.to_send[i : i + size] for i in range(0, len(self.to_send), size)]
+
+    def as_dict(self) -> dict:
+        return {
+            "recorded": self.recorded,
+            "reclaimed": self.reclaimed,
+            "reviews_to_open": len(self.reviews_to_open),
+            "events_to_deliver": len(self.events_to_deliver),
+        }
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    # Claimed again by a later sweep (this claim had lapsed) or already sent.
+    skipped: int = 0
+
+    def as_dict(self) -> dict:
+        return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped}
+
+
+# --- time --------------------------------------------------------------------------------------
+
+
+def team_zone(pip: Pip) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(pip.agent.team.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        logger.warning("Team %s has an unknown time zone; using UTC", pip.agent.team_id)
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def working_days_after(moment: dt.datetime, days: int, zone: dt.tzinfo) -> dt.datetime:
+    """`days` working days (Monday to Friday) after a moment, counted on the team's calendar:
+    the same wall-clock time on that day, so a DST change does not move it."""
+    from pips.services import add_working_days  # services imports the task module that uses us
+
+    return add_working_days(moment.astimezone(zone), days)
+
+
+def local_date(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    return moment.astimezone(zone).date()
+
+
+# --- finding what is due -----------------------------------------------------------------------
+
+
+class _HrUsers:
+    """All active HR users, loaded once per sweep and only if someone needs them."""
+
+    def __init__(self) -> None:
+        self._users: list | None = None
+
+    def all(self) -> list:
+        if self._users is None:
+            self._users = list(
+                get_user_model()
+                .objects.filter(groups__name=HR, is_active=True)
+                .distinct()
+                .order_by("pk")
+            )
+        return self._users
+
+    def for_plan(self, pip: Pip) -> list:
+        """The plan's HR: whoever approved it, or every HR user when no one has yet."""
+        if pip.approved_by_id and pip.approved_by.is_active:
+            return [pip.approved_by]
+        return [u for u in self.all() if u.pk != pip.supervisor_id]
+
+
+def _pending_items(now: dt.datetime) -> list[ScheduleItem]:
+    """Every meeting of a running plan that is not done and is due within a day, or past."""
+    current_review = Review.objects.filter(
+        pip_id=OuterRef("pip_id"),
+        kind=OuterRef("kind"),
+        version_id=OuterRef("pip__current_version"),
+    )
+    midpoint_done = Review.objects.filter(
+        pip_id=OuterRef("pip_id"), kind=Review.Kind.MIDPOINT, state=Review.State.DONE
+    )
+    return list(
+        ScheduleItem.objects.filter(
+            done_at__isnull=True,
+            cancelled_at__isnull=True,
+            due_at__lte=now + MEETING_LEAD,
+            pip__status__in=RUNNING_STATUSES,
+        )
+        .select_related(
+            "pip__agent__team",
+            "pip__agent__user",
+            "pip__supervisor",
+            "pip__approved_by",
+            "pip__current_version",
+        )
+        .annotate(review_exists=Exists(current_review), midpoint_done=Exists(midpoint_done))
+        .order_by("due_at", "pk")
+    )
+
+
+def _waiting_plans(now: dt.datetime) -> list[Pip]:
+    """Plans waiting for someone: a signature past its deadline, or HR's decision on a draft."""
+    agent_signed = Signature.objects.filter(
+        version_id=OuterRef("current_version_id"), role=SignerRole.AGENT
+    )
+    return list(
+        Pip.objects.filter(
+            Q(status=Status.ISSUED, ack_due_at__lte=now)
+            | Q(
+                status=Status.PENDING_HR,
+                submitted_at__lte=now - dt.timedelta(days=APPROVAL_WORKING_DAYS),
+            )
+        )
+        .select_related("agent__team", "agent__user", "supervisor", "approved_by")
+        .annotate(agent_signed=Exists(agent_signed))
+        .order_by("pk")
+    )
+
+
+def _review_due(item: ScheduleItem, now: dt.datetime, zone: dt.tzinfo) -> bool:
+    """A review opens on its day in the team's zone, once, when the plan's state allows it."""
+    if item.kind not in REVIEW_KINDS or item.review_exists:
+        return False
+    if local_date(now, zone) < item.due_on:
+        return False
+    pip = item.pip
+    if item.kind == ScheduleItem.Kind.MIDPOINT:
+        return pip.status == Status.ACTIVE
+    has_midpoint = bool(pip.current_version.midpoint_date)
+    return pip.status in (Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED) and (
+        item.midpoint_done or not has_midpoint
+    )
+
+
+def due_work(now: dt.datetime) -> tuple[list[Want], list[int]]:
+    """What the schedule calls for at `now`: the reminders (recorded or not yet) and the
+    schedule items whose review should be opened."""
+    hr = _HrUsers()
+    wanted: list[Want] = []
+    reviews: list[int] = []
+
+    def want(pip: Pip, kind: str, due_on: dt.date, users: Iterable) -> None:
+        for user in users:
+            if user is not None:
+                wanted.append(Want(pip.pk, kind, due_on, user.pk))
+
+    for item in _pending_items(now):
+        pip = item.pip
+        zone = team_zone(pip)
+        if _review_due(item, now, zone):
+            reviews.append(item.pk)
+        if item.due_at - MEETING_LEAD <= now < item.due_at:
+            want(pip, Kind.meeting(item.kind), item.due_on, [pip.supervisor, pip.agent.user])
+        if now >= working_days_after(item.due_at, OVERDUE_WORKING_DAYS, zone):
+            want(pip, Kind.overdue(item.kind), item.due_on, hr.for_plan(pip))
+
+    for pip in _waiting_plans(now):
+        zone = team_zone(pip)
+        if pip.status == Status.ISSUED:
+            due_on = local_date(pip.ack_due_at, zone)
+            if pip.agent_signed:
+                want(pip, Kind.COUNTERSIGN, due_on, hr.for_plan(pip))
+                continue
+            want(pip, Kind.ACK, due_on, [pip.agent.user])
+            escalate_at = working_days_after(pip.ack_due_at, ACK_ESCALATION_WORKING_DAYS, zone)
+            if now >= escalate_at:
+                want(pip, Kind.ACK_ESCALATION, due_on, [pip.supervisor, *hr.for_plan(pip)])
+        else:
+            deadline = working_days_after(pip.submitted_at, APPROVAL_WORKING_DAYS, zone)
+            if now >= deadline:
+                others = [u for u in hr.all() if u.pk != pip.supervisor_id]
+                want(pip, Kind.APPROVAL, local_date(deadline, zone), others)
+    return list(dict.fromkeys(wanted)), reviews
+
+
+# --- claiming ----------------------------------------------------------------------------------
+
+
+def record(wanted: list[Want], now: dt.datetime) -> list[int]:
+    """Insert the wanted reminders; return the ids of the rows this call inserted. A row that
+    already exists (recorded by an earlier run, or by a concurrent one) is not returned, so
+    only one run ever sends it."""
+    if not wanted:
+        return []
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    created = connection.ops.adapt_datetimefield_value(now)
+    columns = "(pip_id, kind, due_on, recipient_id, created_at)"
+    conflict = "ON CONFLICT (pip_id, kind, due_on, recipient_id) DO NOTHING RETURNING id"
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement however many rows: the columns travel as arrays.
+            cursor.execute(
+                f"INSERT INTO {table} {columns} "
+                "SELECT w.pip_id, w.kind, w.due_on, w.recipient_id, %s FROM "
+                "unnest(%s::bigint[], %s::varchar[], %s::date[], %s::bigint[]) "
+                f"AS w(pip_id, kind, due_on, recipient_id) {conflict}",
+                [
+                    created,
+                    [w.pip_id for w in wanted],
+                    [w.kind for w in wanted],
+                    [w.due_on for w in wanted],
+                    [w.recipient_id for w in wanted],
+                ],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        for first in range(0, len(wanted), 500):
+            chunk = wanted[first : first + 500]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            params: list = []
+            for w in chunk:
+                params += [
+                    w.pip_id,
+                    w.kind,
+                    connection.ops.adapt_datefield_value(w.due_on),
+                    w.recipient_id,
+                    created,
+                ]
+            cursor.execute(f"INSERT INTO {table} {columns} VALUES {values} {conflict}", params)
+            ids += [row[0] for row in cursor.fetchall()]
+    return ids
+
+
+def reclaim(now: dt.datetime) -> list[int]:
+    """Reminders claimed but left unsent by a run that died: claimed again by moving their
+    created_at (the start of the current claim) to now. Of two runs at once, only one matches."""
+    stamp = connection.ops.adapt_datetimefield_value
+    return _update_returning(
+        "created_at = %s",
+        "sent_at IS NULL AND created_at < %s AND due_on >= %s",
+        [
+            stamp(now),
+            stamp(now - LEASE),
+            connection.ops.adapt_datefield_value((now - GIVE_UP_AFTER).date()),
+        ],
+    )
+
+
+# --- what each reminder says -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    name: str
+    value: str
+    target: str
+    met: bool | None
+
+
+@dataclass
+class Outgoing:
+    """One reminder as it goes out: an e-mail from templates and an in-app notification."""
+
+    template: str
+    to: str
+    context: dict
+    text: str
+    url: str
+    meeting: ics.Meeting | None = None
+
+
+_PK = 987654321
+
+
+@functools.cache
+def _url_pattern(name: str) -> str | None:
+    """A page's URL with a placeholder for the plan, reversed once per process: a batch of
+    e-mails then costs a string replace per link, not a reverse()."""
+    try:
+        return reverse(name, args=[_PK])
+    except NoReverseMatch:
+        return None
+
+
+def plan_url(pip: Pip, name: str | None = None) -> str:
+    """A page of the plan if it is installed, the plan itself otherwise."""
+    pattern = (_url_pattern(name) if name else None) or _url_pattern("pips:detail")
+    return pattern.replace(str(_PK), str(pip.pk))
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def email_of(user, pip: Pip) -> str:
+    if pip.agent.user_id == user.pk and pip.agent.email:
+        return pip.agent.email
+    return user.email
+
+
+def when_text(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%A %d %b %Y, %H:%M} ({zone.key})"
+
+
+def relative_day(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """ "tomorrow", as a reminder a day ahead normally says; "today" when it goes out late (a
+    plan activated the day before its first check-in, a sweep that was down)."""
+    days = (moment.astimezone(zone).date() - local_date(timezone.now(), zone)).days
+    return {0: "today", 1: "tomorrow"}.get(days, "coming up")
+
+
+def meeting_invitation(item: ScheduleItem, pip: Pip, extra: Iterable = ()) -> ics.Meeting:
+    label, duration = MEETINGS[item.kind]
+    supervisor = ics.Person(display_name(pip.supervisor), pip.supervisor.email)
+    people = [supervisor]
+    agent_email = pip.agent.email or (pip.agent.user.email if pip.agent.user else "")
+    if agent_email:
+        people.append(ics.Person(pip.agent.full_name, agent_email))
+    people += [ics.Person(display_name(u), u.email) for u in extra if u.email]
+    url = emails.absolute(plan_url(pip))
+    return ics.Meeting(
+        uid=ics.uid_for(item.pk),
+        start=item.due_at,
+        duration=duration,
+        summary=f"{label.capitalize()}: {pip.agent.full_name} with {display_name(pip.supervisor)}",
+        description=f"{label.capitalize()} of the performance improvement plan "
+        f"{pip.reference}.\n{url}",
+        url=url,
+        organizer=supervisor,
+        attendees=list(dict.fromkeys(people)),
+    )
+
+
+def kpi_window(due_on: dt.date) -> tuple[dt.date, dt.date]:
+    """The seven days before the reminder's day (the day before the meeting)."""
+    end = due_on - dt.timedelta(days=2)
+    return end - dt.timedelta(days=KPI_WINDOW_DAYS - 1), end
+
+
+def week_numbers(pairs: Iterable[tuple[Pip, dt.date]]) -> dict[tuple[int, dt.date], list[KpiLine]]:
+    """QA and CSAT for each (plan, meeting date) over the week before the reminder, against the
+    plan's targets: the same weighted mean as kpis.window_value, for every plan in one
+    aggregate query (grouped by day, then summed per plan's window here)."""
+    pairs = list(dict.fromkeys((pip, due_on) for pip, due_on in pairs))
+    if not pairs:
+        return {}
+    kpis = list(Kpi.objects.filter(code__in=REMINDER_KPIS).order_by("sort_order", "code"))
+    if not kpis:
+        return {}
+    kpi_ids = [k.pk for k in kpis]
+    targets: dict[tuple[int, int], tuple[str, float]] = {}
+    rows = (
+        Expectation.objects.filter(
+            version_id__in={pip.current_version_id for pip, _ in pairs}, kpi_id__in=kpi_ids
+        )
+        .order_by("-position", "-pk")
+        .values_list("version_id", "kpi_id", "comparator", "target")
+    )
+    for version_id, kpi_id, comparator, target in rows:
+        targets[(version_id, kpi_id)] = (comparator, target)  # the first row wins
+    windows = {(pip.pk, due_on): kpi_window(due_on) for pip, due_on in pairs}
+    daily: dict[tuple[str, int], list[tuple[dt.date, float, float]]] = defaultdict(list)
+    samples = (
+        Sample.objects.filter(
+            employee_id__in={pip.agent.employee_id for pip, _ in pairs},
+            kpi_id__in=kpi_ids,
+            date__gte=min(start for start, _ in windows.values()),
+            date__lte=max(end for _, end in windows.values()),
+        )
+        .values("employee_id", "kpi_id", "date")
+        .annotate(weighted=Sum(F("value") * F("weight")), weight=Sum("weight"))
+        .order_by()
+    )
+    for row in samples:
+        daily[(row["employee_id"], row["kpi_id"])].append(
+            (row["date"], row["weighted"], row["weight"])
+        )
+    result = {}
+    for pip, due_on in pairs:
+        start, end = windows[(pip.pk, due_on)]
+        lines = []
+        for kpi in kpis:
+            days = [
+                (w, n)
+                for day, w, n in daily[(pip.agent.employee_id, kpi.pk)]
+                if start <= day <= end
+            ]
+            weight = sum(n for _, n in days)
+            value = sum(w for w, _ in days) / weight if weight else None
+            comparator, target = targets.get((pip.current_version_id, kpi.pk), ("", None))
+            met = None
+            if value is not None and target is not None:
+                met = value >= target if comparator == Comparator.GTE else value <= target
+            lines.append(
+                KpiLine(
+                    name=kpi.name,
+                    value=kpi.format_value(value) if value is not None else "no data",
+                    target=f"{Comparator(comparator).label} {kpi.format_value(target)}"
+                    if target is not None
+                    else "no target in this plan",
+                    met=met,
+                )
+            )
+        result[(pip.pk, due_on)] = lines
+    return result
+
+
+def _outgoing(
+    reminder: Reminder,
+    item: ScheduleItem | None,
+    numbers: dict[tuple[int, dt.date], list[KpiLine]],
+) -> Outgoing:
+    pip = reminder.pip
+    user = reminder.recipient
+    zone = team_zone(pip)
+    url = plan_url(pip)
+    base = {
+        "pip": pip,
+        "recipient_name": pip.agent.full_name
+        if pip.agent.user_id == user.pk
+        else display_name(user),
+        "agent_name": pip.agent.full_name,
+        "supervisor_name": display_name(pip.supervisor),
+        "due_on": reminder.due_on,
+        "url": emails.absolute(url),
+    }
+    kind = reminder.kind
+    if kind in MEETING_REMINDER_KINDS:
+        label = MEETINGS[item.kind][0]
+        is_agent = pip.agent.user_id == user.pk
+        start, end = kpi_window(reminder.due_on)
+        when = when_text(item.due_at, zone)
+        day = relative_day(item.due_at, zone)
+        text = (
+            f"Your {label} with {display_name(pip.supervisor)} is {day}: {when}."
+            if is_agent
+            else f"Your {label} with {pip.agent.full_name} ({pip.reference}) is {day}: {when}."
+        )
+        return Outgoing(
+            template="reminder-meeting",
+            to=email_of(user, pip),
+            context={
+                **base,
+                "is_agent": is_agent,
+                "meeting": label,
+                "when": when,
+                "day": day,
+                "kpi_lines": numbers.get((pip.pk, reminder.due_on), []),
+                # Formatted here, not with the date filter: these go out by the thousand.
+                "window": f"{start:%d %b} to {end:%d %b %Y}",
+            },
+            text=text,
+            url=url,
+            meeting=meeting_invitation(item, pip),
+        )
+    if kind in OVERDUE_KINDS:
+        label = MEETINGS[OVERDUE_KINDS[kind]][0]
+        return Outgoing(
+            template="escalation-overdue",
+            to=user.email,
+            context={
+                **base,
+                "meeting": label,
+                "when": when_text(item.due_at, zone) if item else f"{reminder.due_on:%d %b %Y}",
+            },
+            text=f"The {label} of {reminder.due_on:%d %b %Y} for {pip.agent.full_name} "
+            f"({pip.reference}) is two working days overdue.",
+            url=url,
+        )
+    if kind == Kind.ACK:
+        return Outgoing(
+            template="reminder-ack",
+            to=email_of(user, pip),
+            context=base,
+            text=f"Please read and sign your plan {pip.reference}: the acknowledgment was due "
+            f"on {reminder.due_on:%d %b %Y}.",
+            url=plan_url(pip, "pips:sign"),
+        )
+    if kind == Kind.ACK_ESCALATION:
+        return Outgoing(
+            template="escalation-ack",
+            to=user.email,
+            context=base,
+            text=f"{pip.agent.full_name} has not signed {pip.reference}; the acknowledgment was "
+            f"due on {reminder.due_on:%d %b %Y}.",
+            url=url,
+        )
+    if kind == Kind.COUNTERSIGN:
+        return Outgoing(
+            template="reminder-countersign",
+            to=user.email,
+            context=base,
+            text=f"{pip.reference} for {pip.agent.full_name} is waiting for HR's countersignature.",
+            url=plan_url(pip, "pips:sign"),
+        )
+    if kind == Kind.APPROVAL:
+        submitted = pip.submitted_at.astimezone(zone) if pip.submitted_at else None
+        return Outgoing(
+            template="reminder-approval",
+            to=user.email,
+            context={**base, "submitted_at": submitted},
+            text=f"{pip.reference} for {pip.agent.full_name} has been waiting for HR approval "
+            f"since {submitted:%d %b %Y}."
+            if submitted
+            else f"{pip.reference} awaits HR.",
+            url=plan_url(pip, "pips:hr_review"),
+        )
+    raise ValueError(f"Unknown reminder kind {kind!r}")
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def _update_returning(set_sql: str, where_sql: str, params: list) -> list[int]:
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING id", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def take(ids: list[int], claimed_at: dt.datetime, now: dt.datetime) -> list[int]:
+    """Take the reminders that are still under the claim made at `claimed_at`, renewing it to
+    `now`. A claim that lapsed and was taken again by a later sweep is not ours any more."""
+    if not ids:
+        return []
+    stamp = connection.ops.adapt_datetimefield_value
+    placeholders = ", ".join(["%s"] * len(ids))
+    return _update_returning(
+        "created_at = %s",
+        f"id IN ({placeholders}) AND sent_at IS NULL AND created_at = %s",
+        [stamp(now), *ids, stamp(claimed_at)],
+    )
+
+
+def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
+    """Send reminders a sweep claimed: one e-mail (with the meeting's invitation) and one
+    in-app notification each, then mark them sent. A reminder that fails is logged and left
+    unsent, to be claimed again by a sweep after the lease."""
+    report = SendReport()
+    mine = take(ids, claimed_at, timezone.now())
+    report.skipped = len(ids) - len(mine)
+    if not mine:
+        return report
+    reminders = list(
+        Reminder.objects.filter(pk__in=mine, sent_at__isnull=True)
+        .select_related(
+            "recipient",
+            "pip__agent__team",
+            "pip__agent__user",
+            "pip__supervisor",
+            "pip__current_version",
+        )
+        .order_by("pk")
+    )
+    meeting_keys = {
+        (r.pip_id, MEETING_REMINDER_KINDS.get(r.kind) or OVERDUE_KINDS[r.kind], r.due_on)
+        for r in reminders
+        if r.kind in MEETING_REMINDER_KINDS or r.kind in OVERDUE_KINDS
+    }
+    items: dict[tuple[int, str, dt.date], ScheduleItem] = {}
+    if meeting_keys:
+        for item in ScheduleItem.objects.filter(
+            pip_id__in={k[0] for k in meeting_keys},
+            kind__in={k[1] for k in meeting_keys},
+            due_on__in={k[2] for k in meeting_keys},
+        ):
+            items[(item.pip_id, item.kind, item.due_on)] = item
+    numbers = week_numbers(
+        (r.pip, r.due_on)
+        for r in reminders
+        if r.kind in MEETING_REMINDER_KINDS
+        and (r.pip_id, MEETING_REMINDER_KINDS[r.kind], r.due_on) in items
+    )
+    sent: list[int] = []
+    notes: list[Notification] = []
+    mail = get_connection()
+    try:
+        mail.open()
+        for reminder in reminders:
+            item_kind = MEETING_REMINDER_KINDS.get(reminder.kind) or OVERDUE_KINDS.get(
+                reminder.kind
+            )
+            item = items.get((reminder.pip_id, item_kind, reminder.due_on)) if item_kind else None
+            try:
+                if reminder.kind in MEETING_REMINDER_KINDS and item is None:
+                    raise ValueError("the meeting is no longer on the schedule")
+                out = _outgoing(reminder, item, numbers)
+                attachments = [ics.attachment([out.meeting])] if out.meeting else []
+                emails.send(
+                    out.template, [out.to], out.context, attachments=attachments, connection=mail
+                )
+            except Exception:
+                # One bad reminder must not hold up the others; it is tried again later.
+                logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
+                report.failed += 1
+                continue
+            sent.append(reminder.pk)
+            notes.append(
+                Notification(
+                    user=reminder.recipient, pip=reminder.pip, text=out.text[:300], url=out.url
+                )
+            )
+    finally:
+        mail.close()
+    if sent:
+        with transaction.atomic():
+            Notification.objects.bulk_create(notes)
+            report.sent = Reminder.objects.filter(pk__in=sent, sent_at__isnull=True).update(
+                sent_at=timezone.now()
+            )
+    return report
+
+
+def undelivered_events(now: dt.datetime) -> list[int]:
+    """Audit events whose notifications never went out because the task was never queued (the
+    broker was down when the step committed). notify_event delivers each once."""
+    from pips.notifications import HANDLERS  # notifications imports this module's handler
+
+    return list(
+        AuditEvent.objects.filter(
+            action__in=sorted(HANDLERS),
+            at__gte=now - EVENT_HORIZON,
+            at__lte=now - EVENT_GRACE,
+            delivery__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def sweep(*, now: dt.datetime | None = None) -> SweepReport:
+    """Find what is due and claim it: record the reminders the schedule calls for and take
+    back those a dead run left unsent. The task layer then queues send_claimed for the claimed
+    reminders (in chunks), open_due_review for each review and notify_event for each event."""
+    now = now or timezone.now()
+    report = SweepReport(claimed_at=now)
+    wanted, report.reviews_to_open = due_work(now)
+    fresh = record(wanted, now)
+    stale = reclaim(now)
+    report.recorded, report.reclaimed = len(fresh), len(stale)
+    report.to_send = fresh + stale
+    report.events_to_deliver = undelivered_events(now)
+    if report.to_send or report.reviews_to_open or report.events_to_deliver:
+        logger.info("Reminder sweep: %s", report.as_dict())
+    return report
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+def open_due_review(schedule_item_id: int) -> bool:
+    """Open the review a schedule item calls for. Safe to call again (review_open finds it
+    open); a plan whose state no longer allows it is left alone. Returns whether it opened."""
+    from pips.services import TransitionError, review_open
+
+    item = (
+        ScheduleItem.objects.select_related("pip")
+        .filter(pk=schedule_item_id, kind__in=REVIEW_KINDS, cancelled_at__isnull=True)
+        .first()
+    )
+    if item is None:
+        return False
+    try:
+        _, created = review_open(pip=item.pip, kind=item.kind)
+    except (TransitionError, PermissionDenied) as error:
+        logger.info("Review for schedule item %s not opened: %s", schedule_item_id, error)
+        return False
+    return created
+
+
+def review_opened_notify(event: AuditEvent) -> None:
+    """The midpoint or final review is open: the supervisor and HR are told, by e-mail with the
+    meeting's invitation and in the app."""
+    pip = event.pip
+    kind = Review.Kind.MIDPOINT if event.action.startswith("midpoint") else Review.Kind.FINAL
+    version = pip.current_version
+    due_on = version.midpoint_date if kind == Review.Kind.MIDPOINT else version.final_review_date
+    item = (
+        ScheduleItem.objects.filter(pip=pip, kind=kind, due_on=due_on, cancelled_at__isnull=True)
+        .select_related("pip__agent__team", "pip__agent__user", "pip__supervisor")
+        .first()
+    )
+    hr = _HrUsers().for_plan(pip)
+    label = MEETINGS[kind][0]
+    zone = team_zone(pip)
+    when = when_text(item.due_at, zone) if item else f"{due_on:%A %d %b %Y}"
+    url = plan_url(pip, "pips:reviews")
+    attachments = [ics.attachment([meeting_invitation(item, pip, hr)])] if item else []
+    recipients = list(dict.fromkeys([pip.supervisor, *hr]))
+    for user in recipients:
+        emails.send(
+            "review-opened",
+            [user.email],
+            {
+                "pip": pip,
+                "recipient_name": display_name(user),
+                "agent_name": pip.agent.full_name,
+                "supervisor_name": display_name(pip.supervisor),
+                "meeting": label,
+                "when": when,
+                "url": emails.absolute(url),
+            },
+            attachments=attachments,
+        )
+    emails.notify(
+        recipients,
+        pip=pip,
+        url=url,
+        text=f"The {label} of {pip.reference} ({pip.agent.full_name}) is open: {when}.",
+    )
