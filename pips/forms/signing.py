@@ -1,0 +1,280 @@
+"""Forms for signing a plan, recording a refusal to sign, and amending a plan after issue.
+
+They validate and normalise what was typed; the rules (the typed name must match the account,
+consent is required, a disagreement needs comments, who signs when) are the services'.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from pips import roles
+from pips.models import Pip, SignerRole
+from pips.services import CONSENT_TEXT, SignatureInput
+
+PNG_PREFIX = "data:image/png;base64,"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# A drawn signature is a few tens of kilobytes; this is the services' own ceiling.
+MAX_IMAGE_CHARS = 400_000
+SIGNATURE_PAD_TEMPLATE = "pips/signing/_signature_pad.html"
+
+AGREE = "agree"
+DISAGREE = "disagree"
+
+SUBMIT_LABELS = {
+    SignerRole.AGENT: "Sign the acknowledgment",
+    SignerRole.MANAGER: "Sign as manager",
+    SignerRole.HR: "Countersign as HR",
+}
+
+
+def add_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: beside the field it names, or above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+class SignatureForm(forms.Form):
+    """What every signature has: the consent statement, the typed full name and, optionally, a
+    drawn signature. Forms that take a signature (the issue page's, for the manager) build on
+    it; templates render its fields with pips/signing/_signature_fields.html."""
+
+    consent = forms.BooleanField(required=False, label=CONSENT_TEXT)
+    typed_name = forms.CharField(
+        label="Your full name",
+        max_length=150,
+        error_messages={"required": "Type your full name to sign."},
+    )
+    image = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        full_name = user.get_full_name()
+        self.fields["typed_name"].help_text = (
+            f"Exactly as on your account: {full_name}." if full_name else ""
+        )
+        self.fields["typed_name"].widget.attrs.update({"autocomplete": "name"})
+
+    def clean_typed_name(self) -> str:
+        return " ".join(self.cleaned_data["typed_name"].split())
+
+    def clean_image(self) -> str:
+        image = self.cleaned_data["image"].strip()
+        if not image:
+            return ""
+        if len(image) > MAX_IMAGE_CHARS:
+            raise ValidationError("The drawn signature is too large. Clear it and draw it again.")
+        if not image.startswith(PNG_PREFIX):
+            raise ValidationError("The drawn signature was not a PNG image.")
+        try:
+            data = base64.b64decode(image[len(PNG_PREFIX) :], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError(
+                "The drawn signature could not be read. Clear it and draw it again."
+            ) from None
+        if not data.startswith(PNG_MAGIC):
+            raise ValidationError("The drawn signature was not a PNG image.")
+        return image
+
+    def signature_input(self) -> SignatureInput:
+        data = self.cleaned_data
+        return SignatureInput(
+            typed_name=data["typed_name"],
+            consent=bool(data.get("consent")),
+            image=data.get("image", ""),
+        )
+
+
+class SignForm(SignatureForm):
+    """The sign page. The employee adds comments and says whether they agree; the manager and HR
+    sign with the same record. The version number read is posted back, so a plan amended while
+    the page was open is not signed blind."""
+
+    comments = forms.CharField(
+        label="Your comments",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional if you agree; required if you disagree. They become part of the "
+        "plan's record.",
+    )
+    agreement = forms.ChoiceField(
+        label="Do you agree with this plan?",
+        choices=[
+            (AGREE, "I agree with this plan"),
+            (DISAGREE, "I disagree with this plan (say why in your comments)"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether you agree or disagree with the plan."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, user, role: str, version_number: int, **kwargs) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        self.role = role
+        self.fields["version"].initial = version_number
+        if role != SignerRole.AGENT:
+            del self.fields["comments"]
+            del self.fields["agreement"]
+        self.order_fields(["comments", "agreement", "consent", "typed_name", "image", "version"])
+        self.helper = FormHelper()
+        self.helper.form_id = "sign-form"
+        self.helper.attrs = {"novalidate": ""}
+        names = [n for n in ("comments", "agreement") if n in self.fields]
+        self.helper.layout = Layout(
+            *names,
+            Div(Field("consent"), css_class="consent-box border rounded p-2 mb-3 bg-light"),
+            "typed_name",
+            Field("image", template=SIGNATURE_PAD_TEMPLATE),
+            "version",
+            Submit("sign", SUBMIT_LABELS.get(role, "Sign"), css_class="btn-success"),
+        )
+
+    def signature_input(self) -> SignatureInput:
+        data = super().signature_input()
+        if self.role == SignerRole.AGENT:
+            data.agrees = self.cleaned_data["agreement"] == AGREE
+            data.comments = self.cleaned_data.get("comments", "").strip()
+        return data
+
+
+class WitnessChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+def witness_candidates(pip: Pip, actor):
+    """Who may witness a refusal: HR and supervisors, other than the one recording it and the
+    employee."""
+    excluded = [pk for pk in (actor.pk, pip.agent.user_id) if pk]
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name=roles.HR) | Q(groups__name=roles.SUPERVISOR))
+        .exclude(pk__in=excluded)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class RefusalForm(forms.Form):
+    witness = WitnessChoiceField(
+        queryset=get_user_model().objects.none(),
+        label="Witness",
+        empty_label="Choose the witness",
+        help_text="Someone from HR or another supervisor who saw the employee refuse to sign.",
+        error_messages={
+            "required": "Choose the witness.",
+            "invalid_choice": "Choose a witness from the list: someone from HR or a supervisor.",
+        },
+    )
+    note = forms.CharField(
+        label="What happened",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Describe what happened."},
+    )
+
+    def __init__(self, *args, pip: Pip, actor, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["witness"].queryset = witness_candidates(pip, actor)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            "witness",
+            "note",
+            Submit("record", "Record the refusal", css_class="btn-warning"),
+        )
+
+
+class AmendmentStartForm(forms.Form):
+    change_summary = forms.CharField(
+        label="What changes, and why",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown to HR and to the employee with the changes.",
+        error_messages={"required": "Say why the plan is being amended."},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            "change_summary",
+            Submit("start", "Start the amendment", css_class="btn-primary"),
+        )
+
+
+class AmendmentSubmitForm(forms.Form):
+    """No fields: a button that sends the amendment to HR, with its CSRF token. It posts to
+    `action`, not to the page that shows it."""
+
+    def __init__(self, *args, action: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.layout = Layout(Submit("submit", "Submit to HR", css_class="btn-success"))
+
+
+class AmendmentDecisionForm(forms.Form):
+    """HR's decision on an amendment: two buttons and a comment. Posts to `action`."""
+
+    APPROVE = "approve"
+    RETURN = "return"
+
+    decision = forms.ChoiceField(
+        choices=[(APPROVE, "Approve"), (RETURN, "Return")],
+        widget=forms.HiddenInput,
+        error_messages={"required": "Approve the amendment or return it."},
+    )
+    comment = forms.CharField(
+        label="Comments",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when you return the amendment: say what needs to change.",
+    )
+
+    def __init__(self, *args, action: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            "comment",
+            Div(
+                StrictButton(
+                    "Approve the amendment",
+                    type="submit",
+                    name="decision",
+                    value=self.APPROVE,
+                    css_class="btn-success",
+                ),
+                StrictButton(
+                    "Return it to the supervisor",
+                    type="submit",
+                    name="decision",
+                    value=self.RETURN,
+                    css_class="btn-outline-danger",
+                ),
+                css_class="d-flex gap-2",
+            ),
+        )
+
+    @property
+    def approve(self) -> bool:
+        return self.cleaned_data["decision"] == self.APPROVE

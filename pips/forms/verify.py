@@ -1,0 +1,61 @@
+"""The upload form of the verification page: a PDF copy of a plan, size- and type-checked."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Layout, Submit
+from django import forms
+
+from pips.pdf import MAX_UPLOAD_BYTES
+
+PDF_CONTENT_TYPES = ("application/pdf", "application/x-pdf")
+LIMIT_TEXT = f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+TOO_LARGE = f"The file is too large. A plan's PDF copy is at most {LIMIT_TEXT}."
+
+
+class VerifyCopyForm(forms.Form):
+    file = forms.FileField(
+        label="PDF copy of a plan",
+        help_text=f"The PDF as it was downloaded, up to {LIMIT_TEXT}.",
+        error_messages={
+            "required": "Choose the PDF file to check.",
+            "empty": "The file is empty.",
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.form_tag = True
+        self.helper.attrs = {"enctype": "multipart/form-data"}
+        self.helper.layout = Layout(
+            Field("file"), Submit("check", "Check the copy", css_class="btn-primary")
+        )
+
+    @classmethod
+    def too_large(cls) -> VerifyCopyForm:
+        """The form as it is shown for an upload refused on its declared size, unread."""
+        form = cls(data={}, files={})
+        form.is_valid()
+        form.errors.clear()
+        form.add_error("file", TOO_LARGE)
+        return form
+
+    def clean_file(self) -> bytes:
+        """The upload's bytes, once it is known to be a PDF of an acceptable size."""
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(TOO_LARGE)
+        content_type = (upload.content_type or "").split(";")[0].strip().lower()
+        if content_type not in PDF_CONTENT_TYPES:
+            raise forms.ValidationError("This is not a PDF file. Upload the PDF copy of a plan.")
+        upload.seek(0)
+        data = upload.read()
+        if not data.startswith(b"%PDF-"):
+            raise forms.ValidationError(
+                "This file is not a PDF (its content does not start like one). Upload the PDF "
+                "copy of a plan as it was downloaded."
+            )
+        return data

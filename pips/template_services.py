@@ -1,0 +1,298 @@
+"""HR keeps the templates supervisors start plans from: copy one, edit its texts and rows,
+deactivate it. Each write checks the actor is HR, runs in one transaction and leaves an audit
+event (with no plan) so the record shows who changed a template and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from pips import roles
+from pips.content import ActionData, ExpectationData, PlanContent, ReasonData
+from pips.models import (
+    AuditEvent,
+    DeadlineKind,
+    PipTemplate,
+    TemplateAction,
+    TemplateExpectation,
+    TemplateReason,
+)
+from pips.services import RequestMeta, validate_content
+
+
+@dataclass
+class TemplateActionData:
+    action: str
+    responsible: str
+    deadline_kind: str
+    deadline_text: str = ""
+    recurrence_weekdays: list[int] = field(default_factory=list)
+    within_days: int | None = None
+    records_sessions: bool = False
+
+
+@dataclass
+class TemplateContent:
+    name: str
+    period_days: int
+    description: str = ""
+    job_title: str = "Contact Center Agent"
+    monitoring_reports: str = ""
+    outcome_success: str = ""
+    outcome_failure: str = ""
+    reasons: list[ReasonData] = field(default_factory=list)
+    expectations: list[ExpectationData] = field(default_factory=list)
+    actions: list[TemplateActionData] = field(default_factory=list)
+
+
+def template_content(template: PipTemplate) -> TemplateContent:
+    """A template as editable data, to prefill its form."""
+    return TemplateContent(
+        name=template.name,
+        period_days=template.period_days,
+        description=template.description,
+        job_title=template.job_title,
+        monitoring_reports=template.monitoring_reports,
+        outcome_success=template.outcome_success,
+        outcome_failure=template.outcome_failure,
+        reasons=[ReasonData(text=r.text, kpi_id=r.kpi_id) for r in template.reasons.all()],
+        expectations=[
+            ExpectationData(
+                area=e.area,
+                kpi_id=e.kpi_id,
+                comparator=e.comparator,
+                target=e.target,
+                current_text=e.current_text,
+                standard_text=e.standard_text,
+                improvement_needed=e.improvement_needed,
+            )
+            for e in template.expectations.all()
+        ],
+        actions=[
+            TemplateActionData(
+                action=a.action,
+                responsible=a.responsible,
+                deadline_kind=a.deadline_kind,
+                deadline_text=a.deadline_text,
+                recurrence_weekdays=list(a.recurrence_weekdays),
+                within_days=a.within_days,
+                records_sessions=a.records_sessions,
+            )
+            for a in template.actions.all()
+        ],
+    )
+
+
+def _require_hr(actor) -> None:
+    if not roles.is_hr(actor):
+        raise PermissionDenied("Only HR can change templates.")
+
+
+def _audit(*, actor, action: str, template: PipTemplate, meta: RequestMeta | None, **changes):
+    meta = meta or RequestMeta()
+    AuditEvent.objects.create(
+        pip=None,
+        actor=actor,
+        action=action,
+        changes={"template_id": template.pk, "template": template.name, **changes},
+        ip_address=meta.ip_address,
+        user_agent=(meta.user_agent or "")[:400],
+    )
+
+
+def _unique_slug(name: str, exclude_pk: int | None = None) -> str:
+    base = slugify(name)[:56] or "template"
+    taken = set(
+        PipTemplate.objects.exclude(pk=exclude_pk)
+        .filter(slug__startswith=base)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _check_name(name: str, exclude_pk: int | None = None) -> dict[str, list[str]]:
+    if not name.strip():
+        return {"name": ["Give the template a name."]}
+    if PipTemplate.objects.exclude(pk=exclude_pk).filter(name__iexact=name.strip()).exists():
+        return {"name": [f"A template named “{name.strip()}” already exists."]}
+    return {}
+
+
+def validate_template(data: TemplateContent, *, exclude_pk: int | None = None) -> None:
+    """A template must produce a valid plan, so it is checked the way a plan is: the plan it
+    would start today goes through the same rules (period length, targets within the KPI's
+    range, at least one expectation and one action). Errors are keyed like the plan's, with the
+    period under `period_days`."""
+    errors = _check_name(data.name, exclude_pk)
+    for index, row in enumerate(data.actions):
+        if row.deadline_kind == DeadlineKind.DATE and not row.within_days:
+            errors.setdefault(f"actions-{index}", []).append(
+                f"{row.action or 'This action'}: give the number of days from the start."
+            )
+    start = timezone.localdate()
+    end = start + dt.timedelta(days=data.period_days)
+    plan = PlanContent(
+        period_start=start,
+        period_end=end,
+        final_review_date=end,
+        midpoint_date=start + dt.timedelta(days=data.period_days // 2)
+        if data.period_days > 30
+        else None,
+        # Reasons are specific to each plan; the supervisor writes them.
+        description=data.description or "-",
+        reasons=data.reasons,
+        expectations=data.expectations,
+        actions=[
+            ActionData(
+                action=a.action,
+                responsible=a.responsible,
+                deadline_kind=a.deadline_kind,
+                deadline_date=start + dt.timedelta(days=a.within_days)
+                if a.deadline_kind == DeadlineKind.DATE and a.within_days
+                else None,
+                recurrence_weekdays=a.recurrence_weekdays,
+                deadline_text=a.deadline_text,
+            )
+            for a in data.actions
+        ],
+    )
+    try:
+        validate_content(plan)
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            key = "period_days" if key in ("period_end", "midpoint_date") else key
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _write_rows(template: PipTemplate, data: TemplateContent) -> None:
+    template.reasons.all().delete()
+    template.expectations.all().delete()
+    template.actions.all().delete()
+    TemplateReason.objects.bulk_create(
+        TemplateReason(template=template, text=r.text.strip(), kpi_id=r.kpi_id, position=i)
+        for i, r in enumerate(data.reasons)
+    )
+    TemplateExpectation.objects.bulk_create(
+        TemplateExpectation(
+            template=template,
+            position=i,
+            area=e.area.strip(),
+            kpi_id=e.kpi_id,
+            comparator=e.comparator if e.kpi_id else "",
+            target=e.target if e.kpi_id else None,
+            current_text=e.current_text.strip(),
+            standard_text=e.standard_text.strip(),
+            improvement_needed=e.improvement_needed.strip(),
+        )
+        for i, e in enumerate(data.expectations)
+    )
+    TemplateAction.objects.bulk_create(
+        TemplateAction(
+            template=template,
+            position=i,
+            action=a.action.strip(),
+            responsible=a.responsible.strip(),
+            deadline_kind=a.deadline_kind,
+            deadline_text=a.deadline_text.strip(),
+            recurrence_weekdays=sorted(set(a.recurrence_weekdays)),
+            within_days=a.within_days if a.deadline_kind == DeadlineKind.DATE else None,
+            records_sessions=a.records_sessions,
+        )
+        for i, a in enumerate(data.actions)
+    )
+
+
+def template_copy(
+    *, actor, template: PipTemplate, name: str, meta: RequestMeta | None = None
+) -> PipTemplate:
+    """A new template, a copy of an existing one (its texts and rows), to edit from there."""
+    _require_hr(actor)
+    errors = _check_name(name)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        data = template_content(template)
+        data.name = name.strip()
+        copy = PipTemplate.objects.create(
+            name=data.name,
+            slug=_unique_slug(data.name),
+            description=data.description,
+            job_title=data.job_title,
+            period_days=data.period_days,
+            monitoring_reports=data.monitoring_reports,
+            outcome_success=data.outcome_success,
+            outcome_failure=data.outcome_failure,
+            is_default=False,
+            is_active=True,
+        )
+        _write_rows(copy, data)
+        _audit(
+            actor=actor,
+            action="template_created",
+            template=copy,
+            meta=meta,
+            copied_from=template.pk,
+        )
+    return copy
+
+
+def template_update(
+    *, actor, template: PipTemplate, data: TemplateContent, meta: RequestMeta | None = None
+) -> PipTemplate:
+    """Save a template's texts and rows. Plans already drafted from it do not change."""
+    _require_hr(actor)
+    validate_template(data, exclude_pk=template.pk)
+    with transaction.atomic():
+        template = PipTemplate.objects.select_for_update().get(pk=template.pk)
+        names = [
+            "name",
+            "description",
+            "job_title",
+            "period_days",
+            "monitoring_reports",
+            "outcome_success",
+            "outcome_failure",
+        ]
+        changed = [n for n in names if getattr(template, n) != getattr(data, n)]
+        for name in names:
+            setattr(template, name, getattr(data, name))
+        template.name = template.name.strip()
+        template.save(update_fields=names)
+        _write_rows(template, data)
+        _audit(actor=actor, action="template_edited", template=template, meta=meta, fields=changed)
+    return template
+
+
+def template_set_active(
+    *, actor, template: PipTemplate, active: bool, meta: RequestMeta | None = None
+) -> PipTemplate:
+    """Deactivate a template (supervisors no longer see it; plans drafted from it keep it) or
+    bring it back. The default template stays active: new plans start from it."""
+    _require_hr(actor)
+    with transaction.atomic():
+        template = PipTemplate.objects.select_for_update().get(pk=template.pk)
+        if not active and template.is_default:
+            raise ValidationError(
+                "The default template cannot be deactivated: new plans start from it."
+            )
+        if template.is_active == active:
+            return template
+        template.is_active = active
+        template.save(update_fields=["is_active"])
+        _audit(
+            actor=actor,
+            action="template_reactivated" if active else "template_deactivated",
+            template=template,
+            meta=meta,
+        )
+    return template

@@ -1,0 +1,166 @@
+"""HR approves plans or returns them with comments, and keeps the templates supervisors start
+from. Every page here is HR's: 404 for a plan HR may not see (none), 403 for anyone else."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pips import roles, selectors, services, template_services
+from pips.forms.authoring import HrDecisionForm, TemplateCopyForm, TemplateForms
+from pips.models import PipTemplate, Status
+from pips.views.authoring import show_on_form
+from pips.views.common import error_text, request_meta
+
+
+def _require_hr(user) -> None:
+    if not roles.is_hr(user):
+        raise PermissionDenied("Only HR can do this.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hr_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan as submitted, the history of submissions and comments, and HR's decision."""
+    pip = selectors.pip_for_hr(request.user, pk)
+    if pip.status != Status.PENDING_HR:
+        messages.error(
+            request,
+            f"{pip.reference} is not waiting for HR; it is {pip.get_status_display().lower()}.",
+        )
+        return redirect(pip)
+    form = HrDecisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        decision = form.cleaned_data["decision"]
+        comment = form.cleaned_data["comment"]
+        meta = request_meta(request)
+        try:
+            if decision == "approve":
+                services.pip_approve(actor=request.user, pip=pip, comment=comment, meta=meta)
+            else:
+                services.pip_return(actor=request.user, pip=pip, comment=comment, meta=meta)
+        except ValidationError as error:
+            show_on_form(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            if decision == "approve":
+                text = (
+                    f"{pip.reference} is approved; {pip.supervisor.get_full_name()} can issue it."
+                )
+            else:
+                text = (
+                    f"{pip.reference} was returned to {pip.supervisor.get_full_name()} "
+                    "with your comments."
+                )
+            messages.success(request, text)
+            return redirect("pips:home")
+    version = selectors.version_with_sections(pip.current_version_id)
+    response = render(
+        request,
+        "pips/hr/review.html",
+        {
+            "pip": pip,
+            "version": version,
+            "signatures": [],
+            "form": form,
+            "history": selectors.submission_history(pip),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Templates ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def template_list(request: HttpRequest) -> HttpResponse:
+    _require_hr(request.user)
+    return render(request, "pips/hr/templates.html", {"templates": selectors.templates_all()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new template, copied from an existing one, then edited."""
+    _require_hr(request.user)
+    source = get_object_or_404(PipTemplate, pk=pk)
+    form = TemplateCopyForm(
+        request.POST if request.method == "POST" else None,
+        initial={"name": f"Copy of {source.name}"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            copy = template_services.template_copy(
+                actor=request.user,
+                template=source,
+                name=form.cleaned_data["name"],
+                meta=request_meta(request),
+            )
+        except ValidationError as error:
+            show_on_form(form, error)
+        else:
+            messages.success(request, f"“{copy.name}” created. Adjust it below.")
+            return redirect("pips:template_edit", pk=copy.pk)
+    return render(request, "pips/hr/template_copy.html", {"form": form, "source": source})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A template's name, period, texts and rows."""
+    _require_hr(request.user)
+    template = selectors.template_with_rows(PipTemplate.objects.all(), pk)
+    page = TemplateForms(
+        request.POST if request.method == "POST" else None,
+        content=template_services.template_content(template),
+        kpis=selectors.kpi_catalog(),
+        add_row=request.POST.get("add_row"),
+    )
+    if request.method == "POST" and not request.POST.get("add_row") and page.is_valid():
+        try:
+            template_services.template_update(
+                actor=request.user,
+                template=template,
+                data=page.to_content(),
+                meta=request_meta(request),
+            )
+        except ValidationError as error:
+            page.show_errors(error)
+        else:
+            messages.success(request, f"Template “{page.to_content().name}” saved.")
+            return redirect("pips:templates")
+    return render(
+        request,
+        "pips/hr/template_form.html",
+        {
+            "page": page,
+            "template": template,
+            "submitted": request.method == "POST" and not request.POST.get("add_row"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def template_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """Deactivate a template, or bring it back (`active` = 0 or 1)."""
+    _require_hr(request.user)
+    template = get_object_or_404(PipTemplate, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        template_services.template_set_active(
+            actor=request.user, template=template, active=active, meta=request_meta(request)
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        state = "active again" if active else "deactivated: supervisors no longer see it"
+        messages.success(request, f"“{template.name}” is {state}.")
+    return redirect("pips:templates")
