@@ -1,0 +1,282 @@
+"""Signing in a real browser, as people do it: the agent logs in, opens the plan waiting for
+them, draws a signature (with the mouse, or with a finger on a phone), comments and signs; HR
+countersigns; the plan is active. Screenshots go to test-artifacts/screenshots/<test>/."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# The live server runs in a thread next to Playwright's event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from django.db import connections  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from pips.models import Pip, Signature, SignerRole, Status  # noqa: E402
+from tests.conftest import PASSWORD, need_service  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def chrome():
+    need_service("Chromium", CHROMIUM.exists())
+    # Playwright runs an event loop in this thread, and Django keeps one database connection
+    # per context: close this context's before, and the loop's after, so none is left open.
+    connections.close_all()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+            connections.close_all()
+
+
+class Shots:
+    def __init__(self, name: str) -> None:
+        self.folder = SCREENSHOTS / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, page: Page, label: str) -> None:
+        self.count += 1
+        page.screenshot(path=str(self.folder / f"{self.count:02d}-{label}.png"), full_page=True)
+
+
+@pytest.fixture
+def shots(request) -> Shots:
+    return Shots(request.node.name)
+
+
+def log_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+
+
+def draw_with_mouse(page: Page) -> None:
+    canvas = page.locator("canvas.signature-pad")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None and box["width"] > 100
+    x, y, h = box["x"], box["y"], box["height"]
+    # A loop and a flourish, as a hand would.
+    page.mouse.move(x + 30, y + h * 0.6)
+    page.mouse.down()
+    for dx, dy in [(20, -40), (45, -10), (60, 30), (90, -25), (130, 20), (170, -35), (220, 10)]:
+        page.mouse.move(x + 30 + dx, y + h * 0.6 + dy, steps=6)
+    page.mouse.up()
+    page.mouse.move(x + 60, y + h * 0.75)
+    page.mouse.down()
+    page.mouse.move(x + 260, y + h * 0.72, steps=10)
+    page.mouse.up()
+
+
+def draw_with_finger(page: Page) -> None:
+    """Real touch events through the browser's input pipeline, as a phone sends them."""
+    canvas = page.locator("canvas.signature-pad")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    cdp = page.context.new_cdp_session(page)
+    points = [
+        (box["x"] + 20 + i * 12, box["y"] + box["height"] / 2 + (-1) ** i * 18) for i in range(15)
+    ]
+    first, *rest = points
+    cdp.send(
+        "Input.dispatchTouchEvent",
+        {"type": "touchStart", "touchPoints": [{"x": first[0], "y": first[1]}]},
+    )
+    for px, py in rest:
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": px, "y": py}]}
+        )
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_agent_signs_with_the_mouse_and_hr_countersigns(
+    chrome, live_server, shots, alex, harper, make_plan
+):
+    pip = make_plan(alex, "issued", hr=harper)
+    base = live_server.url
+    context = chrome.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # Everything runs under the strict Content-Security-Policy: no violation is reported.
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and errors.append(message.text),
+    )
+
+    # The agent logs in and finds the plan waiting for them.
+    log_in(page, base, "alex")
+    expect(page.get_by_text("Waiting for your signature")).to_be_visible()
+    shots(page, "agent-home")
+    page.get_by_role("link", name=re.compile(pip.reference)).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alex Rivera")
+    shots(page, "agent-plan")
+    page.get_by_role("link", name="Sign acknowledgment").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Read and sign your plan")
+    expect(page.get_by_text("it does not mean that I agree with it")).to_be_visible()
+    shots(page, "agent-sign-page")
+
+    # Submitting without consent: the form says what is missing and nothing is saved.
+    page.fill("#id_typed_name", "Alex Rivera")
+    page.get_by_label("I agree with this plan").check()
+    page.get_by_role("button", name="Sign the acknowledgment").click()
+    expect(page.get_by_text("Tick the box to agree to sign electronically.")).to_be_visible()
+    assert not Signature.objects.filter(version__pip=pip, role=SignerRole.AGENT).exists()
+
+    # The signature pad appears (JavaScript is on), takes a drawing, and can be cleared.
+    pad = page.locator("[data-signature-pad]")
+    expect(pad).to_be_visible()
+    draw_with_mouse(page)
+    expect(page.locator("[data-signature-status]")).to_have_text("Signature drawn.")
+    page.get_by_role("button", name="Clear the drawing").click()
+    expect(page.locator("[data-signature-status]")).to_have_text("Nothing drawn yet.")
+    assert page.input_value("#id_image") == ""
+    draw_with_mouse(page)
+    assert page.input_value("#id_image").startswith("data:image/png;base64,")
+
+    page.fill("#id_comments", "I understand the targets and will use the call-flow checklist.")
+    page.get_by_label("I agree with this plan").check()
+    page.get_by_label(re.compile("I agree to sign this document electronically")).check()
+    page.fill("#id_typed_name", "Alex Rivera")
+    shots(page, "agent-filled-in")
+    page.get_by_role("button", name="Sign the acknowledgment").click()
+    expect(page.get_by_text("your acknowledgment is recorded")).to_be_visible()
+    expect(page.locator("img.signature-img")).to_have_count(1)
+    shots(page, "agent-signed")
+
+    sig = Signature.objects.get(version__pip=pip, role=SignerRole.AGENT)
+    assert sig.image.startswith("data:image/png;base64,") and len(sig.image) > 500
+    assert sig.agrees is True and "call-flow checklist" in sig.comments
+    assert "Chrome" in sig.user_agent and sig.ip_address == "127.0.0.1"
+    log_out(page)
+
+    # HR countersigns from the plan page.
+    log_in(page, base, "harper")
+    page.goto(f"{base}{pip.get_absolute_url()}")
+    page.get_by_role("link", name="Countersign as HR").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Countersign as HR")
+    shots(page, "hr-sign-page")
+    draw_with_mouse(page)
+    page.get_by_label(re.compile("I agree to sign this document electronically")).check()
+    page.fill("#id_typed_name", "Harper Lee")
+    page.get_by_role("button", name="Countersign as HR").click()
+    expect(page.get_by_text("the plan is active")).to_be_visible()
+    expect(page.locator(".status-badge").first).to_have_text("Active")
+    expect(page.get_by_text("Valid: content unchanged since signing")).to_have_count(3)
+    shots(page, "plan-active")
+
+    # The audit trail shows the signatures with where they came from.
+    page.get_by_role("link", name="Audit trail").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audit trail")
+    expect(page.get_by_text("Signed as employee")).to_be_visible()
+    shots(page, "audit-trail")
+
+    assert Pip.objects.get(pk=pip.pk).status == Status.ACTIVE
+    assert Signature.objects.filter(version__pip=pip).count() == 3
+    assert errors == []
+    context.close()
+
+
+def test_agent_signs_with_a_finger_on_a_phone(chrome, live_server, shots, alex, harper, make_plan):
+    pip = make_plan(alex, "issued", hr=harper)
+    context = chrome.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    log_in(page, live_server.url, "alex")
+    page.goto(f"{live_server.url}/pips/{pip.pk}/sign/")
+    draw_with_finger(page)
+    expect(page.locator("[data-signature-status]")).to_have_text("Signature drawn.")
+    page.get_by_label("I disagree with this plan").check()
+    page.fill("#id_comments", "The AHT target does not fit the billing queue.")
+    page.get_by_label(re.compile("I agree to sign this document electronically")).check()
+    page.fill("#id_typed_name", "Alex Rivera")
+    shots(page, "phone-filled-in")
+    page.get_by_role("button", name="Sign the acknowledgment").click()
+    expect(page.get_by_text("your acknowledgment is recorded")).to_be_visible()
+    shots(page, "phone-signed")
+    sig = Signature.objects.get(version__pip=pip, role=SignerRole.AGENT)
+    assert sig.image.startswith("data:image/png;base64,") and sig.agrees is False
+    context.close()
+
+
+def test_without_javascript_the_typed_name_signs(
+    chrome, live_server, shots, alex, harper, make_plan
+):
+    pip = make_plan(alex, "issued", hr=harper)
+    context = chrome.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server.url, "alex")
+    page.goto(f"{live_server.url}/pips/{pip.pk}/sign/")
+    expect(page.locator("[data-signature-pad]")).to_be_hidden()
+    page.get_by_label("I agree with this plan").check()
+    page.get_by_label(re.compile("I agree to sign this document electronically")).check()
+    page.fill("#id_typed_name", "Alex Rivera")
+    page.get_by_role("button", name="Sign the acknowledgment").click()
+    expect(page.get_by_text("your acknowledgment is recorded")).to_be_visible()
+    shots(page, "signed-without-javascript")
+    assert Signature.objects.get(version__pip=pip, role=SignerRole.AGENT).image == ""
+    context.close()
+
+
+def test_hr_reads_the_differences_and_approves_an_amendment(
+    chrome, live_server, shots, alex, sam, harper, make_plan
+):
+    from pips import services
+    from pips.models import VersionState
+    from tests.pips.test_amendments import edit_amendment
+
+    pip = make_plan(alex, "active", hr=harper)
+    services.amendment_start(actor=sam, pip=pip, change_summary="Tighter AHT, QA side-by-sides.")
+    edit_amendment(pip, sam)
+    services.amendment_submit(actor=sam, pip=pip)
+    context = chrome.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, live_server.url, "harper")
+    page.goto(f"{live_server.url}{pip.get_absolute_url()}")
+    page.get_by_role("link", name="Review the amendment").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Amendment: version 2")
+    expect(page.locator("del.diff-del", has_text="5:00")).to_be_visible()
+    expect(page.locator("ins.diff-ins", has_text="4:45")).to_be_visible()
+    shots(page, "amendment-differences")
+    page.get_by_role("button", name="Approve the amendment").click()
+    expect(page.get_by_text("Version 2 is approved and in force")).to_be_visible()
+    shots(page, "amendment-approved")
+    assert pip.versions.get(number=2).state == VersionState.ISSUED
+    context.close()
