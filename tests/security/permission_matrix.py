@@ -1,0 +1,298 @@
+"""The expected permission matrix: for every URL of the project, what each role gets on GET and
+on POST (an empty form). A URL without a row here fails test_permission_matrix.
+
+Columns, in this order (tests/security/conftest.py ROLES):
+    anon  agent  other_agent  supervisor  other_supervisor  hr  admin  analyst
+Alex ("agent") is the plan's employee and Sam ("supervisor") his supervisor; Blake and Olivia
+are the agent and supervisor of another team; "admin" is a superuser without groups.
+
+Cells: `login` = sent to the login page; otherwise the status code (302 = the page's own
+redirect after a POST, or back to the plan when the step does not apply in its state).
+`state` is the state of Alex's plan the row is requested in; `kwargs` names the object a URL
+argument is filled from when it is not the default (pk = the plan, number = the version in
+force, checkin_id = the check-in, review_id = the review).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Row:
+    state: str
+    get: str
+    post: str
+    kwargs: dict[str, str] = field(default_factory=dict)
+
+    def cells(self, method: str) -> list[str]:
+        return (self.get if method == "GET" else self.post).split()
+
+
+EXPECTED: dict[str, Row] = {
+    # Columns:  anon  agent oagt  sup   osup  hr    admin analyst
+    "login": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200",
+        post="200   200   200   200   200   200   200   200",
+    ),
+    "logout": Row(
+        "active",
+        get="405   405   405   405   405   405   405   405",
+        post="login login login login login login login login",
+    ),
+    "metrics:api_samples": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="401   401   401   401   401   401   401   401",
+    ),
+    "metrics:api_schema": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "metrics:load": Row(
+        "active",
+        get="login 403   403   403   403   200   200   200",
+        post="login 403   403   403   403   405   405   405",
+        kwargs={"pk": "metric_load"},
+    ),
+    "metrics:load_status": Row(
+        "active",
+        get="login 403   403   403   403   200   200   200",
+        post="login 403   403   403   403   405   405   405",
+        kwargs={"pk": "metric_load"},
+    ),
+    "metrics:loads": Row(
+        "active",
+        get="login 403   403   403   403   200   200   200",
+        post="login 403   403   403   403   405   405   405",
+    ),
+    "metrics:upload": Row(
+        "active",
+        get="login 403   403   403   403   200   200   200",
+        post="login 403   403   403   403   200   200   200",
+    ),
+    "metrics:upload_map": Row(
+        "active",
+        get="login 403   403   403   403   404   404   200",
+        post="login 403   403   403   403   404   404   200",
+        kwargs={"token": "upload_token"},
+    ),
+    "metrics:upload_preview": Row(
+        "active",
+        get="login 403   403   403   403   404   404   200",
+        post="login 403   403   403   403   404   404   200",
+        kwargs={"token": "upload_token"},
+    ),
+    "password_reset": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200",
+        post="200   200   200   200   200   200   200   200",
+    ),
+    "password_reset_complete": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "password_reset_confirm": Row(
+        "active",
+        get="302   302   302   302   302   302   302   302",
+        post="302   302   302   302   302   302   302   302",
+    ),
+    "password_reset_done": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "pips:amend": Row(
+        "active",
+        get="login 403   404   302   404   403   403   404",
+        post="login 403   404   302   404   403   403   404",
+    ),
+    "pips:amendment": Row(
+        "active",
+        get="login 403   404   200   404   200   403   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "pips:amendment_decide": Row(
+        "active",
+        get="405   405   405   405   405   405   405   405",
+        post="login 403   404   403   404   200   403   404",
+    ),
+    "pips:amendment_submit": Row(
+        "active",
+        get="405   405   405   405   405   405   405   405",
+        post="login 403   404   302   404   403   403   404",
+    ),
+    "pips:audit": Row(
+        "active",
+        get="login 403   404   403   404   200   403   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "pips:cancel": Row(
+        "active",
+        get="login 403   404   403   404   200   403   404",
+        post="login 403   404   403   404   200   403   404",
+    ),
+    "pips:checkin": Row(
+        "active",
+        get="login 200   404   200   404   200   200   404",
+        post="login 200   404   403   404   403   403   404",
+    ),
+    "pips:checkin_missed": Row(
+        "active",
+        get="login 403   404   200   404   403   403   404",
+        post="login 403   404   200   404   403   403   404",
+    ),
+    "pips:checkin_new": Row(
+        "active",
+        get="login 403   404   200   404   403   403   404",
+        post="login 403   404   200   404   403   403   404",
+    ),
+    "pips:detail": Row(
+        "active",
+        get="login 200   404   200   404   200   200   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "pips:edit": Row(
+        "draft",
+        get="login 404   404   200   404   403   403   404",
+        post="login 404   404   200   404   403   403   404",
+    ),
+    "pips:home": Row(
+        "active",
+        get="login 200   200   200   200   200   200   200",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:hr_decide": Row(
+        "active",
+        get="login 403   404   403   404   302   403   404",
+        post="login 403   404   403   404   302   403   404",
+    ),
+    "pips:hr_review": Row(
+        "pending_hr",
+        get="login 404   404   403   404   200   403   404",
+        post="login 404   404   403   404   200   403   404",
+    ),
+    "pips:issue": Row(
+        "approved",
+        get="login 404   404   200   404   403   403   404",
+        post="login 404   404   200   404   403   403   404",
+    ),
+    "pips:new": Row(
+        "active",
+        get="login 403   403   200   200   403   403   403",
+        post="login 403   403   200   200   403   403   403",
+    ),
+    "pips:notification_read": Row(
+        "active",
+        get="405   405   405   405   405   405   405   405",
+        post="login 302   404   404   404   404   404   404",
+        kwargs={"pk": "notification"},
+    ),
+    "pips:notifications": Row(
+        "active",
+        get="login 200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "pips:notifications_read_all": Row(
+        "active",
+        get="405   405   405   405   405   405   405   405",
+        post="login 302   302   302   302   302   302   302",
+    ),
+    "pips:pdf": Row(
+        "active",
+        get="login 200   404   200   404   200   200   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "pips:preview": Row(
+        "draft",
+        get="login 404   404   200   404   200   403   404",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:refusal": Row(
+        "issued",
+        get="login 403   404   200   404   403   403   404",
+        post="login 403   404   200   404   403   403   404",
+    ),
+    "pips:review": Row(
+        "active",
+        get="login 200   404   200   404   200   200   404",
+        post="login 403   404   200   404   403   403   404",
+    ),
+    "pips:review_open": Row(
+        "active",
+        get="405   405   405   405   405   405   405   405",
+        post="login 403   404   302   404   302   403   404",
+    ),
+    "pips:reviews": Row(
+        "active",
+        get="login 200   404   200   404   200   200   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "pips:sign": Row(
+        "issued",
+        get="login 200   404   403   404   200   403   404",
+        post="login 200   404   403   404   200   403   404",
+    ),
+    "pips:stats": Row(
+        "active",
+        get="login 403   403   403   403   200   200   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:stats_csv": Row(
+        "active",
+        get="login 403   403   403   403   200   200   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:submit": Row(
+        "draft",
+        get="login 404   404   200   404   403   403   404",
+        post="login 404   404   302   404   403   403   404",
+    ),
+    "pips:template_active": Row(
+        "active",
+        get="login 405   405   405   405   405   405   405",
+        post="login 403   403   403   403   302   403   403",
+        kwargs={"pk": "template"},
+    ),
+    "pips:template_copy": Row(
+        "active",
+        get="login 403   403   403   403   200   403   403",
+        post="login 403   403   403   403   200   403   403",
+        kwargs={"pk": "template"},
+    ),
+    "pips:template_edit": Row(
+        "active",
+        get="login 403   403   403   403   200   403   403",
+        post="login 403   403   403   403   200   403   403",
+        kwargs={"pk": "template"},
+    ),
+    "pips:templates": Row(
+        "active",
+        get="login 403   403   403   403   200   403   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:verify": Row(
+        "active",
+        get="login 200   200   200   200   200   200   200",
+        post="login 200   200   200   200   200   200   200",
+    ),
+    "pips:version": Row(
+        "active",
+        get="login 200   404   200   404   200   200   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "pips:version_changes": Row(
+        "active",
+        get="login 403   404   200   404   200   403   404",
+        post="405   405   405   405   405   405   405   405",
+        kwargs={"number": "latest_version"},
+    ),
+    "pips:version_pdf": Row(
+        "active",
+        get="login 200   404   200   404   200   200   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+}
