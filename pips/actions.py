@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 
 from pips import roles
-from pips.models import RUNNING_STATUSES, Pip, Status
+from pips.models import RUNNING_STATUSES, Pip, Signature, SignerRole, Status, VersionState
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,23 @@ def _url(name: str, pk: int) -> str | None:
         return None
 
 
+def _signed_roles(pip: Pip) -> set[str]:
+    """Who has signed (or, for the employee, refused) the version in force: one query."""
+    return set(
+        Signature.objects.filter(version_id=pip.current_version_id).values_list("role", flat=True)
+    )
+
+
+def _amendment_in_progress(pip: Pip) -> str | None:
+    """The state of an amendment being written or waiting for HR (versions are prefetched on
+    the plan page)."""
+    latest = max(pip.versions.all(), key=lambda v: v.number, default=None)
+    in_progress = (VersionState.DRAFT, VersionState.PENDING_HR)
+    if latest is not None and latest.number > 1 and latest.state in in_progress:
+        return latest.state
+    return None
+
+
 def available_actions(user, pip: Pip) -> list[Action]:
     user_roles = roles.roles_of(user)
     owner = roles.SUPERVISOR in user_roles and user.pk in (
@@ -36,6 +53,10 @@ def available_actions(user, pip: Pip) -> list[Action]:
     employee = pip.agent.user_id == user.pk
     status = pip.status
     running = status in RUNNING_STATUSES
+    signable = status in {Status.ISSUED} | RUNNING_STATUSES
+    signed = _signed_roles(pip) if signable and (owner or hr or employee) else set()
+    amendment = _amendment_in_progress(pip) if running and (owner or hr) else None
+    hr_decides = hr and amendment == VersionState.PENDING_HR
     rules = [
         (owner and status == Status.DRAFT, "Edit draft", "pips:edit", "primary"),
         (
@@ -47,27 +68,44 @@ def available_actions(user, pip: Pip) -> list[Action]:
         (owner and status == Status.DRAFT, "Submit to HR", "pips:submit", "success"),
         (hr and status == Status.PENDING_HR, "Review for approval", "pips:hr_review", "success"),
         (owner and status == Status.APPROVED, "Issue the plan", "pips:issue", "success"),
+        # The signatures, in their order: manager (at issue, or on an amended version), then
+        # the employee (or a witnessed refusal), then HR.
         (
-            employee and status in {Status.ISSUED} | RUNNING_STATUSES,
+            owner and signable and SignerRole.MANAGER not in signed,
+            "Sign as manager",
+            "pips:sign",
+            "success",
+        ),
+        (
+            employee
+            and signable
+            and SignerRole.MANAGER in signed
+            and SignerRole.AGENT not in signed,
             "Sign acknowledgment",
             "pips:sign",
             "success",
         ),
         (
-            hr and status in {Status.ISSUED} | RUNNING_STATUSES,
+            hr and signable and SignerRole.AGENT in signed and SignerRole.HR not in signed,
             "Countersign as HR",
             "pips:sign",
             "success",
         ),
         (
-            owner and status in {Status.ISSUED} | RUNNING_STATUSES,
+            owner and signable and SignerRole.MANAGER in signed and SignerRole.AGENT not in signed,
             "Record a refusal to sign",
             "pips:refusal",
             "outline-secondary",
         ),
         (owner and running, "Record a check-in", "pips:checkin_new", "primary"),
         (owner and running, "Reviews", "pips:reviews", "primary"),
-        (owner and running, "Amend the plan", "pips:amend", "outline-primary"),
+        (owner and running and not amendment, "Amend the plan", "pips:amend", "outline-primary"),
+        (
+            amendment is not None,
+            "Review the amendment" if hr_decides else "Amendment in progress",
+            "pips:amendment",
+            "success" if hr_decides else "outline-primary",
+        ),
         (hr and status == Status.FINAL, "Decide the outcome", "pips:hr_decide", "danger"),
         (hr and pip.is_open(), "Cancel the plan", "pips:cancel", "outline-danger"),
         (True, "Print PDF", "pips:pdf", "outline-secondary"),

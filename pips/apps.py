@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class PipsConfig(AppConfig):
     name = "pips"
     verbose_name = "Performance Improvement Plans"
+
+    def ready(self) -> None:
+        # Connects the security log's receivers (logging only).
+        from pips import security  # noqa: F401

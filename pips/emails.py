@@ -25,8 +25,10 @@ def send(
     context: dict,
     *,
     attachments: Iterable[tuple[str, bytes | str, str]] = (),
+    connection=None,
 ) -> int:
-    """Render and send one templated e-mail. Returns the number of messages sent (0 or 1)."""
+    """Render and send one templated e-mail. Returns the number of messages sent (0 or 1).
+    A batch of e-mails passes one open `connection` so SMTP is not reconnected for each."""
     recipients = [r for r in recipients if r]
     if not recipients:
         return 0
@@ -34,7 +36,9 @@ def send(
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, recipients, connection=connection
+    )
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)

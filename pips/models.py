@@ -700,6 +700,14 @@ class SignerRole(models.TextChoices):
     HR = "hr", "HR Representative"
 
 
+class SignatureQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Signatures are never changed.")
+
+    def delete(self):
+        raise PermissionError("Signatures are never deleted.")
+
+
 class Signature(models.Model):
     """An e-signature on one plan version. Never edited or deleted.
 
@@ -727,6 +735,8 @@ class Signature(models.Model):
     user_agent = models.CharField(max_length=400, blank=True)
     content_sha256 = models.CharField(max_length=64)
 
+    objects = SignatureQuerySet.as_manager()
+
     class Meta:
         ordering = ["signed_at", "id"]
         constraints = [
@@ -743,6 +753,14 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.typed_name}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("Signatures are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Signatures are never deleted.")
 
 
 # --- Schedules and notifications ---------------------------------------------------------------
@@ -911,7 +929,8 @@ class AuditEvent(models.Model):
     def label(self) -> str:
         label = AUDIT_LABELS.get(self.action, self.action.replace("_", " ").capitalize())
         if self.action == "signed" and self.changes.get("role"):
-            label = f"Signed as {SignerRole(self.changes['role']).label.lower()}"
+            who = {"manager": "manager", "agent": "employee", "hr": "HR"}
+            label = f"Signed as {who.get(self.changes['role'], self.changes['role'])}"
         return label
 
 

@@ -99,7 +99,8 @@ class CheckInInput:
     next_steps: str = ""
     snapshot_note: str = ""
     action_statuses: dict[int, str] = field(default_factory=dict)
-    sessions_held: dict[int, dt.date] = field(default_factory=dict)
+    # The sessions of recurring support held since the last check-in, by action item.
+    sessions_held: dict[int, list[dt.date]] = field(default_factory=dict)
 
 
 NO_META = RequestMeta()
@@ -135,7 +136,8 @@ def _audit(
     )
     if notifications.wants_delivery(action):
         # Only once the step is committed: a rolled-back step tells nobody anything.
-        transaction.on_commit(lambda: tasks.notify_event.delay(event.pk))
+        # A broker outage is logged, not raised: the sweep delivers what was missed.
+        transaction.on_commit(lambda: tasks.enqueue(tasks.notify_event, event.pk))
     return event
 
 
@@ -978,6 +980,15 @@ def schedule_write(*, pip: Pip) -> list[ScheduleItem]:
         ],
         ignore_conflicts=True,
     )
+    # A step that an earlier version cancelled and this one has again comes back (the insert
+    # above skipped it: the row exists).
+    revived = [
+        item.pk
+        for item in pip.schedule.filter(done_at__isnull=True, cancelled_at__isnull=False)
+        if (item.kind, item.due_on) in keep
+    ]
+    if revived:
+        ScheduleItem.objects.filter(pk__in=revived).update(cancelled_at=None, version=version)
     return list(pip.schedule.filter(cancelled_at__isnull=True))
 
 
@@ -1007,6 +1018,7 @@ def checkin_record(
             raise ValidationError({"actions": "Unknown action item."})
         if any(s not in ActionStatus.values for s in data.action_statuses.values()):
             raise ValidationError({"actions": "Unknown action status."})
+        _check_sessions(version, items, data)
         try:
             with transaction.atomic():
                 checkin = CheckIn.objects.create(
@@ -1036,7 +1048,8 @@ def checkin_record(
                 items[pk].save(update_fields=["status"])
         ActionSession.objects.bulk_create(
             ActionSession(action_item_id=pk, checkin=checkin, held_on=day, recorded_by=actor)
-            for pk, day in data.sessions_held.items()
+            for pk, days in data.sessions_held.items()
+            for day in sorted(set(days))
         )
         _complete_schedule(pip, ScheduleItem.Kind.CHECKIN, data.scheduled_for)
         _audit(
@@ -1048,6 +1061,37 @@ def checkin_record(
             changes={"held_on": data.held_on.isoformat(), "checkin": checkin.pk},
         )
     return checkin
+
+
+def _check_sessions(version: PipVersion, items: dict[int, ActionItem], data: CheckInInput) -> None:
+    """Sessions are recorded for support that records them, inside the plan, not after the
+    check-in, and once per day."""
+    for pk, days in data.sessions_held.items():
+        item = items[pk]
+        if not item.records_sessions:
+            raise ValidationError({"sessions": f"{item.action}: no sessions are recorded for it."})
+        for day in days:
+            if not version.period_start <= day <= data.held_on:
+                raise ValidationError(
+                    {
+                        "sessions": f"{item.action}: a session on {day:%d %b %Y} must fall "
+                        "between the start of the plan and the day of the check-in."
+                    }
+                )
+    wanted = {(pk, day) for pk, days in data.sessions_held.items() for day in days}
+    if wanted:
+        existing = ActionSession.objects.filter(
+            action_item_id__in={pk for pk, _ in wanted},
+            held_on__in={day for _, day in wanted},
+        ).values_list("action_item_id", "held_on")
+        for pk, day in existing:
+            if (pk, day) in wanted:
+                raise ValidationError(
+                    {
+                        "sessions": f"{items[pk].action}: the session on {day:%d %b %Y} is "
+                        "already recorded."
+                    }
+                )
 
 
 def checkin_missed(
@@ -1153,6 +1197,11 @@ def review_open(
             due = version.final_review_date
         else:
             raise ValidationError({"kind": "Unknown review."})
+        # The schedule opens a review on its day; by hand, it can be opened from that day on.
+        if actor is not None and due > timezone.localdate():
+            raise TransitionError(
+                f"This review is due on {due:%d %b %Y}; it can be opened from that day."
+            )
         review = Review.objects.create(pip=pip, version=version, kind=kind, due_on=due)
         if kind == Review.Kind.FINAL:
             _transition(pip, actor=actor, to=Status.FINAL, action="final_review_opened", meta=meta)
@@ -1377,3 +1426,15 @@ def pip_cancel(*, actor, pip: Pip, reason: str, meta: RequestMeta | None = None)
 def pip_viewed(*, actor, pip: Pip, what: str = "viewed", meta: RequestMeta | None = None) -> None:
     """Who looked at or downloaded a plan is part of its record."""
     _audit(pip=pip, actor=actor, action=what, meta=meta, version=pip.current_version)
+
+
+def report_exported(*, actor, report: str, filters: dict, meta: RequestMeta | None = None) -> None:
+    """An export of figures across plans (HR's consistency CSV) is on record, with its filters."""
+    _audit(
+        pip=None,
+        actor=actor,
+        action="report_exported",
+        meta=meta,
+        comment=report,
+        changes={"filters": filters},
+    )

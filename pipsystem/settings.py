@@ -8,9 +8,12 @@ hardening switches on, and `manage.py check --deploy` is clean.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +73,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "csp",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "metrics",
     "pips",
 ]
@@ -83,6 +91,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "pips.security.SecurityHeadersMiddleware",
+    # Last: turns a login refused during a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pipsystem.urls"
@@ -162,6 +174,25 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# The KPI data API (metrics.api): token authentication for integrations, an OpenAPI schema.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "pipsystem KPI data API",
+    "DESCRIPTION": "Load QA, CSAT, AHT, adherence and FCR samples in bulk, all or nothing.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+# KPI uploads: the largest file accepted, and the size (in values) above which a file loads in
+# a background task with a progress bar instead of during the request.
+METRICS_UPLOAD_MAX_BYTES = env_int("METRICS_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
+METRICS_ASYNC_ROWS = env_int("METRICS_ASYNC_ROWS", 50_000)
+METRICS_API_MAX_ROWS = env_int("METRICS_API_MAX_ROWS", 50_000)
+
 # E-mail: printed to the console in development; SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = (
@@ -186,6 +217,42 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Security (SECURITY.md). Login throttling: django-axes locks a username from one IP address
+# after AXES_FAILURE_LIMIT failures in a row, until the cool-off has passed. Counted on the pair
+# because the agents of a floor share one public IP (a lock per IP would lock the floor out)
+# and a lock per username alone would let anyone lock a colleague out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The login page again, with the lockout explained (status 429).
+AXES_LOCKOUT_CALLABLE = "pips.security.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# The client address is REMOTE_ADDR, as in the audit trail: behind a proxy, the proxy sets it.
+AXES_CLIENT_IP_CALLABLE = "pips.security.client_ip"
+AXES_USERNAME_CALLABLE = "pips.security.throttled_username"
+# A reset link works once, for two hours.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 2 * 60 * 60)
+# Only the app's own scripts, styles, fonts and images (and data: images: drawn signatures);
+# no inline script or style, no framing, forms post only to the app.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
+
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -202,14 +269,18 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Where the broadcast exchanges live; by default the current directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The folder is polled; once a second (kombu's default) takes a message a second.
+        "polling_interval": 0.2,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_SERIALIZER = "json"
@@ -217,16 +288,42 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A message whose worker died is put back at once only for tasks that declare themselves light
+# (short, safe to run again: pips.tasks.LIGHT). A heavy task that kills its worker would loop.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With acks_late, a task still running when the broker connection drops is redelivered; stop it
+# rather than have it finish twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A request must not hang on a broker outage: publishing gives up after about a second and
+# pips.tasks.enqueue logs it; the sweep finds the work again from the database.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 if REDIS_URL:
-    # Above the longest task's hard time limit, so a running task is never redelivered.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Above the longest task's hard time limit, so a running task is never redelivered;
+        # a message whose worker was killed comes back after it.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT * 4),
+        "socket_connect_timeout": 5,
+    }
+# One beat process (`make run` embeds it in the worker): the reminder sweep finds what is due.
+# Its messages expire after one interval, so a backlog of sweeps never builds up in the queue.
+PIP_SWEEP_INTERVAL_SECONDS = env_int("PIP_SWEEP_INTERVAL_SECONDS", 300)
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "reminder-sweep": {
+        "task": "pips.tasks.sweep_due",
+        "schedule": float(PIP_SWEEP_INTERVAL_SECONDS),
+        "options": {"expires": float(PIP_SWEEP_INTERVAL_SECONDS)},
+    },
+}
 
 # The product's own settings.
 PIP_ACK_DEADLINE_WORKING_DAYS = env_int("PIP_ACK_DEADLINE_WORKING_DAYS", 3)
@@ -245,6 +342,11 @@ PIP_SIGNING_KEY_PASSPHRASE = env_str("PIP_SIGNING_KEY_PASSPHRASE") or None
 # Earlier certificates, still trusted when verifying copies signed before a rotation.
 PIP_SIGNING_EXTRA_TRUST_ROOTS = env_list("PIP_SIGNING_EXTRA_TRUST_ROOTS")
 PIP_PDF_MAX_CONCURRENT_RENDERS = env_int("PIP_PDF_MAX_CONCURRENT_RENDERS", 4)
+# Paper of the PDF copies: A4 or US Letter.
+PIP_PDF_PAGE_SIZE = {"a4": "A4", "letter": "letter"}.get(env_str("PIP_PDF_PAGE_SIZE", "A4").lower())
+if PIP_PDF_PAGE_SIZE is None:
+    raise ImproperlyConfigured("PIP_PDF_PAGE_SIZE must be A4 or letter")
+PIP_PDF_RENDER_TIMEOUT_SECONDS = env_int("PIP_PDF_RENDER_TIMEOUT_SECONDS", 20)
 
 LOGGING = {
     "version": 1,
@@ -254,6 +356,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Logins, failures, lockouts and refusals (pips.security); never passwords.
+        "pipsystem.security": {"level": "INFO"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

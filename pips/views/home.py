@@ -1,25 +1,80 @@
+"""Home pages, one part per role, each in a constant number of queries.
+
+A supervisor sees their team with each KPI against the standard (the agents below standard
+first) and their plans grouped by state with what each is waiting for; HR the approval queue
+and every plan, filtered; an agent their own issued plans."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from pips import roles, selectors
+from pips.forms.home import PlanFilterForm
 from pips.models import Status
+from pips.progress import agents_below_standard
+
+PAGE_SIZE = 50
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    user_roles = roles.roles_of(request.user)
-    plans = list(selectors.home_plans(request.user))
-    context = {
-        "plans": plans,
-        "is_hr": roles.HR in user_roles or roles.ADMIN in user_roles,
+    user = request.user
+    user_roles = roles.roles_of(user)
+    is_hr = bool(user_roles & {roles.HR, roles.ADMIN})
+    context: dict = {
+        "is_hr": is_hr,
         "is_supervisor": roles.SUPERVISOR in user_roles,
         "is_agent": roles.AGENT in user_roles,
-        "queue": [p for p in plans if p.status == Status.PENDING_HR],
-        "to_sign": [
-            p for p in plans if p.status == Status.ISSUED and p.agent.user_id == request.user.pk
-        ],
     }
+    if roles.SUPERVISOR in user_roles:
+        kpis = selectors.kpi_catalog()
+        plans = selectors.supervisor_plans(user)
+        start, end = selectors.recent_window()
+        team_rows = selectors.team_overview(user, kpis, plans)
+        context.update(
+            kpi_columns=[(kpi, selectors.standard_display(kpi)) for kpi in kpis],
+            team_rows=team_rows,
+            below_standard=agents_below_standard([row.agent for row in team_rows], kpis, plans),
+            plan_groups=selectors.group_by_status(plans),
+            window=(start, end),
+        )
+    if is_hr:
+        filter_form = PlanFilterForm(
+            request.GET or None, teams=selectors.teams(), supervisors=selectors.supervisors()
+        )
+        page = _page_number(request.GET.get("page"))
+        offset = (page - 1) * PAGE_SIZE
+        # One row more than a page says whether there is a next page, without a COUNT.
+        listed = list(
+            selectors.hr_plans(user, **filter_form.filters())[offset : offset + PAGE_SIZE + 1]
+        )
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            # An administrator sees HR's lists; deciding and templates are HR's alone.
+            can_decide=roles.HR in user_roles,
+            filter_form=filter_form,
+            queue=[(p, selectors.waiting_for(p)) for p in selectors.approval_queue(user)],
+            all_plans=[(p, selectors.waiting_for(p)) for p in listed[:PAGE_SIZE]],
+            page=page,
+            has_next=len(listed) > PAGE_SIZE,
+            query=query.urlencode(),
+        )
+    if roles.AGENT in user_roles:
+        own = selectors.agent_own_plans(user)
+        context.update(
+            own_plans=[(p, selectors.waiting_for(p)) for p in own],
+            to_sign=[p for p in own if p.status == Status.ISSUED and not p.employee_signed],
+        )
     return render(request, "pips/home.html", context)

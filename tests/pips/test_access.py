@@ -75,3 +75,15 @@ def test_viewing_a_plan_is_audited(client, plans, harper):
     client.get(plans["alex_draft"].get_absolute_url())
     event = plans["alex_draft"].events.get(action="viewed")
     assert event.actor == harper and event.ip_address == "127.0.0.1"
+
+
+def test_employee_cannot_read_a_draft_amendment(client, alex, sam, harper, make_plan):
+    from pips import services
+
+    pip = make_plan(alex, "active", hr=harper)
+    services.amendment_start(actor=sam, pip=pip, change_summary="Adjust the AHT target.")
+    client.force_login(alex.user)
+    assert client.get(f"/pips/{pip.pk}/v1/").status_code == 200
+    assert client.get(f"/pips/{pip.pk}/v2/").status_code == 404
+    client.force_login(sam)
+    assert client.get(f"/pips/{pip.pk}/v2/").status_code == 200

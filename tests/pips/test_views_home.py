@@ -35,7 +35,10 @@ def test_home_queries_do_not_grow_with_plans(client, billing, sam, harper, make_
     add_plans(45, billing, sam, make_plan, harper, start=5)
     at_50 = home_queries(client, user)
     assert at_50 == at_5
-    assert at_50 <= 8
+    # Session, user, roles and the nav (4 + 1), the role's part (supervisor: KPI catalog, team,
+    # its numbers, its plans, who is below standard; HR: queue, list, the filters' teams and
+    # supervisors), the session save (3).
+    assert at_50 <= 13
 
 
 def test_home_lists_only_what_the_user_may_see(client, alex, blake, olivia, harper, make_plan):
