@@ -391,7 +391,9 @@ def _load_signer() -> tuple[Any, int]:
             certs_size = len(loaded.signing_cert.dump()) + sum(
                 len(cert.dump()) for cert in loaded.cert_registry
             )
-            cached = (signer, certs_size + _SIGNATURE_OVERHEAD_BYTES)
+            reserved = certs_size + _SIGNATURE_OVERHEAD_BYTES
+            # pyHanko writes the reservation as hex digits, so it must be an even number.
+            cached = (signer, reserved + reserved % 2)
             _signer_cache.clear()
             _signer_cache[cache_key] = cached
         return cached
