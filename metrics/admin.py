@@ -22,3 +22,7 @@ class MetricLoadAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The record of who loaded what, when, from which file.
+        return False

@@ -122,23 +122,43 @@ class MetricLoad(models.Model):
 class Sample(models.Model):
     """One day's value of one KPI for one employee, as the source reported it."""
 
+    # Samples are the one table that grows to tens of millions of rows, loaded a million at a
+    # time, so its two references are not foreign-key constraints in the database: PostgreSQL
+    # checks those row by row at commit, which cost more than the insert itself. Every writer
+    # goes through `metrics.loading`, which takes KPI IDs from the catalog and writes `load` in
+    # the transaction that creates that load; catalog KPIs are never deleted (they are
+    # deactivated), and a load that wrote samples cannot be deleted (PROTECT, checked by
+    # Django). Nor do they get an index of their own: (kpi, date) below serves `kpi`, and
+    # nothing looks samples up by load.
     employee_id = models.CharField(max_length=32)
-    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="samples")
+    kpi = models.ForeignKey(
+        Kpi,
+        on_delete=models.PROTECT,
+        related_name="samples",
+        db_constraint=False,
+        db_index=False,
+    )
     date = models.DateField()
     value = models.FloatField()
     # Calls, chats or surveys behind the value: window means are weighted by it.
     weight = models.FloatField(default=1)
+    # The load that last set this value: where a number on a plan came from.
     load = models.ForeignKey(
-        MetricLoad, null=True, blank=True, on_delete=models.SET_NULL, related_name="samples"
+        MetricLoad,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="samples",
+        db_constraint=False,
+        db_index=False,
     )
+
+    # The natural key of every export, and the table's only identity: loads upsert on it, so
+    # loading is idempotent, and its index serves "one employee's KPI over a window".
+    pk = models.CompositePrimaryKey("employee_id", "kpi", "date")
 
     class Meta:
         constraints = [
-            # The natural key of every export; loads upsert on it, so loading is idempotent.
-            # Its index also serves "one employee's KPI over a window".
-            models.UniqueConstraint(
-                fields=["employee_id", "kpi", "date"], name="sample_employee_kpi_date"
-            ),
             models.CheckConstraint(condition=models.Q(weight__gt=0), name="sample_weight_positive"),
         ]
         indexes = [

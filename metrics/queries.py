@@ -180,7 +180,7 @@ def below_standard(
 _TOTALS = {
     "weighted": Sum(F("value") * F("weight")),
     "total_weight": Sum("weight"),
-    "samples": Count("id"),
+    "samples": Count("*"),
 }
 
 

@@ -239,7 +239,7 @@ def agents_below_standard(
         )
         .values("employee_id", "kpi_id", week=TruncWeek("date"))
         .annotate(
-            weighted=Sum(F("value") * F("weight")), total_weight=Sum("weight"), samples=Count("id")
+            weighted=Sum(F("value") * F("weight")), total_weight=Sum("weight"), samples=Count("*")
         )
         .order_by()
     )
