@@ -5,10 +5,12 @@ is recorded on its `MetricLoad` with every reason by line. Loads upsert on the n
 (employee_id, kpi, date), so the same file twice changes nothing and a corrected file replaces
 exactly the values it covers.
 
-On PostgreSQL the validated rows stream into a temporary staging table with COPY while Python
-is still validating (the server parses COPY on the second core), then one INSERT … ON CONFLICT
-moves them into `metrics_sample`, touching only rows whose value or weight differ. Elsewhere
-(SQLite in development) it is `bulk_create(update_conflicts=True)` in batches.
+On PostgreSQL the validated rows stream into a temporary staging table with COPY, and an
+INSERT … ON CONFLICT moves them into `metrics_sample`, touching only rows whose value or
+weight differ, in batches of 100,000 rows: a thread reads and validates the file ahead of the
+database, so Python checks the next batch on one core while PostgreSQL upserts this one on the
+other. All batches are one transaction. Elsewhere (SQLite in development) it is
+`bulk_create(update_conflicts=True)` in batches.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -278,49 +282,55 @@ def _write(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, in
 
 
 _STAGE = "metrics_sample_stage"
+# Rows per upsert. Python validates the next batch while PostgreSQL upserts this one, so the
+# two cores work at once; each batch is sorted on its own.
+_UPSERT_BATCH_ROWS = 100_000
+# Loads of more than one batch run one at a time (an exclusive lock); smaller loads run side by
+# side (a shared lock). Two loads that overlap would otherwise each lock rows that the other
+# needs next, batch by batch, and deadlock; a single sorted upsert cannot.
+_LOAD_LOCK = 0x6D6574726963  # "metric"
 
 
 def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
     table = connection.ops.quote_name(Sample._meta.db_table)
+    upsert = (
+        f"INSERT INTO {table} (employee_id, kpi_id, date, value, weight, load_id)"
+        f" SELECT employee_id, kpi_id, date, value, weight, %s FROM {_STAGE}"
+        # Sorted like the primary key: better locality in a large table, and concurrent loads
+        # that overlap lock rows in the same order instead of deadlocking.
+        " ORDER BY employee_id, kpi_id, date"
+        " ON CONFLICT (employee_id, kpi_id, date) DO UPDATE"
+        " SET value = EXCLUDED.value, weight = EXCLUDED.weight, load_id = EXCLUDED.load_id"
+        f" WHERE ({table}.value, {table}.weight)"
+        " IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.weight)"
+    )
     counter = _Counter()
-    with connection.cursor() as cursor:
+    changed = 0
+    with _Prefetch(_copy_chunks(rows, errors, counter)) as chunks, connection.cursor() as cursor:
         # Byte-order ("C") keys sort twice as fast and, for the ASCII IDs we accept, in the
-        # same order as the unique index; the sort fits in memory up to a few million rows.
+        # same order as the primary key; a batch's sort fits in memory.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(
             f'CREATE TEMP TABLE {_STAGE} (employee_id text COLLATE "C", kpi_id bigint,'
             " date date, value double precision, weight double precision) ON COMMIT DROP"
         )
-        chunks = _copy_chunks(rows, errors, counter)
-        copy_sql = f"COPY {_STAGE} FROM STDIN"
-        raw = cursor.cursor
-        if hasattr(raw, "copy_expert"):  # psycopg2
-            reader = _ChunkReader(chunks)
-            try:
-                raw.copy_expert(copy_sql, reader, size=1 << 20)
-            except Exception:
-                if reader.error is not None:  # psycopg2 wraps what read() raised: unwrap it
-                    raise reader.error from None
-                raise
-        else:  # psycopg 3
-            with raw.copy(copy_sql) as copy:
-                for chunk in chunks:
-                    copy.write(chunk)
-        if errors.total:
-            return counter.rows + sum(1 for _ in rows), 0
-        # Sorted like the unique index: better locality in a large table, and concurrent loads
-        # that overlap lock rows in the same order instead of deadlocking.
-        cursor.execute(
-            f"INSERT INTO {table} (employee_id, kpi_id, date, value, weight, load_id)"
-            f" SELECT employee_id, kpi_id, date, value, weight, %s FROM {_STAGE}"
-            " ORDER BY employee_id, kpi_id, date"
-            " ON CONFLICT (employee_id, kpi_id, date) DO UPDATE"
-            " SET value = EXCLUDED.value, weight = EXCLUDED.weight, load_id = EXCLUDED.load_id"
-            f" WHERE ({table}.value, {table}.weight)"
-            " IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.weight)",
-            [load_id],
-        )
-        changed = cursor.rowcount
+        first = True
+        while True:
+            batch = _Batch(chunks, _UPSERT_BATCH_ROWS)
+            _copy(cursor, f"COPY {_STAGE} FROM STDIN", batch)
+            if errors.total:
+                chunks.close()
+                return counter.rows + sum(1 for _ in rows), 0
+            if first:
+                lock = "pg_advisory_xact_lock_shared" if batch.last else "pg_advisory_xact_lock"
+                cursor.execute(f"SELECT {lock}(%s)", [_LOAD_LOCK])
+                first = False
+            if batch.rows:
+                cursor.execute(upsert, [load_id])
+                changed += cursor.rowcount
+            if batch.last:
+                break
+            cursor.execute(f"TRUNCATE {_STAGE}")
         # Dropped now, not only at commit, in case the caller's transaction goes on.
         cursor.execute(f"DROP TABLE {_STAGE}")
     return counter.rows, changed
@@ -337,7 +347,10 @@ class _IsoDates(dict):
         return text
 
 
-def _copy_chunks(rows: Iterator[Row], errors: ErrorLog, counter: _Counter) -> Iterator[str]:
+Chunk = tuple[int, str]  # rows in it, COPY text
+
+
+def _copy_chunks(rows: Iterator[Row], errors: ErrorLog, counter: _Counter) -> Iterator[Chunk]:
     """COPY text format. Employee IDs cannot hold tabs, newlines or backslashes (validated),
     so no escaping is needed; floats use repr so that values round-trip exactly."""
     iso = _IsoDates()
@@ -345,22 +358,115 @@ def _copy_chunks(rows: Iterator[Row], errors: ErrorLog, counter: _Counter) -> It
         counter.rows += len(batch)
         if errors.total:
             return  # the file is rejected: stop sending, the caller rolls back
-        yield "".join([f"{e}\t{k}\t{iso[d]}\t{v!r}\t{w!r}\n" for _, e, k, d, v, w in batch])
+        yield (
+            len(batch),
+            "".join([f"{e}\t{k}\t{iso[d]}\t{v!r}\t{w!r}\n" for _, e, k, d, v, w in batch]),
+        )
 
 
-class _ChunkReader:
-    """The file-like object psycopg2's copy_expert reads from; any chunk size will do."""
+class _Prefetch:
+    """Runs a chunk generator (reading and validating the file) in a thread of its own, a few
+    chunks ahead of the database. psycopg2 lets go of the GIL while it waits for the server, so
+    the file is read and checked while PostgreSQL copies and upserts the chunks before it.
 
-    def __init__(self, chunks: Iterator[str]) -> None:
+    The generator must not touch the database. An exception it raises is raised again by
+    `next()`. Leaving the `with` block stops the thread."""
+
+    _DONE = object()
+
+    def __init__(self, chunks: Iterator[Chunk], depth: int = 48) -> None:
         self._chunks = chunks
-        self.error: Exception | None = None
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="metrics-load-reader", daemon=True)
+
+    def __enter__(self) -> _Prefetch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading ahead; returns once the thread has let go of the generator (it stops
+        within one chunk)."""
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            for chunk in self._chunks:
+                if not self._put(chunk):
+                    return
+            self._put(self._DONE)
+        except BaseException as exc:  # handed over to the reading thread
+            self._put(exc)
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def next(self) -> Chunk | None:
+        """The next chunk, or None at the end."""
+        if self._stop.is_set():
+            return None
+        item = self._queue.get()
+        if item is self._DONE:
+            self._stop.set()
+            return None
+        if isinstance(item, BaseException):
+            self._stop.set()
+            raise item
+        return item  # type: ignore[return-value]
+
+
+class _Batch:
+    """Up to about `limit` rows of the chunks, read by COPY; `last` once the input has ended."""
+
+    def __init__(self, chunks: _Prefetch, limit: int) -> None:
+        self._chunks, self._limit = chunks, limit
+        self.rows = 0
+        self.last = False
+        self.error: BaseException | None = None
 
     def read(self, size: int = -1) -> str:
+        """The file-like side that psycopg2's copy_expert reads from; any size will do."""
+        if self.last or self.rows >= self._limit:
+            return ""
         try:
-            return next(self._chunks, "")
-        except Exception as exc:
+            chunk = self._chunks.next()
+        except BaseException as exc:
             self.error = exc
             raise
+        if chunk is None:
+            self.last = True
+            return ""
+        self.rows += chunk[0]
+        return chunk[1]
+
+    def __iter__(self) -> Iterator[str]:
+        while text := self.read():
+            yield text
+
+
+def _copy(cursor: Any, sql: str, batch: _Batch) -> None:
+    raw = cursor.cursor
+    if hasattr(raw, "copy_expert"):  # psycopg2
+        try:
+            raw.copy_expert(sql, batch, size=1 << 20)
+        except Exception:
+            if batch.error is not None:  # psycopg2 wraps what read() raised: unwrap it
+                raise batch.error from None
+            raise
+    else:  # psycopg 3
+        with raw.copy(sql) as copy:
+            for text in batch:
+                copy.write(text)
 
 
 def _write_batches(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
