@@ -44,15 +44,17 @@ from pips.models import (
     Status,
     VersionState,
 )
-from pips.pdfrender import StaticFilesURLFetcher, render_pdf
+from pips.pdfrender import StaticFilesURLFetcher, render_pdf, resource_url
 from pips.progress import expectation_progress
 from pips.selectors import pips_visible, version_with_sections
 
 logger = logging.getLogger(__name__)
 
 PRINT_TEMPLATE = "pips/print/plan.html"
+#: Static stylesheets of the print copy, parsed once per process by the renderer.
+PRINT_STYLESHEETS = ("css/print.css",)
 #: Raise when the print template or its CSS changes, so stored copies are rendered again.
-PRINT_LAYOUT = 1
+PRINT_LAYOUT = 2
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 #: Beyond this many views and downloads, the audit certificate sums them up per person.
 MAX_ACCESS_EVENTS = 60
@@ -225,6 +227,8 @@ def signed_pdf(
     pip = context["pip"]  # as it stands now, with everything the copy shows
     document = render_pdf(
         render_to_string(PRINT_TEMPLATE, context),
+        stylesheets=PRINT_STYLESHEETS,
+        resources=chart_resources(context["charts"]),
         timeout_seconds=render_timeout(),
         title=f"{pip.reference} version {version.number}: Performance Improvement Plan",
         author=getattr(settings, "SITE_NAME", "pipsystem"),
@@ -273,6 +277,22 @@ class KpiChart:
     latest: str = ""
     trend: str = ""
     status: str = ""
+    position: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"chart-{self.position}.svg"
+
+    @property
+    def src(self) -> str:
+        """Where the print template's ``<img>`` finds the chart: the SVG is handed to the
+        renderer in memory (``chart_resources``), not put inline, so that WeasyPrint draws it
+        without parsing and styling every line and label of it as part of the HTML."""
+        return resource_url(self.name)
+
+
+def chart_resources(charts: list[KpiChart]) -> dict[str, tuple[bytes, str]]:
+    return {c.name: (c.svg.encode(), "image/svg+xml") for c in charts if c.svg}
 
 
 @dataclass
@@ -459,6 +479,7 @@ def kpi_charts(version: PipVersion, *, until: dt.date) -> list[KpiChart]:
     the plan page draws them (pips.progress), up to ``until``. One query for all."""
     return [
         KpiChart(
+            position=position,
             expectation=row.expectation,
             # Markup our chart builder makes; every piece of text in it is escaped there. An
             # empty chart is left out: the copy says "No data yet" in a line instead of a frame.
@@ -467,7 +488,9 @@ def kpi_charts(version: PipVersion, *, until: dt.date) -> list[KpiChart]:
             trend=row.trend_label if row.latest else "",
             status=row.status_label,
         )
-        for row in expectation_progress(version, version.employee_id, today=until)
+        for position, row in enumerate(
+            expectation_progress(version, version.employee_id, today=until), start=1
+        )
     ]
 
 

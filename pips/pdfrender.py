@@ -9,7 +9,12 @@ What this module guarantees:
   else (``file://``, ``http(s)://`` to any other place, ``ftp:``, ...) is refused by raising
   :class:`PdfResourceRefused`; WeasyPrint then logs a warning and leaves the resource out.
   Static files are read from disk: no network request is ever made, even for an absolute
-  ``https://.../static/...`` URL.
+  ``https://.../static/...`` URL. Besides those, it serves the resources the caller made for
+  this render and handed over in memory (the KPI chart SVGs of a plan), under
+  :func:`resource_url`.
+* **Stylesheets are parsed once per process.** A static stylesheet given to :func:`render_pdf`
+  by name is parsed on first use and reused by every later render (it is read again only when
+  the file changes), rather than fetched and parsed from a ``<link>`` on every render.
 * **Rendering has a time limit.** WeasyPrint runs in a worker thread; the calling thread
   waits at most ``timeout_seconds`` and then raises :class:`PdfRenderTimeout`. This works
   the same in a web request thread, a Celery task or a management command (no signals
@@ -33,7 +38,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
@@ -42,7 +47,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.utils._os import safe_join
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -54,6 +59,10 @@ INTERNAL_ORIGIN = "https://pipsystem.invalid"
 
 #: Largest static file or ``data:`` image the renderer accepts.
 MAX_RESOURCE_BYTES = 10 * 1024 * 1024
+
+#: Where the resources handed to one render in memory are found (see :func:`resource_url`).
+RESOURCE_PREFIX = INTERNAL_ORIGIN + "/render/"
+_RESOURCE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 
 #: Well-known custom metadata keys and the name each has in the PDF information dictionary.
 #: Other keys are stored as ``Pip`` + CamelCase (``plan_status`` -> ``PipPlanStatus``).
@@ -157,6 +166,14 @@ def default_base_url() -> str:
     return INTERNAL_ORIGIN + _static_path_prefix()
 
 
+def resource_url(name: str) -> str:
+    """The URL under which a render finds the in-memory resource ``name`` (lower-case letters,
+    digits, ``.``, ``_`` and ``-``), as given to :meth:`StaticFilesURLFetcher.add_resource`."""
+    if not _RESOURCE_NAME_RE.match(name):
+        raise ValueError(f"not a resource name: {name!r}")
+    return RESOURCE_PREFIX + name
+
+
 def _origin(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme.lower() in ("http", "https") and parts.netloc:
@@ -173,12 +190,16 @@ class StaticFilesURLFetcher(URLFetcher):
     absolute. The file is looked up with the staticfiles finders, then in ``STATIC_ROOT``.
     Every other URL raises :class:`PdfResourceRefused`.
 
+    Resources made for one render (a chart drawn for this copy) are added with
+    :meth:`add_resource` and served from memory under :func:`resource_url`.
+
     ``served`` and ``refused`` record the URLs asked for, for logging and tests. ``cancelled``
     is set when the caller gave up waiting; further fetches then stop the render.
     """
 
     def __init__(self, base_url: str | None = None) -> None:
         super().__init__(allowed_protocols=())
+        self.resources: dict[str, tuple[bytes, str]] = {}
         self.served: list[str] = []
         self.refused: list[str] = []
         self.cancelled = threading.Event()
@@ -197,12 +218,25 @@ class StaticFilesURLFetcher(URLFetcher):
     def cancel(self) -> None:
         self.cancelled.set()
 
+    def add_resource(self, name: str, body: bytes, content_type: str) -> str:
+        """Serve ``body`` to this render under :func:`resource_url` (``name``); returns it."""
+        url = resource_url(name)
+        if len(body) > MAX_RESOURCE_BYTES:
+            raise ValueError(f"resource {name!r} is too large ({len(body)} bytes)")
+        self.resources[url] = (body, content_type)
+        return url
+
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
         if self.cancelled.is_set():
             raise FatalURLFetchingError("PDF rendering was cancelled (time limit exceeded)")
         try:
             if url[:5].lower() == "data:":
                 response = self._fetch_data_uri(url)
+            elif url in self.resources:
+                body, content_type = self.resources[url]
+                response = URLFetcherResponse(
+                    url=url, body=body, headers={"Content-Type": content_type}
+                )
             else:
                 response = self._fetch_static(url)
         except PdfResourceRefused as exc:
@@ -310,6 +344,32 @@ def _render_slots() -> threading.BoundedSemaphore:
 _font_configs: queue.SimpleQueue[FontConfiguration] = queue.SimpleQueue()
 
 
+_stylesheets_lock = threading.Lock()
+_stylesheets: dict[str, tuple[tuple[int, int], CSS]] = {}
+
+
+def static_stylesheet(path: str) -> CSS:
+    """The static stylesheet ``path`` (``"css/print.css"``), parsed once and reused by every
+    render until the file changes. Its ``@import`` and ``url()`` references go through a
+    :class:`StaticFilesURLFetcher` like everything else. A parsed stylesheet is only read by
+    the renders that use it, so threads share it."""
+    found = StaticFilesURLFetcher._find(path)
+    if found is None:
+        raise PdfRenderError(f"no static stylesheet {path!r}")
+    stat = found.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    with _stylesheets_lock:
+        cached = _stylesheets.get(path)
+        if cached is None or cached[0] != stamp:
+            sheet = CSS(
+                string=found.read_text(encoding="utf-8"),
+                base_url=default_base_url() + path,
+                url_fetcher=StaticFilesURLFetcher(),
+            )
+            cached = _stylesheets[path] = (stamp, sheet)
+    return cached[1]
+
+
 class _Outcome:
     pdf: bytes | None = None
     error: BaseException | None = None
@@ -324,6 +384,7 @@ def _render(
     *,
     base_url: str,
     fetcher: StaticFilesURLFetcher,
+    stylesheets: list[CSS],
     title: str | None,
     author: str | None,
     subject: str | None,
@@ -340,6 +401,7 @@ def _render(
             base_url=base_url,
             fetcher=fetcher,
             font_config=font_config,
+            stylesheets=stylesheets,
             title=title,
             author=author,
             subject=subject,
@@ -356,6 +418,7 @@ def _render_with(
     base_url: str,
     fetcher: StaticFilesURLFetcher,
     font_config: FontConfiguration,
+    stylesheets: list[CSS],
     title: str | None,
     author: str | None,
     subject: str | None,
@@ -363,7 +426,7 @@ def _render_with(
     custom: dict[str, str],
 ) -> bytes:
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-        font_config=font_config
+        font_config=font_config, stylesheets=stylesheets
     )
     meta = document.metadata
     if title is not None:
@@ -393,6 +456,8 @@ def render_pdf(
     keywords: list[str] | None = None,
     metadata: Mapping[str, object] | None = None,
     url_fetcher: StaticFilesURLFetcher | None = None,
+    stylesheets: Sequence[str] = (),
+    resources: Mapping[str, tuple[bytes, str]] | None = None,
 ) -> bytes:
     """Render ``html`` to PDF bytes.
 
@@ -405,6 +470,10 @@ def render_pdf(
     Raises :class:`PdfRenderTimeout` (or its subclass :class:`PdfRendererBusy`) when the PDF is
     not ready within ``timeout_seconds``, :class:`PdfRenderError` when WeasyPrint fails and
     ``ValueError`` for bad metadata keys.
+
+    ``stylesheets`` are static file paths (``"css/print.css"``), applied after the document's
+    own styles and parsed once per process (see :func:`static_stylesheet`). ``resources`` maps
+    names to ``(body, content type)`` pairs that the HTML refers to by :func:`resource_url`.
     """
     if timeout_seconds <= 0:
         raise ValueError("timeout_seconds must be positive")
@@ -412,6 +481,9 @@ def render_pdf(
         raise TypeError("url_fetcher must be a StaticFilesURLFetcher")
     custom = _custom_info(metadata)
     fetcher = url_fetcher or StaticFilesURLFetcher(base_url=base_url)
+    for name, (body, content_type) in (resources or {}).items():
+        fetcher.add_resource(name, body, content_type)
+    sheets = [static_stylesheet(path) for path in stylesheets]
     effective_base = urljoin(default_base_url(), base_url) if base_url else default_base_url()
 
     deadline = time.monotonic() + timeout_seconds
@@ -430,6 +502,7 @@ def render_pdf(
                 html,
                 base_url=effective_base,
                 fetcher=fetcher,
+                stylesheets=sheets,
                 title=title,
                 author=author,
                 subject=subject,

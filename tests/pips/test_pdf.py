@@ -171,18 +171,32 @@ def test_draft_copy_says_it_is_a_draft_without_signatures(make_plan, alex, signi
     assert "No reviews have been opened yet." in text
 
 
-def test_kpi_charts_are_inline_svg_with_the_weekly_series(rich_plan, signing):
+def test_kpi_charts_are_the_plan_pages_svg_with_the_weekly_series(rich_plan, signing):
     version = version_with_sections(rich_plan.current_version_id)
     html = pdf.print_html(pip=rich_plan, version=version, current_hash=content_hash(version))
     linked = [e for e in version.expectations.all() if e.kpi_id]
-    assert html.count("<svg") == len(linked) == 4
-    assert 'class="series"' in html
-    assert "Target ≥ 85 %" in html
+    charts = pdf.kpi_charts(version, until=timezone.localdate())
+    resources = pdf.chart_resources(charts)
+    assert len(resources) == len(linked) == 4
+    # Each chart is an image of the page, drawn from the SVG handed to the renderer.
+    for chart in charts:
+        assert f'<img src="{chart.src}"' in html
+    svgs = [body.decode() for body, kind in resources.values() if kind == "image/svg+xml"]
+    assert len(svgs) == 4 and all(svg.startswith("<svg") for svg in svgs)
+    assert all('class="series"' in svg for svg in svgs)
+    assert any("Target ≥ 85 %" in svg for svg in svgs)
     # The points are drawn, without their hover text, which paper cannot show.
-    assert html.count('class="point"') >= 4 * 4
-    assert "<title>Week of" not in html
-    text = _flat(pdf_text(_copy(rich_plan)))
+    assert sum(svg.count('class="point"') for svg in svgs) >= 4 * 4
+    assert not any("<title>Week of" in svg for svg in svgs)
+
+    fetcher = StaticFilesURLFetcher()
+    text = _flat(pdf_text(_copy(rich_plan, url_fetcher=fetcher)))
     assert "KPI progress: weekly values against the target" in text
+    # The chart labels are in the PDF, so the charts were drawn.
+    assert "Target ≥ 85 %" in text and "Plan period" in text
+    served = [url for url in fetcher.served if not url.startswith("data:")]  # signatures
+    assert sorted(served) == sorted(chart.src for chart in charts)
+    assert fetcher.refused == []
 
 
 def test_kpi_chart_says_no_data_yet_without_samples(make_plan, alex, signing):
@@ -190,7 +204,7 @@ def test_kpi_chart_says_no_data_yet_without_samples(make_plan, alex, signing):
     version = version_with_sections(pip.current_version_id)
     html = pdf.print_html(pip=pip, version=version, current_hash=content_hash(version))
     assert html.count("No data yet") == 4
-    assert "<svg" not in html  # an empty frame per KPI would take pages for nothing
+    assert "<img" not in html  # an empty frame per KPI would take pages for nothing
     assert "QA Score</strong> (target ≥ 85 %): No data yet" in html
 
 
@@ -216,7 +230,8 @@ def test_user_text_is_escaped_and_nothing_is_fetched(
     data = _copy(pip, url_fetcher=fetcher)
 
     assert fetcher.refused == []
-    assert all(url.endswith("/static/css/print.css") for url in fetcher.served), fetcher.served
+    # Nothing but the plan's own charts (this draft has no KPI data, so none).
+    assert fetcher.served == [], fetcher.served
     # Compared without white space: long words wrap inside table cells.
     text = "".join(pdf_text(data).split())
     for needle in [

@@ -171,6 +171,64 @@ def test_static_files_are_served(static_dir, base_fetcher_calls):
     assert base_fetcher_calls == []
 
 
+def test_named_stylesheets_are_parsed_once_and_again_when_the_file_changes(static_dir, monkeypatch):
+    parsed: list[str] = []
+    real_css = pdfrender.CSS
+
+    def counting_css(*args, **kwargs):
+        parsed.append(kwargs.get("base_url", ""))
+        return real_css(*args, **kwargs)
+
+    monkeypatch.setattr(pdfrender, "CSS", counting_css)
+    html = '<h1>Plan</h1><div class="badge"></div>'
+    fetcher = StaticFilesURLFetcher()
+    first = render_pdf(html, stylesheets=["pdf-test/print.css"], url_fetcher=fetcher)
+    second = render_pdf(html, stylesheets=["pdf-test/print.css"])
+    assert "[styled]" in _page_text(first) and "[styled]" in _page_text(second)
+    # url(dot.png) in the stylesheet is fetched by the render, through its fetcher.
+    assert fetcher.served == ["https://pipsystem.invalid/static/pdf-test/dot.png"]
+    assert len(parsed) == 1
+
+    sheet = static_dir / "pdf-test" / "print.css"
+    sheet.write_text('h1::after { content: " [restyled, a longer rule]"; }\n')
+    third = render_pdf(html, stylesheets=["pdf-test/print.css"])
+    assert "[restyled, a longer rule]" in _page_text(third)
+    assert len(parsed) == 2
+
+
+def test_a_missing_named_stylesheet_is_an_error(static_dir):
+    with pytest.raises(pdfrender.PdfRenderError, match="no static stylesheet"):
+        render_pdf("<p>x</p>", stylesheets=["pdf-test/missing.css"])
+
+
+def test_resources_given_in_memory_are_served_to_that_render_only(base_fetcher_calls):
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+        b'<text x="2" y="14">Chart label</text></svg>'
+    )
+    fetcher = StaticFilesURLFetcher()
+    url = pdfrender.resource_url("chart-1.svg")
+    pdf = render_pdf(
+        f'<img src="{url}"><img src="{pdfrender.resource_url("chart-2.svg")}">',
+        url_fetcher=fetcher,
+        resources={"chart-1.svg": (svg, "image/svg+xml")},
+    )
+    assert "Chart label" in _page_text(pdf)
+    assert fetcher.served == [url]
+    assert fetcher.refused == [pdfrender.resource_url("chart-2.svg")]
+    # Another render does not see them.
+    other = StaticFilesURLFetcher()
+    assert "Chart label" not in _page_text(render_pdf(f'<img src="{url}">', url_fetcher=other))
+    assert other.refused == [url]
+    assert base_fetcher_calls == []
+
+
+@pytest.mark.parametrize("name", ["../x.svg", "Chart.svg", "", "a/b.svg", "x" * 101])
+def test_resource_names_are_plain(name):
+    with pytest.raises(ValueError):
+        pdfrender.resource_url(name)
+
+
 def test_absolute_static_urls_of_this_site_are_read_from_disk(static_dir, settings):
     settings.SITE_URL = "https://pips.example.org"
     fetcher = StaticFilesURLFetcher()
