@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pips.models import PipVersion
+from pips.models import PipTemplate, PipVersion
 
 
 @dataclass
@@ -138,6 +138,29 @@ def content_from_version(version: PipVersion) -> PlanContent:
             for a in version.actions.all()
         ],
     )
+
+
+# The rows a template and a plan share: what a template holds is what a new plan starts with.
+TEMPLATE_EXPECTATION_FIELDS = (
+    "area",
+    "kpi_id",
+    "comparator",
+    "target",
+    "current_text",
+    "standard_text",
+    "improvement_needed",
+)
+
+
+def template_reasons(template: PipTemplate) -> list[ReasonData]:
+    return [ReasonData(text=r.text, kpi_id=r.kpi_id) for r in template.reasons.all()]
+
+
+def template_expectations(template: PipTemplate) -> list[ExpectationData]:
+    return [
+        ExpectationData(**{f: getattr(e, f) for f in TEMPLATE_EXPECTATION_FIELDS})
+        for e in template.expectations.all()
+    ]
 
 
 def _plain(value: Any) -> Any:

@@ -19,11 +19,11 @@ from django.utils import timezone
 from pips import notifications, roles, tasks
 from pips.content import (
     ActionData,
-    ExpectationData,
     PlanContent,
-    ReasonData,
     content_from_version,
     content_hash,
+    template_expectations,
+    template_reasons,
 )
 from pips.kpis import baseline_for
 from pips.models import (
@@ -392,19 +392,8 @@ def content_from_template(template: PipTemplate, *, start: dt.date | None = None
         monitoring_reports=template.monitoring_reports,
         outcome_success=template.outcome_success,
         outcome_failure=template.outcome_failure,
-        reasons=[ReasonData(text=r.text, kpi_id=r.kpi_id) for r in template.reasons.all()],
-        expectations=[
-            ExpectationData(
-                area=e.area,
-                kpi_id=e.kpi_id,
-                comparator=e.comparator,
-                target=e.target,
-                current_text=e.current_text,
-                standard_text=e.standard_text,
-                improvement_needed=e.improvement_needed,
-            )
-            for e in template.expectations.all()
-        ],
+        reasons=template_reasons(template),
+        expectations=template_expectations(template),
         actions=[
             ActionData(
                 action=a.action,

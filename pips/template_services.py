@@ -13,7 +13,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from pips import roles
-from pips.content import ActionData, ExpectationData, PlanContent, ReasonData
+from pips.content import (
+    ActionData,
+    ExpectationData,
+    PlanContent,
+    ReasonData,
+    template_expectations,
+    template_reasons,
+)
 from pips.models import (
     AuditEvent,
     DeadlineKind,
@@ -60,19 +67,8 @@ def template_content(template: PipTemplate) -> TemplateContent:
         monitoring_reports=template.monitoring_reports,
         outcome_success=template.outcome_success,
         outcome_failure=template.outcome_failure,
-        reasons=[ReasonData(text=r.text, kpi_id=r.kpi_id) for r in template.reasons.all()],
-        expectations=[
-            ExpectationData(
-                area=e.area,
-                kpi_id=e.kpi_id,
-                comparator=e.comparator,
-                target=e.target,
-                current_text=e.current_text,
-                standard_text=e.standard_text,
-                improvement_needed=e.improvement_needed,
-            )
-            for e in template.expectations.all()
-        ],
+        reasons=template_reasons(template),
+        expectations=template_expectations(template),
         actions=[
             TemplateActionData(
                 action=a.action,
