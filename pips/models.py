@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -31,11 +33,23 @@ DEFAULT_MONITORING_REPORTS = (
 )
 
 
+def validate_timezone(name: str) -> None:
+    """An IANA time zone name, as the schedules need one."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            "%(name)s is not a time zone name; use one such as Europe/Berlin or America/New_York.",
+            params={"name": name},
+            code="invalid_timezone",
+        ) from None
+
+
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     department = models.CharField(max_length=100, blank=True)
     # Check-ins and reminders are scheduled in the team's local time and stored in UTC.
-    timezone = models.CharField(max_length=64, default="UTC")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
 
     class Meta:
         ordering = ["name"]
