@@ -20,6 +20,9 @@ from pips import services
 from pips.models import Agent, Pip, PipTemplate, SignerRole, Team
 from pips.services import SignatureInput
 
+# The browser tests' `chrome` and `shots` fixtures, for every test package.
+pytest_plugins = ["tests.browser"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "a-long-test-password-1"
 

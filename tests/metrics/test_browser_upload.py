@@ -5,31 +5,13 @@ test-artifacts/screenshots/<test>/."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
 
-# The live server runs in a thread next to Playwright's event loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from django.db import connections  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-from metrics.models import MetricLoad, MetricSource, Sample  # noqa: E402
-from tests.conftest import PASSWORD, make_user, need_service  # noqa: E402
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from metrics.models import MetricLoad, MetricSource, Sample
+from tests.browser import log_in
+from tests.conftest import make_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,48 +19,13 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def chrome():
-    need_service("Chromium", CHROMIUM.exists())
-    connections.close_all()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
-
-
-class Shots:
-    def __init__(self, name: str) -> None:
-        self.folder = SCREENSHOTS / name
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    def __call__(self, page: Page, label: str) -> None:
-        self.count += 1
-        page.screenshot(path=str(self.folder / f"{self.count:02d}-{label}.png"), full_page=True)
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
 def qa_chart(page: Page):
     return page.locator('figure.kpi-chart[data-kpi="qa_score"] svg')
 
 
 def test_upload_map_preview_fix_load_and_the_chart_moves(
-    chrome, live_server, request, tmp_path, alex, sam, harper, make_plan
+    chrome, live_server, shots, tmp_path, alex, sam, harper, make_plan
 ):
-    shots = Shots(request.node.name)
     make_user("quinn", "Quinn", "Analyst", "analyst")
     pip = make_plan(alex, "active", hr=harper)
     today = timezone.localdate().isoformat()

@@ -6,79 +6,19 @@ Screenshots of each page go to test-artifacts/screenshots/<test>/."""
 from __future__ import annotations
 
 import datetime as dt
-import re
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from metrics.models import Kpi, Sample
 from pips.models import Pip, SignerRole, Status
-from tests.conftest import PASSWORD, need_service
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from tests.browser import log_in, log_out
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def chrome(monkeypatch):
-    need_service("Chromium", CHROMIUM.exists())
-    # The test's own database calls run beside Playwright's event loop. Allowed only while the
-    # browser runs, so the setting does not leak into the rest of the test session.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Django keeps one connection per thread: close this thread's before Playwright's loop
-    # starts and after it ends, so none is left open.
-    connections.close_all()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
-
-
-class Shots:
-    def __init__(self, name: str) -> None:
-        self.folder = SCREENSHOTS / name
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.png"):
-            old.unlink()
-        self.count = 0
-
-    def __call__(self, page: Page, label: str) -> None:
-        self.count += 1
-        page.screenshot(path=str(self.folder / f"{self.count:02d}-{label}.png"), full_page=True)
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
-def log_out(page: Page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(re.compile(r"/accounts/login/"))
 
 
 def agent_data(employee_id: str) -> None:
@@ -101,10 +41,9 @@ def agent_data(employee_id: str) -> None:
 
 
 def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
-    chrome, live_server, request, sam, harper, alex
+    chrome, live_server, shots, sam, harper, alex
 ):
     agent_data(alex.employee_id)
-    shots = Shots(request.node.name)
     base = live_server.url
     page = chrome.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []

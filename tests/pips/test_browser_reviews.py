@@ -5,34 +5,15 @@ close decided by HR. Screenshots go to test-artifacts/screenshots/<test>/."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import connections
 from django.utils import timezone
+from playwright.sync_api import Page, expect
 
-# The live server runs in a thread next to Playwright's event loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-from metrics.models import Sample  # noqa: E402
-from pips.models import ActionSession, CheckIn, Pip, Review, Status  # noqa: E402
-from tests.conftest import PASSWORD, need_service  # noqa: E402
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from metrics.models import Sample
+from pips.models import ActionSession, CheckIn, Pip, Review, Status
+from tests.browser import Shots, log_in, log_out
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,22 +23,6 @@ pytestmark = [
 
 def days_ago(n: int) -> dt.date:
     return timezone.localdate() - dt.timedelta(days=n)
-
-
-@pytest.fixture
-def chrome():
-    need_service("Chromium", CHROMIUM.exists())
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            # While Playwright's event loop is set, Django keeps this thread's connections apart
-            # from the ones opened before it; close them here, or they outlive the test database.
-            connections.close_all()
-            browser.close()
 
 
 @pytest.fixture(autouse=True)
@@ -70,35 +35,6 @@ def _close_server_connections():
     connection.settings_dict["CONN_MAX_AGE"] = 0
     yield
     connection.settings_dict["CONN_MAX_AGE"] = before
-
-
-class Shots:
-    def __init__(self, name: str) -> None:
-        self.folder = SCREENSHOTS / name
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    def __call__(self, page: Page, label: str) -> None:
-        self.count += 1
-        page.screenshot(path=str(self.folder / f"{self.count:02d}-{label}.png"), full_page=True)
-
-
-@pytest.fixture
-def shots(request) -> Shots:
-    return Shots(request.node.name)
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/$"))
-
-
-def log_out(page: Page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(re.compile(r"/accounts/login/"))
 
 
 def load_kpis(kpis, values: dict[str, float], days: range) -> None:

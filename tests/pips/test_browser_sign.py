@@ -4,82 +4,18 @@ countersigns; the plan is active. Screenshots go to test-artifacts/screenshots/<
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
-# The live server runs in a thread next to Playwright's event loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from django.db import connections  # noqa: E402
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-from pips.models import Pip, Signature, SignerRole, Status  # noqa: E402
-from tests.conftest import PASSWORD, need_service  # noqa: E402
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from pips.models import Pip, Signature, SignerRole, Status
+from tests.browser import log_in, log_out
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def chrome():
-    need_service("Chromium", CHROMIUM.exists())
-    # Playwright runs an event loop in this thread, and Django keeps one database connection
-    # per context: close this context's before, and the loop's after, so none is left open.
-    connections.close_all()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
-
-
-class Shots:
-    def __init__(self, name: str) -> None:
-        self.folder = SCREENSHOTS / name
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    def __call__(self, page: Page, label: str) -> None:
-        self.count += 1
-        page.screenshot(path=str(self.folder / f"{self.count:02d}-{label}.png"), full_page=True)
-
-
-@pytest.fixture
-def shots(request) -> Shots:
-    return Shots(request.node.name)
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
-def log_out(page: Page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(re.compile(r"/accounts/login/"))
 
 
 def draw_with_mouse(page: Page) -> None:

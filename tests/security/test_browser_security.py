@@ -5,69 +5,21 @@ Screenshots go to test-artifacts/screenshots/<test>/."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
 
-# The live server runs in a thread next to Playwright's event loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from pips.models import Agent
+from tests.browser import log_in
 
-from django.core import mail  # noqa: E402
-from django.db import connections  # noqa: E402
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-from pips.models import Agent  # noqa: E402
-from tests.conftest import PASSWORD, need_service  # noqa: E402
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 NEW_PASSWORD = "a-brand-new-passphrase-42"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def chrome():
-    need_service("Chromium", CHROMIUM.exists())
-    connections.close_all()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
-
-
-class Shots:
-    def __init__(self, name: str) -> None:
-        self.folder = SCREENSHOTS / name
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    def __call__(self, page: Page, label: str) -> None:
-        self.count += 1
-        page.screenshot(path=str(self.folder / f"{self.count:02d}-{label}.png"), full_page=True)
-
-
-@pytest.fixture
-def shots(request) -> Shots:
-    return Shots(request.node.name)
 
 
 class Violations:
@@ -85,13 +37,6 @@ class Violations:
             self.messages.append(message.text)
 
 
-def log_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_pages_run_under_the_content_security_policy(
     chrome, live_server, alex, sam, harper, make_plan, shots
 ):
@@ -105,7 +50,6 @@ def test_pages_run_under_the_content_security_policy(
     violations = Violations(page)
 
     log_in(page, base, "sam")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
     for path, label in [
         ("/", "home"),
         (f"/pips/{plan.pk}/", "plan"),
@@ -151,10 +95,10 @@ def test_lockout_and_password_reset_in_the_browser(chrome, live_server, sam, sho
     violations = Violations(page)
 
     for _ in range(4):
-        log_in(page, base, "sam", "not-the-password")
+        log_in(page, base, "sam", "not-the-password", home=False)
         expect(page.locator(".alert-danger")).to_contain_text("correct username and password")
     shots(page, "wrong-password")
-    log_in(page, base, "sam", "not-the-password")
+    log_in(page, base, "sam", "not-the-password", home=False)
     expect(page.locator(".alert-danger")).to_contain_text("Too many failed attempts")
     expect(page.locator(".alert-danger")).to_contain_text("locked for 15 minutes")
     shots(page, "locked-out")
