@@ -41,36 +41,58 @@ def small_batches(monkeypatch, postgres):
 
 
 @pytest.fixture
-def upserts(monkeypatch) -> list[str]:
-    """The upsert statements the load sends."""
+def writes() -> list[str]:
+    """How each batch reached the sample table: "insert" (new rows only) or "upsert"."""
     seen: list[str] = []
 
     def spy(execute, sql, params, many, context):
-        if "ON CONFLICT" in sql:
-            seen.append(sql)
+        if sql.startswith('INSERT INTO "metrics_sample"'):
+            seen.append("upsert" if "ON CONFLICT" in sql else "insert")
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(spy):
         yield seen
 
 
-def test_a_file_of_many_batches_loads_whole_and_twice_changes_nothing(wfm, small_batches, upserts):
+def test_a_file_of_many_batches_loads_whole_and_twice_changes_nothing(wfm, small_batches, writes):
     data = csv_bytes(HEADER, *lines(40))
     first = load_file(data, source=wfm)
 
     assert first.ok and (first.rows_total, first.rows_changed) == (40, 40)
-    assert len(upserts) == 7  # 40 rows in batches of two 3-row chunks
+    # 40 rows in batches of two 3-row chunks, all of them new: inserted without ON CONFLICT.
+    assert writes == ["insert"] * 7
     assert Sample.objects.count() == 40
     assert Sample.objects.get(employee_id="E007").value == 302
 
+    writes.clear()
     again = load_file(data, source=wfm)
     assert again.ok and (again.rows_total, again.rows_changed) == (40, 0)
+    # The first batch's insert met stored rows and was rolled back: upserts from there on.
+    assert writes == ["insert"] + ["upsert"] * 7
     assert set(Sample.objects.values_list("load", flat=True)) == {first.load.pk}
 
     fixed = load_file(csv_bytes(HEADER, *lines(40, value=310)), source=wfm)
     assert fixed.rows_changed == 40
     assert Sample.objects.get(employee_id="E007").value == 312
     assert reader_threads() == []
+
+
+def test_a_file_whose_later_rows_are_stored_already_upserts_from_there(wfm, small_batches, writes):
+    load_file(csv_bytes(HEADER, *lines(6, value=300, start=30)), source=wfm)  # E030 to E035
+    writes.clear()
+
+    result = load_file(csv_bytes(HEADER, *lines(40, value=400)), source=wfm)
+
+    assert result.ok and (result.rows_total, result.rows_changed) == (40, 40)
+    assert writes == ["insert"] * 5 + ["insert"] + ["upsert"] * 2
+    assert Sample.objects.count() == 40
+    assert set(Sample.objects.values_list("value", flat=True)) == {400, 401, 402, 403, 404}
+    assert set(Sample.objects.values_list("load", flat=True)) == {result.load.pk}
+
+
+def test_small_loads_always_upsert(wfm, small_batches, writes):
+    load_file(csv_bytes(HEADER, *lines(5)), source=wfm)  # one batch
+    assert writes == ["upsert"]
 
 
 def test_a_bad_row_in_a_late_batch_loads_nothing(wfm, small_batches):
