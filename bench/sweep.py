@@ -34,6 +34,8 @@ import zoneinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import machine  # noqa: E402 (bench/machine.py, beside this script)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pip_bench_sweep"
@@ -317,7 +319,7 @@ def main() -> None:
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
     if "bench" not in urlsplit(url).path:
         sys.exit("refusing to drop a database whose name does not contain 'bench'")
-    print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"{platform.node()}: Python {platform.python_version()}; {machine.describe()}")
     started = time.perf_counter()
     recreate_database(url)
     setup_django()
