@@ -1412,9 +1412,17 @@ def pip_cancel(*, actor, pip: Pip, reason: str, meta: RequestMeta | None = None)
     return pip
 
 
-def pip_viewed(*, actor, pip: Pip, what: str = "viewed", meta: RequestMeta | None = None) -> None:
-    """Who looked at or downloaded a plan is part of its record."""
-    _audit(pip=pip, actor=actor, action=what, meta=meta, version=pip.current_version)
+def pip_viewed(
+    *,
+    actor,
+    pip: Pip,
+    what: str = "viewed",
+    meta: RequestMeta | None = None,
+    version: PipVersion | None = None,
+) -> None:
+    """Who looked at or downloaded a plan is part of its record, with the version they saw
+    (the current one unless said otherwise: a copy of an earlier version, say)."""
+    _audit(pip=pip, actor=actor, action=what, meta=meta, version=version or pip.current_version)
 
 
 def report_exported(*, actor, report: str, filters: dict, meta: RequestMeta | None = None) -> None:

@@ -46,7 +46,13 @@ def _download(request: HttpRequest, pk: int, number: int | None) -> HttpResponse
     except (PdfRenderError, pdfsign.SigningError, pdfsign.SigningNotConfigured):
         logger.exception("PDF of %s v%s could not be produced", pip.reference, version.number)
         return _unavailable(request, pip, busy=False)
-    services.pip_viewed(actor=request.user, pip=pip, what="downloaded", meta=request_meta(request))
+    services.pip_viewed(
+        actor=request.user,
+        pip=pip,
+        what="downloaded",
+        meta=request_meta(request),
+        version=version,
+    )
     response = FileResponse(
         content,
         as_attachment=True,

@@ -127,6 +127,11 @@ def test_download_of_an_earlier_version(client, active_plan, sam, harper, signin
     result = verify_pdf(data)
     assert result.ok and result.version == "1"
     assert "superseded by a later amendment" in " ".join(pdf_support.pdf_text(data).split())
+    # The download is on record against the version printed, not the one now in force.
+    download = AuditEvent.objects.get(pip=active_plan, action="downloaded")
+    assert download.version.number == 1
+    active_plan.refresh_from_db()
+    assert active_plan.current_version.number == 2
 
 
 def test_wrong_method_is_refused(client, active_plan, sam, signing):
