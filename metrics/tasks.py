@@ -8,6 +8,7 @@ import logging
 
 from celery import shared_task
 
+from metrics import housekeeping as housekeeping_
 from metrics import uploads
 
 logger = logging.getLogger(__name__)
@@ -17,6 +18,13 @@ logger = logging.getLogger(__name__)
 def load_file_task(load_id: int, path: str) -> str | None:
     load = uploads.load_stored(load_id, path)
     return None if load is None else load.status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def housekeeping() -> dict:
+    """Hourly: close loads that stalled and remove uploaded files nobody loaded."""
+    done = housekeeping_.run()
+    return {"loads_closed": done.loads_closed, "files_removed": done.files_removed}
 
 
 def enqueue_load(load_id: int, path: str) -> None:

@@ -192,6 +192,9 @@ SPECTACULAR_SETTINGS = {
 METRICS_UPLOAD_MAX_BYTES = env_int("METRICS_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 METRICS_ASYNC_ROWS = env_int("METRICS_ASYNC_ROWS", 50_000)
 METRICS_API_MAX_ROWS = env_int("METRICS_API_MAX_ROWS", 50_000)
+# A background load still pending or loading after this long is closed as stalled, and uploaded
+# files this old are removed (metrics.housekeeping, hourly).
+METRICS_STALE_LOAD_HOURS = env_int("METRICS_STALE_LOAD_HOURS", 24)
 
 # E-mail: printed to the console in development; SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -322,6 +325,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "pips.tasks.sweep_due",
         "schedule": float(PIP_SWEEP_INTERVAL_SECONDS),
         "options": {"expires": float(PIP_SWEEP_INTERVAL_SECONDS)},
+    },
+    "metrics-housekeeping": {
+        "task": "metrics.tasks.housekeeping",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
 }
 
