@@ -42,7 +42,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -61,6 +61,7 @@ from pips.models import (
     Signature,
     SignerRole,
     Status,
+    VersionState,
 )
 from pips.roles import HR
 
@@ -101,6 +102,9 @@ class Kind:
     ACK_ESCALATION = "ack_escalation"
     COUNTERSIGN = "countersign_reminder"
     APPROVAL = "approval_reminder"
+    # An amendment in force that the employee has not signed yet, and one waiting for HR.
+    AMENDMENT_ACK = "amendment_ack_reminder"
+    AMENDMENT_APPROVAL = "amendment_approval_reminder"
 
     @staticmethod
     def meeting(item_kind: str) -> str:
@@ -239,20 +243,53 @@ def _pending_items(now: dt.datetime) -> list[ScheduleItem]:
 
 
 def _waiting_plans(now: dt.datetime) -> list[Pip]:
-    """Plans waiting for someone: a signature past its deadline, or HR's decision on a draft."""
+    """Plans waiting for someone: a signature past its deadline, or HR's decision on a draft,
+    and the same for an amendment of a running plan. The date filters are coarse (n working
+    days are at least n days); due_work applies the working days in the team's zone."""
     agent_signed = Signature.objects.filter(
         version_id=OuterRef("current_version_id"), role=SignerRole.AGENT
     )
+    amendment_submitted = (
+        AuditEvent.objects.filter(
+            pip_id=OuterRef("pk"),
+            action="amendment_submitted",
+            version__state=VersionState.PENDING_HR,
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    # The employee signs an amended version after the manager has (at the meeting about it).
+    manager_signed = Signature.objects.filter(
+        version_id=OuterRef("current_version_id"), role=SignerRole.MANAGER
+    ).values("signed_at")[:1]
+    running = sorted(RUNNING_STATUSES)
     return list(
-        Pip.objects.filter(
+        Pip.objects.annotate(
+            agent_signed=Exists(agent_signed),
+            amendment_submitted_at=Subquery(amendment_submitted),
+            manager_signed_at=Subquery(manager_signed),
+        )
+        .filter(
             Q(status=Status.ISSUED, ack_due_at__lte=now)
             | Q(
                 status=Status.PENDING_HR,
                 submitted_at__lte=now - dt.timedelta(days=APPROVAL_WORKING_DAYS),
             )
+            | Q(
+                status__in=running,
+                amendment_submitted_at__lte=now - dt.timedelta(days=APPROVAL_WORKING_DAYS),
+            )
+            | Q(
+                status__in=running,
+                agent_signed=False,
+                current_version__number__gt=1,
+                manager_signed_at__lte=now
+                - dt.timedelta(days=settings.PIP_ACK_DEADLINE_WORKING_DAYS),
+            )
         )
-        .select_related("agent__team", "agent__user", "supervisor", "approved_by")
-        .annotate(agent_signed=Exists(agent_signed))
+        .select_related(
+            "agent__team", "agent__user", "supervisor", "approved_by", "current_version"
+        )
         .order_by("pk")
     )
 
@@ -305,11 +342,25 @@ def due_work(now: dt.datetime) -> tuple[list[Want], list[int]]:
             escalate_at = working_days_after(pip.ack_due_at, ACK_ESCALATION_WORKING_DAYS, zone)
             if now >= escalate_at:
                 want(pip, Kind.ACK_ESCALATION, due_on, [pip.supervisor, *hr.for_plan(pip)])
-        else:
+        elif pip.status == Status.PENDING_HR:
             deadline = working_days_after(pip.submitted_at, APPROVAL_WORKING_DAYS, zone)
             if now >= deadline:
                 others = [u for u in hr.all() if u.pk != pip.supervisor_id]
                 want(pip, Kind.APPROVAL, local_date(deadline, zone), others)
+        else:  # a running plan with an amendment waiting for HR, or for the employee
+            if pip.amendment_submitted_at:
+                deadline = working_days_after(
+                    pip.amendment_submitted_at, APPROVAL_WORKING_DAYS, zone
+                )
+                if now >= deadline:
+                    want(pip, Kind.AMENDMENT_APPROVAL, local_date(deadline, zone), hr.for_plan(pip))
+            version = pip.current_version
+            if version.number > 1 and not pip.agent_signed and pip.manager_signed_at:
+                due = working_days_after(
+                    pip.manager_signed_at, settings.PIP_ACK_DEADLINE_WORKING_DAYS, zone
+                )
+                if now >= due:
+                    want(pip, Kind.AMENDMENT_ACK, local_date(due, zone), [pip.agent.user])
     return list(dict.fromkeys(wanted)), reviews
 
 
@@ -606,6 +657,27 @@ def _outgoing(
             text=f"Please read and sign your plan {pip.reference}: the acknowledgment was due "
             f"on {reminder.due_on:%d %b %Y}.",
             url=plan_url(pip, "pips:sign"),
+        )
+    if kind == Kind.AMENDMENT_ACK:
+        number = pip.current_version.number
+        sign_url = plan_url(pip, "pips:sign")
+        return Outgoing(
+            template="reminder-ack",
+            to=email_of(user, pip),
+            context={**base, "amendment": number, "url": emails.absolute(sign_url)},
+            text=f"Please read and sign version {number} of your plan {pip.reference}, which "
+            f"was amended: the acknowledgment was due on {reminder.due_on:%d %b %Y}.",
+            url=sign_url,
+        )
+    if kind == Kind.AMENDMENT_APPROVAL:
+        review_url = plan_url(pip, "pips:amendment")
+        return Outgoing(
+            template="reminder-approval",
+            to=user.email,
+            context={**base, "amendment": True, "url": emails.absolute(review_url)},
+            text=f"An amendment to {pip.reference} for {pip.agent.full_name} has been waiting "
+            "for HR approval for more than two working days.",
+            url=review_url,
         )
     if kind == Kind.ACK_ESCALATION:
         return Outgoing(
