@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from pips import emails, snapshots
+from pips import emails, roles, snapshots
 from pips.models import (
     AuditEvent,
     CheckIn,
@@ -21,6 +22,7 @@ from pips.models import (
     Signature,
     SignerRole,
     Status,
+    VersionState,
 )
 
 Handler = Callable[[AuditEvent], None]
@@ -87,7 +89,12 @@ def _issued(event: AuditEvent) -> None:
 
 @handles("signed")
 def _signed(event: AuditEvent) -> None:
-    """The employee gets a written summary of what they signed, with a link to their copy."""
+    """The employee gets a written summary of what they signed, with a link to their copy.
+    The manager's signature on an amended version is what lets the employee sign it: they are
+    told it is ready."""
+    if event.changes.get("role") == SignerRole.MANAGER:
+        _amended_version_signable(event)
+        return
     if event.changes.get("role") != SignerRole.AGENT:
         return
     pip = event.pip
@@ -255,3 +262,199 @@ def _outcome(event: AuditEvent) -> None:
             url=url,
             text=f"{pip.reference}: HR has decided the outcome and closed the plan.",
         )
+
+
+# --- HR's review of plans and amendments ------------------------------------------------------
+# Each notice checks, when it is delivered, that the step it speaks of is still the plan's
+# current one: the sweep may deliver an event late, and a notice of a step already overtaken
+# (a submission HR has already decided, say) would only mislead.
+
+
+def _name(user) -> str:
+    if user is None:
+        return "HR"
+    return user.get_full_name() or user.get_username()
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _hr_reviewers(pip: Pip, actor) -> list:
+    """Every active HR user but the plan's supervisor and whoever submitted it."""
+    excluded = [pk for pk in (pip.supervisor_id, actor.pk if actor else None) if pk]
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=roles.HR, is_active=True)
+        .exclude(pk__in=excluded)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+@handles("submitted", "amendment_submitted")
+def _submitted(event: AuditEvent) -> None:
+    """HR is asked to review a plan, or an amendment, that a supervisor submitted."""
+    pip = event.pip
+    version = event.version or pip.current_version
+    agent_name = pip.agent.full_name
+    amendment = event.action == "amendment_submitted"
+    if amendment:
+        if version.state != VersionState.PENDING_HR:
+            return
+        url = reverse("pips:amendment", args=[pip.pk])
+        text = (
+            f"An amendment to {pip.reference} for {agent_name} (version {version.number}) "
+            "waits for your review."
+        )
+    else:
+        if pip.status != Status.PENDING_HR:
+            return
+        url = reverse("pips:hr_review", args=[pip.pk])
+        text = f"{pip.reference} for {agent_name} waits for your review."
+    reviewers = _hr_reviewers(pip, event.actor)
+    for user in reviewers:
+        emails.send(
+            "hr-review-waiting",
+            [user.email],
+            {
+                "pip": pip,
+                "version": version,
+                "amendment": amendment,
+                "recipient_name": _name(user),
+                "agent_name": agent_name,
+                "submitted_by": _name(event.actor or pip.supervisor),
+                "url": emails.absolute(url),
+            },
+        )
+    emails.notify(reviewers, pip=pip, url=url, text=text)
+
+
+@handles("returned", "amendment_returned")
+def _returned(event: AuditEvent) -> None:
+    """The supervisor is told that HR returned the draft, with HR's comments."""
+    pip = event.pip
+    version = event.version or pip.current_version
+    amendment = event.action == "amendment_returned"
+    if amendment and version.state != VersionState.DRAFT:
+        return
+    if not amendment and pip.status != Status.DRAFT:
+        return
+    url = reverse("pips:edit", args=[pip.pk])
+    hr_name = _name(event.actor)
+    supervisor = pip.supervisor
+    emails.send(
+        "hr-returned",
+        [supervisor.email],
+        {
+            "pip": pip,
+            "version": version,
+            "amendment": amendment,
+            "recipient_name": _name(supervisor),
+            "agent_name": pip.agent.full_name,
+            "hr_name": hr_name,
+            "comment": event.comment,
+            "url": emails.absolute(url),
+        },
+    )
+    what = f"The amendment to {pip.reference}" if amendment else pip.reference
+    emails.notify(
+        [supervisor],
+        pip=pip,
+        url=url,
+        text=f"{what} for {pip.agent.full_name} was returned by {hr_name}: "
+        f"{_excerpt(event.comment)}",
+    )
+
+
+@handles("approved")
+def _approved(event: AuditEvent) -> None:
+    """The supervisor is told the plan is approved: next, the meeting and the issue."""
+    pip = event.pip
+    if pip.status != Status.APPROVED:
+        return
+    url = pip.get_absolute_url()
+    hr_name = _name(event.actor)
+    supervisor = pip.supervisor
+    agent_name = pip.agent.full_name
+    emails.send(
+        "hr-approved",
+        [supervisor.email],
+        {
+            "pip": pip,
+            "recipient_name": _name(supervisor),
+            "agent_name": agent_name,
+            "hr_name": hr_name,
+            "comment": event.comment,
+            "url": emails.absolute(url),
+        },
+    )
+    emails.notify(
+        [supervisor],
+        pip=pip,
+        url=url,
+        text=f"{pip.reference} for {agent_name} is approved by {hr_name}: hold the meeting "
+        f"with {agent_name}, then issue the plan.",
+    )
+
+
+def _amended_version_notice(pip: Pip, version, *, ready: bool) -> None:
+    """The employee hears of an amended version in force: once HR approved it (they can read
+    it; the manager signs first) and once the manager signed it (they can sign it)."""
+    url = reverse("pips:sign", args=[pip.pk])
+    addresses, users = _employee(pip)
+    emails.send(
+        "pip-amended",
+        addresses,
+        {
+            "pip": pip,
+            "version": version,
+            "ready": ready,
+            "url": emails.absolute(url),
+            "changes_url": emails.absolute(
+                reverse("pips:version_changes", args=[pip.pk, version.number])
+            ),
+        },
+    )
+    if ready:
+        text = f"{pip.reference}: version {version.number} of your plan is ready to read and sign."
+    else:
+        text = (
+            f"{pip.reference}: version {version.number} of your plan is approved. You can read "
+            "it now and sign it once your manager has."
+        )
+    emails.notify(users, pip=pip, url=url, text=text)
+
+
+@handles("amendment_approved")
+def _amendment_approved(event: AuditEvent) -> None:
+    """HR approved an amendment: it is in force and everyone signs it again, the manager first.
+    The employee is told what changed; the supervisor, that their signature comes first."""
+    pip = event.pip
+    version = event.version
+    if version is None or version.pk != pip.current_version_id:
+        return
+    manager_signed = Signature.objects.filter(version=version, role=SignerRole.MANAGER).exists()
+    _amended_version_notice(pip, version, ready=manager_signed)
+    if manager_signed:
+        return
+    emails.notify(
+        [pip.supervisor],
+        pip=pip,
+        url=reverse("pips:sign", args=[pip.pk]),
+        text=f"{pip.reference}: {_name(event.actor)} approved version {version.number} for "
+        f"{pip.agent.full_name}. Sign it as manager; then {pip.agent.full_name} can sign it.",
+    )
+
+
+def _amended_version_signable(event: AuditEvent) -> None:
+    """The manager signed an amended version in force: the employee can sign it now. (Version 1
+    is signed by the manager as it is issued; the "issued" notice covers it.)"""
+    pip = event.pip
+    version = event.version
+    if version is None or version.number < 2 or version.pk != pip.current_version_id:
+        return
+    if Signature.objects.filter(version=version, role=SignerRole.AGENT).exists():
+        return
+    _amended_version_notice(pip, version, ready=True)
