@@ -880,6 +880,7 @@ def amendment_decide(
     with transaction.atomic():
         pip = _lock(pip)
         _require(roles.is_hr(actor), "Only HR decides on amendments.")
+        _require(actor.pk != pip.supervisor_id, "HR cannot decide on an amendment they wrote.")
         _require_state(pip, RUNNING_STATUSES, "amend")
         version = _pending_amendment(pip, VersionState.PENDING_HR)
         if not approve:

@@ -5,7 +5,7 @@ signatures stay readable."""
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -495,3 +495,19 @@ def test_a_new_version_needs_every_signature_again(active, alex, sam, harper):
             data=SignatureInput(typed_name="Harper Lee", consent=True),
         )
     assert not Signature.objects.filter(version=v2).exists()
+
+
+def test_hr_cannot_decide_on_an_amendment_they_wrote(active, sam, harper):
+    """A supervisor who is also in HR cannot approve their own amendment, as with a plan."""
+    sam.groups.add(harper.groups.get(name="hr"))
+    sam = type(sam).objects.get(pk=sam.pk)  # roles are cached on the user object
+    start(active, sam)
+    services.amendment_submit(actor=sam, pip=active)
+    for approve in (True, False):
+        with pytest.raises(PermissionDenied, match="amendment they wrote"):
+            services.amendment_decide(actor=sam, pip=active, approve=approve, comment="Fine.")
+    assert not AuditEvent.objects.filter(
+        pip=active, action__in=["amendment_approved", "amendment_returned"]
+    ).exists()
+    services.amendment_decide(actor=harper, pip=active, approve=True)
+    assert Pip.objects.get(pk=active.pk).current_version.number == 2
