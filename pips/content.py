@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pips.models import PipTemplate, PipVersion
 
@@ -161,6 +161,44 @@ def template_expectations(template: PipTemplate) -> list[ExpectationData]:
         ExpectationData(**{f: getattr(e, f) for f in TEMPLATE_EXPECTATION_FIELDS})
         for e in template.expectations.all()
     ]
+
+
+def stored_expectation(e: ExpectationData) -> dict[str, Any]:
+    """The fields a plan's and a template's expectation rows share, as they are stored: texts
+    trimmed, and a comparator and target only for a KPI-linked row."""
+    return {
+        "area": e.area.strip(),
+        "kpi_id": e.kpi_id,
+        "comparator": e.comparator if e.kpi_id else "",
+        "target": e.target if e.kpi_id else None,
+        "current_text": e.current_text.strip(),
+        "standard_text": e.standard_text.strip(),
+        "improvement_needed": e.improvement_needed.strip(),
+    }
+
+
+class ActionRow(Protocol):
+    """A plan's action (ActionData) or a template's (TemplateActionData)."""
+
+    action: str
+    responsible: str
+    deadline_kind: str
+    recurrence_weekdays: list[int]
+    deadline_text: str
+    records_sessions: bool
+
+
+def stored_action(a: ActionRow) -> dict[str, Any]:
+    """The fields a plan's and a template's action rows share, as they are stored (the
+    deadline itself differs: a date on a plan, days from the start on a template)."""
+    return {
+        "action": a.action.strip(),
+        "responsible": a.responsible.strip(),
+        "deadline_kind": a.deadline_kind,
+        "recurrence_weekdays": sorted(set(a.recurrence_weekdays)),
+        "deadline_text": a.deadline_text.strip(),
+        "records_sessions": a.records_sessions,
+    }
 
 
 def _plain(value: Any) -> Any:

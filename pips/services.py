@@ -22,6 +22,8 @@ from pips.content import (
     PlanContent,
     content_from_version,
     content_hash,
+    stored_action,
+    stored_expectation,
     template_expectations,
     template_reasons,
 )
@@ -321,17 +323,11 @@ def _write_rows(version: PipVersion, content: PlanContent) -> None:
             version=version,
             position=i,
             lineage=uuid.UUID(e.lineage) if e.lineage else uuid.uuid4(),
-            area=e.area.strip(),
-            kpi_id=e.kpi_id,
-            comparator=e.comparator if e.kpi_id else "",
-            target=e.target if e.kpi_id else None,
+            **stored_expectation(e),
             baseline_value=e.baseline_value,
             baseline_from=e.baseline_from,
             baseline_to=e.baseline_to,
             baseline_source=e.baseline_source,
-            current_text=e.current_text.strip(),
-            standard_text=e.standard_text.strip(),
-            improvement_needed=e.improvement_needed.strip(),
         )
         for i, e in enumerate(content.expectations)
     )
@@ -340,13 +336,8 @@ def _write_rows(version: PipVersion, content: PlanContent) -> None:
             version=version,
             position=i,
             lineage=uuid.UUID(a.lineage) if a.lineage else uuid.uuid4(),
-            action=a.action.strip(),
-            responsible=a.responsible.strip(),
-            deadline_kind=a.deadline_kind,
+            **stored_action(a),
             deadline_date=a.deadline_date if a.deadline_kind == DeadlineKind.DATE else None,
-            recurrence_weekdays=sorted(set(a.recurrence_weekdays)),
-            deadline_text=a.deadline_text.strip(),
-            records_sessions=a.records_sessions,
         )
         for i, a in enumerate(content.actions)
     )

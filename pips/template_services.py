@@ -18,6 +18,8 @@ from pips.content import (
     ExpectationData,
     PlanContent,
     ReasonData,
+    stored_action,
+    stored_expectation,
     template_expectations,
     template_reasons,
 )
@@ -179,30 +181,15 @@ def _write_rows(template: PipTemplate, data: TemplateContent) -> None:
         for i, r in enumerate(data.reasons)
     )
     TemplateExpectation.objects.bulk_create(
-        TemplateExpectation(
-            template=template,
-            position=i,
-            area=e.area.strip(),
-            kpi_id=e.kpi_id,
-            comparator=e.comparator if e.kpi_id else "",
-            target=e.target if e.kpi_id else None,
-            current_text=e.current_text.strip(),
-            standard_text=e.standard_text.strip(),
-            improvement_needed=e.improvement_needed.strip(),
-        )
+        TemplateExpectation(template=template, position=i, **stored_expectation(e))
         for i, e in enumerate(data.expectations)
     )
     TemplateAction.objects.bulk_create(
         TemplateAction(
             template=template,
             position=i,
-            action=a.action.strip(),
-            responsible=a.responsible.strip(),
-            deadline_kind=a.deadline_kind,
-            deadline_text=a.deadline_text.strip(),
-            recurrence_weekdays=sorted(set(a.recurrence_weekdays)),
+            **stored_action(a),
             within_days=a.within_days if a.deadline_kind == DeadlineKind.DATE else None,
-            records_sessions=a.records_sessions,
         )
         for i, a in enumerate(data.actions)
     )

@@ -248,6 +248,26 @@ class _ActionFields(RowForm):
             data["recurrence_weekdays"] = []
         return data
 
+    @staticmethod
+    def _layout(deadline: Column, weekdays_css: str, *hidden: str) -> FormHelper:
+        """The row as both plan and template forms lay it out; `deadline` is the one field
+        that differs (a date on a plan, days from the start on a template)."""
+        return _helper(
+            Row(
+                Column("action", css_class="col-md-5"),
+                Column("responsible", css_class="col-md-3"),
+                Column("deadline_kind", css_class="col-md-2"),
+                deadline,
+            ),
+            Row(
+                Column(InlineCheckboxes("recurrence_weekdays"), css_class=weekdays_css),
+                Column("deadline_text", css_class="col-lg-3 col-md-6"),
+                Column("records_sessions", css_class="col-lg-3 col-md-6 mt-md-4"),
+            ),
+            Row(Column(Field("DELETE"), css_class="col-12")),
+            *hidden,
+        )
+
 
 class ActionRowForm(_ActionFields):
     """3. Action item | responsible | deadline: a date, a recurrence or ongoing."""
@@ -258,19 +278,9 @@ class ActionRowForm(_ActionFields):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["deadline_kind"].widget.attrs["data-deadline-kind"] = "1"
-        self.helper = _helper(
-            Row(
-                Column("action", css_class="col-md-5"),
-                Column("responsible", css_class="col-md-3"),
-                Column("deadline_kind", css_class="col-md-2"),
-                Column("deadline_date", css_class="col-md-2 deadline-date"),
-            ),
-            Row(
-                Column(InlineCheckboxes("recurrence_weekdays"), css_class="col-lg-6 deadline-days"),
-                Column("deadline_text", css_class="col-lg-3 col-md-6"),
-                Column("records_sessions", css_class="col-lg-3 col-md-6 mt-md-4"),
-            ),
-            Row(Column(Field("DELETE"), css_class="col-12")),
+        self.helper = self._layout(
+            Column("deadline_date", css_class="col-md-2 deadline-date"),
+            "col-lg-6 deadline-days",
             "lineage",
         )
 
@@ -307,20 +317,7 @@ class TemplateActionRowForm(_ActionFields):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
-            Row(
-                Column("action", css_class="col-md-5"),
-                Column("responsible", css_class="col-md-3"),
-                Column("deadline_kind", css_class="col-md-2"),
-                Column("within_days", css_class="col-md-2"),
-            ),
-            Row(
-                Column(InlineCheckboxes("recurrence_weekdays"), css_class="col-lg-6"),
-                Column("deadline_text", css_class="col-lg-3 col-md-6"),
-                Column("records_sessions", css_class="col-lg-3 col-md-6 mt-md-4"),
-            ),
-            Row(Column(Field("DELETE"), css_class="col-12")),
-        )
+        self.helper = self._layout(Column("within_days", css_class="col-md-2"), "col-lg-6")
 
     def data_row(self) -> TemplateActionData:
         data = self.cleaned_data
