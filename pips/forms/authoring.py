@@ -14,6 +14,7 @@ import math
 import re
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from crispy_forms.bootstrap import InlineCheckboxes, InlineRadios
 from crispy_forms.helper import FormHelper
@@ -24,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from metrics.models import Direction, Kpi, Unit
-from pips.content import ActionData, ExpectationData, PlanContent, ReasonData
+from pips.content import ActionData, ActionRow, ExpectationData, PlanContent, ReasonData
 from pips.models import WEEKDAYS, Cadence, Comparator, DeadlineKind
 from pips.services import SignatureInput
 from pips.template_services import TemplateActionData, TemplateContent
@@ -548,6 +549,31 @@ class SectionForms:
         )
 
 
+def _expectation_initial(e: ExpectationData, kpi_map: dict) -> dict[str, Any]:
+    """An expectation row's form values, as plan and template pages both show it."""
+    return {
+        "area": e.area,
+        "kpi": e.kpi_id,
+        "comparator": e.comparator,
+        "target": format_target(e.target, kpi_map.get(e.kpi_id)),
+        "current_text": e.current_text,
+        "standard_text": e.standard_text,
+        "improvement_needed": e.improvement_needed,
+    }
+
+
+def _action_initial(a: ActionRow) -> dict[str, Any]:
+    """An action row's form values but its deadline, which plan and template differ on."""
+    return {
+        "action": a.action,
+        "responsible": a.responsible,
+        "deadline_kind": a.deadline_kind,
+        "recurrence_weekdays": list(a.recurrence_weekdays),
+        "deadline_text": a.deadline_text,
+        "records_sessions": a.records_sessions,
+    }
+
+
 def _lineage(value: str | None, allowed: set[str], seen: set[str]) -> str | None:
     """Keep a row's lineage only when it is one of this version's own rows, and only once."""
     try:
@@ -634,16 +660,7 @@ class PlanForms(SectionForms):
                 prefix="expectations",
                 form_kwargs={"kpis": kpi_map, "current_values": current_values or {}},
                 initial=[
-                    {
-                        "area": e.area,
-                        "kpi": e.kpi_id,
-                        "comparator": e.comparator,
-                        "target": format_target(e.target, kpi_map.get(e.kpi_id)),
-                        "current_text": e.current_text,
-                        "standard_text": e.standard_text,
-                        "improvement_needed": e.improvement_needed,
-                        "lineage": e.lineage or "",
-                    }
+                    {**_expectation_initial(e, kpi_map), "lineage": e.lineage or ""}
                     for e in content.expectations
                 ],
             ),
@@ -653,13 +670,8 @@ class PlanForms(SectionForms):
                 form_kwargs={"kpis": kpi_map},
                 initial=[
                     {
-                        "action": a.action,
-                        "responsible": a.responsible,
-                        "deadline_kind": a.deadline_kind,
+                        **_action_initial(a),
                         "deadline_date": a.deadline_date,
-                        "recurrence_weekdays": list(a.recurrence_weekdays),
-                        "deadline_text": a.deadline_text,
-                        "records_sessions": a.records_sessions,
                         "lineage": a.lineage or "",
                     }
                     for a in content.actions
@@ -880,34 +892,14 @@ class TemplateForms(SectionForms):
                 data,
                 prefix="expectations",
                 form_kwargs={"kpis": kpi_map},
-                initial=[
-                    {
-                        "area": e.area,
-                        "kpi": e.kpi_id,
-                        "comparator": e.comparator,
-                        "target": format_target(e.target, kpi_map.get(e.kpi_id)),
-                        "current_text": e.current_text,
-                        "standard_text": e.standard_text,
-                        "improvement_needed": e.improvement_needed,
-                    }
-                    for e in content.expectations
-                ],
+                initial=[_expectation_initial(e, kpi_map) for e in content.expectations],
             ),
             "actions": TemplateActionFormSet(
                 data,
                 prefix="actions",
                 form_kwargs={"kpis": kpi_map},
                 initial=[
-                    {
-                        "action": a.action,
-                        "responsible": a.responsible,
-                        "deadline_kind": a.deadline_kind,
-                        "within_days": a.within_days,
-                        "recurrence_weekdays": list(a.recurrence_weekdays),
-                        "deadline_text": a.deadline_text,
-                        "records_sessions": a.records_sessions,
-                    }
-                    for a in content.actions
+                    {**_action_initial(a), "within_days": a.within_days} for a in content.actions
                 ],
             ),
         }
