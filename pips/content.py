@@ -189,8 +189,8 @@ class ActionRow(Protocol):
 
 
 def stored_action(a: ActionRow) -> dict[str, Any]:
-    """The fields a plan's and a template's action rows share, as they are stored (the
-    deadline itself differs: a date on a plan, days from the start on a template)."""
+    """The fields a plan's and a template's action rows share, trimmed as they are stored
+    (the deadline itself differs: a date on a plan, days from the start on a template)."""
     return {
         "action": a.action.strip(),
         "responsible": a.responsible.strip(),

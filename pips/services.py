@@ -387,15 +387,10 @@ def content_from_template(template: PipTemplate, *, start: dt.date | None = None
         expectations=template_expectations(template),
         actions=[
             ActionData(
-                action=a.action,
-                responsible=a.responsible,
-                deadline_kind=a.deadline_kind,
+                **stored_action(a),
                 deadline_date=start + dt.timedelta(days=a.within_days)
                 if a.deadline_kind == DeadlineKind.DATE and a.within_days
                 else None,
-                recurrence_weekdays=list(a.recurrence_weekdays),
-                deadline_text=a.deadline_text,
-                records_sessions=a.records_sessions,
             )
             for a in template.actions.all()
         ],

@@ -72,15 +72,7 @@ def template_content(template: PipTemplate) -> TemplateContent:
         reasons=template_reasons(template),
         expectations=template_expectations(template),
         actions=[
-            TemplateActionData(
-                action=a.action,
-                responsible=a.responsible,
-                deadline_kind=a.deadline_kind,
-                deadline_text=a.deadline_text,
-                recurrence_weekdays=list(a.recurrence_weekdays),
-                within_days=a.within_days,
-                records_sessions=a.records_sessions,
-            )
+            TemplateActionData(**stored_action(a), within_days=a.within_days)
             for a in template.actions.all()
         ],
     )
