@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pips.audit import AUDIT_LABELS
+from pips.roles import ADMIN, HR, SUPERVISOR, roles_of
 
 User = settings.AUTH_USER_MODEL
 
@@ -245,8 +246,6 @@ class PipQuerySet(models.QuerySet):
     def visible_to(self, user) -> PipQuerySet:
         """The one rule for who may see a plan: HR and administrators everything, a supervisor
         the plans of agents they manage, an agent their own issued plans; anything else none."""
-        from pips.roles import ADMIN, HR, SUPERVISOR, roles_of
-
         roles = roles_of(user)
         if not roles:
             return self.none()

@@ -3,6 +3,7 @@ linked to an agent record; an administrator is a superuser."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 SUPERVISOR = "supervisor"
@@ -32,9 +33,9 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
 
 
 def _has_agent_record(user) -> bool:
-    from pips.models import Agent
-
-    return Agent.objects.filter(user=user).exists()
+    # Through the user model's reverse relation, so roles need not import the models.
+    users = get_user_model()._default_manager
+    return users.filter(pk=user.pk, agent_profile__isnull=False).exists()
 
 
 def has_role(user, role: str) -> bool:

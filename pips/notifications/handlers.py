@@ -19,12 +19,23 @@ from pips.models import (
     Pip,
     Review,
     ReviewItem,
+    ScheduleItem,
     Signature,
     SignerRole,
     Status,
     VersionState,
 )
 from pips.notifications import emails
+from pips.notifications.meetings import (
+    MEETINGS,
+    HrUsers,
+    display_name,
+    meeting_invitation,
+    plan_url,
+    team_zone,
+    when_text,
+)
+from pipsystem import ics
 
 Handler = Callable[[AuditEvent], None]
 HANDLERS: dict[str, Handler] = {}
@@ -120,11 +131,45 @@ def _signed(event: AuditEvent) -> None:
 
 @handles("midpoint_review_opened", "final_review_opened")
 def _review_opened(event: AuditEvent) -> None:
-    # The schedule's module builds meeting e-mails and invitations; it is imported here, late,
-    # because the task module imports both.
-    from pips import reminders
-
-    reminders.review_opened_notify(event)
+    """The midpoint or final review is open: the supervisor and HR are told, by e-mail with the
+    meeting's invitation and in the app."""
+    pip = event.pip
+    kind = Review.Kind.MIDPOINT if event.action.startswith("midpoint") else Review.Kind.FINAL
+    version = pip.current_version
+    due_on = version.midpoint_date if kind == Review.Kind.MIDPOINT else version.final_review_date
+    item = (
+        ScheduleItem.objects.filter(pip=pip, kind=kind, due_on=due_on, cancelled_at__isnull=True)
+        .select_related("pip__agent__team", "pip__agent__user", "pip__supervisor")
+        .first()
+    )
+    hr = HrUsers().for_plan(pip)
+    label = MEETINGS[kind][0]
+    zone = team_zone(pip)
+    when = when_text(item.due_at, zone) if item else f"{due_on:%A %d %b %Y}"
+    url = plan_url(pip, "pips:reviews")
+    attachments = [ics.attachment([meeting_invitation(item, pip, hr)])] if item else []
+    recipients = list(dict.fromkeys([pip.supervisor, *hr]))
+    for user in recipients:
+        emails.send(
+            "review-opened",
+            [user.email],
+            {
+                "pip": pip,
+                "recipient_name": display_name(user),
+                "agent_name": pip.agent.full_name,
+                "supervisor_name": display_name(pip.supervisor),
+                "meeting": label,
+                "when": when,
+                "url": emails.absolute(url),
+            },
+            attachments=attachments,
+        )
+    emails.notify(
+        recipients,
+        pip=pip,
+        url=url,
+        text=f"The {label} of {pip.reference} ({pip.agent.full_name}) is open: {when}.",
+    )
 
 
 # --- Check-ins, reviews and outcomes: a written summary to the employee after each ----------

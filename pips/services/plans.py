@@ -22,6 +22,7 @@ from pips.content import (
     template_expectations,
     template_reasons,
 )
+from pips.dates import add_working_days
 from pips.inputs import (
     RequestMeta,
     SignatureInput,
@@ -44,7 +45,6 @@ from pips.models import (
 )
 from pips.services.common import (
     TransitionError,
-    add_working_days,
     lock,
     require,
     require_state,

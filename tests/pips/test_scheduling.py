@@ -850,7 +850,7 @@ def test_a_broker_outage_does_not_fail_the_step_that_commits(
 
     monkeypatch.setattr(tasks.notify_event, "delay", down)
     with (
-        caplog.at_level(logging.ERROR, logger="pips.tasks"),
+        caplog.at_level(logging.ERROR, logger="pipsystem.celery"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.pip_issue(
