@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from metrics import queries as metric_queries
 from metrics.models import Kpi
-from pips import roles
+from pips import roles, rules
 from pips.kpis import BASELINE_DAYS
 from pips.models import (
     RUNNING_STATUSES,
@@ -99,16 +99,11 @@ def amendments_pending_hr(user) -> QuerySet[Pip]:
 # --- Authoring: access helpers ------------------------------------------------------------------
 
 
-def is_plan_owner(user, pip: Pip) -> bool:
-    """The plan's supervisor, or the agent's current supervisor (the services' own rule)."""
-    return roles.is_supervisor(user) and user.pk in (pip.supervisor_id, pip.agent.supervisor_id)
-
-
 def pip_for_owner(user, pk: int) -> Pip:
     """A plan its supervisor is about to change: 404 when the user may not see it, 403 when they
     may see it but do not own it (HR, for one)."""
     pip = pip_for_user(user, pk)
-    if not is_plan_owner(user, pip):
+    if not rules.is_plan_supervisor(user, pip):
         raise PermissionDenied("Only the plan's supervisor can do this.")
     return pip
 

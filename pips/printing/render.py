@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from pips import roles
+from pips import rules
 from pips.models import (
     AuditEvent,
     CheckIn,
@@ -71,11 +71,7 @@ def version_for_user(user, pip: Pip, number: int | None = None) -> PipVersion:
     )
     if version is None:
         raise Http404("No such version of this plan.")
-    user_roles = roles.roles_of(user)
-    sees_drafts = bool(user_roles & {roles.HR, roles.ADMIN}) or (
-        roles.SUPERVISOR in user_roles and user.pk in (pip.supervisor_id, pip.agent.supervisor_id)
-    )
-    if not sees_drafts and version.state not in EMPLOYEE_VERSION_STATES:
+    if not rules.sees_drafts(user, pip) and version.state not in EMPLOYEE_VERSION_STATES:
         raise Http404("No such version of this plan.")
     return version
 

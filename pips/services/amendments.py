@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import rules
 from pips.content import (
     content_from_version,
 )
@@ -16,7 +16,6 @@ from pips.inputs import (
     RequestMeta,
 )
 from pips.models import (
-    RUNNING_STATUSES,
     Pip,
     PipVersion,
     Status,
@@ -48,7 +47,7 @@ def amendment_start(
     with transaction.atomic():
         pip = lock(pip)
         require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can amend it.")
-        require_state(pip, RUNNING_STATUSES, "amend")
+        require_state(pip, rules.AMENDABLE, "amend")
         if pip.versions.exclude(
             state__in=[VersionState.ISSUED, VersionState.SUPERSEDED, VersionState.WITHDRAWN]
         ).exists():
@@ -115,9 +114,9 @@ def amendment_decide(
         raise ValidationError({"comment": "Say what needs to change before returning it."})
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR decides on amendments.")
-        require(actor.pk != pip.supervisor_id, "HR cannot decide on an amendment they wrote.")
-        require_state(pip, RUNNING_STATUSES, "amend")
+        require(rules.is_hr(actor), "Only HR decides on amendments.")
+        require(rules.is_other_hr(actor, pip), "HR cannot decide on an amendment they wrote.")
+        require_state(pip, rules.AMENDABLE, "amend")
         version = _pending_amendment(pip, VersionState.PENDING_HR)
         if not approve:
             version.state = VersionState.DRAFT

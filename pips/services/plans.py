@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import rules
 from pips.content import (
     ActionData,
     PlanContent,
@@ -257,7 +257,7 @@ def pip_create(
 ) -> Pip:
     """Draft a plan for an agent the actor supervises."""
     require(
-        roles.is_supervisor(actor) and agent.supervisor_id == actor.pk,
+        rules.is_agent_supervisor(actor, agent),
         "Only the agent's supervisor can draft a plan for them.",
     )
     fill_baselines(agent=agent, content=content, today=today)
@@ -322,7 +322,7 @@ def pip_update_draft(
         require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can edit it.")
         version = _draft_version(pip)
         if version.number == 1:
-            require_state(pip, [Status.DRAFT], "edit")
+            require_state(pip, rules.EDITABLE, "edit")
         # Amendments keep the baselines frozen at the first issue; drafts refresh them.
         if version.number == 1:
             fill_baselines(agent=pip.agent, content=content, today=today)
@@ -347,7 +347,7 @@ def pip_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip:
         require(
             rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can submit it to HR."
         )
-        require_state(pip, [Status.DRAFT], "submit")
+        require_state(pip, rules.EDITABLE, "submit")
         version = pip.current_version
         validate_content(content_from_version(version))
         version.state = VersionState.PENDING_HR
@@ -369,8 +369,8 @@ def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None
         raise ValidationError({"comment": "Say what needs to change before returning the plan."})
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR can return a plan.")
-        require_state(pip, [Status.PENDING_HR], "return")
+        require(rules.is_hr(actor), "Only HR can return a plan.")
+        require_state(pip, rules.HR_DECIDES, "return")
         version = pip.current_version
         version.state = VersionState.DRAFT
         version.save(update_fields=["state"])
@@ -389,9 +389,9 @@ def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None
 def pip_approve(*, actor, pip: Pip, comment: str = "", meta: RequestMeta | None = None) -> Pip:
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR can approve a plan.")
-        require(actor.pk != pip.supervisor_id, "HR cannot approve a plan they drafted.")
-        require_state(pip, [Status.PENDING_HR], "approve")
+        require(rules.is_hr(actor), "Only HR can approve a plan.")
+        require(rules.is_other_hr(actor, pip), "HR cannot approve a plan they drafted.")
+        require_state(pip, rules.HR_DECIDES, "approve")
         version = pip.current_version
         version.state = VersionState.APPROVED
         version.save(update_fields=["state"])
@@ -433,7 +433,7 @@ def pip_issue(
     with transaction.atomic():
         pip = lock(pip)
         require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can issue it.")
-        require_state(pip, [Status.APPROVED], "issue")
+        require_state(pip, rules.ISSUABLE, "issue")
         version = pip.current_version
         freeze_version(version, issued_on=meeting_held_on)
         now = timezone.now()
@@ -463,8 +463,8 @@ def pip_cancel(*, actor, pip: Pip, reason: str, meta: RequestMeta | None = None)
         raise ValidationError({"reason": "Give the reason for cancelling the plan."})
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR can cancel a plan.")
-        require_state(pip, OPEN_STATUSES, "cancel")
+        require(rules.is_hr(actor), "Only HR can cancel a plan.")
+        require_state(pip, rules.CANCELLABLE, "cancel")
         pip.schedule.filter(done_at__isnull=True, cancelled_at__isnull=True).update(
             cancelled_at=timezone.now()
         )

@@ -9,14 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import rules
 from pips.inputs import (
     CheckInInput,
     RequestMeta,
     ReviewItemInput,
 )
 from pips.models import (
-    RUNNING_STATUSES,
     ActionItem,
     ActionSession,
     ActionStatus,
@@ -58,7 +57,7 @@ def checkin_record(
         require(
             rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins."
         )
-        require_state(pip, RUNNING_STATUSES, "record a check-in on")
+        require_state(pip, rules.RECORDABLE, "record a check-in on")
         version = pip.current_version
         items = {a.pk: a for a in version.actions.all()}
         unknown = (set(data.action_statuses) | set(data.sessions_held)) - set(items)
@@ -152,7 +151,7 @@ def checkin_missed(
         require(
             rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins."
         )
-        require_state(pip, RUNNING_STATUSES, "record a check-in on")
+        require_state(pip, rules.RECORDABLE, "record a check-in on")
         try:
             with transaction.atomic():
                 checkin = CheckIn.objects.create(
@@ -188,7 +187,7 @@ def checkin_agent_comment(
         raise ValidationError({"agent_comment": "Write your comment."})
     with transaction.atomic():
         pip = lock(checkin.pip)
-        require(pip.agent.user_id == actor.pk, "Only the employee can comment here.")
+        require(rules.is_plan_employee(actor, pip), "Only the employee can comment here.")
         checkin = CheckIn.objects.select_for_update().get(pk=checkin.pk)
         if checkin.agent_comment:
             raise TransitionError("You have already commented on this check-in.")
@@ -221,7 +220,7 @@ def review_open(
         pip = lock(pip)
         if actor is not None:
             require(
-                rules.is_plan_supervisor(actor, pip) or roles.is_hr(actor),
+                rules.manages_plan(actor, pip),
                 "Only the plan's supervisor or HR opens a review.",
             )
         version = pip.current_version
@@ -229,14 +228,12 @@ def review_open(
         if existing is not None:
             return existing, False
         if kind == Review.Kind.MIDPOINT:
-            require_state(pip, [Status.ACTIVE], "open the midpoint review of")
+            require_state(pip, rules.MIDPOINT_OPENABLE, "open the midpoint review of")
             if not version.midpoint_date:
                 raise TransitionError("This plan has no midpoint review.")
             due = version.midpoint_date
         elif kind == Review.Kind.FINAL:
-            require_state(
-                pip, [Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED], "open the final review of"
-            )
+            require_state(pip, rules.FINAL_OPENABLE, "open the final review of")
             if (
                 version.midpoint_date
                 and not pip.reviews.filter(
@@ -299,7 +296,9 @@ def midpoint_record(
         review = Review.objects.select_for_update().get(pk=review.pk)
         if review.kind != Review.Kind.MIDPOINT or review.state != Review.State.OPEN:
             raise TransitionError("This midpoint review is not open.")
-        require_state(pip, [Status.ACTIVE], "record the midpoint review of")
+        require_state(
+            pip, [rules.REVIEW_RECORDABLE[Review.Kind.MIDPOINT]], "record the midpoint review of"
+        )
         _review_items(review, items, suggestions)
         review.state = Review.State.DONE
         review.summary = summary.strip()
@@ -343,7 +342,9 @@ def final_record(
         review = Review.objects.select_for_update().get(pk=review.pk)
         if review.kind != Review.Kind.FINAL or review.state != Review.State.OPEN:
             raise TransitionError("This final review is not open.")
-        require_state(pip, [Status.FINAL], "record the final review of")
+        require_state(
+            pip, [rules.REVIEW_RECORDABLE[Review.Kind.FINAL]], "record the final review of"
+        )
         if outcome == Outcome.EXTENDED:
             if pip.extension_count >= settings.PIP_MAX_EXTENSIONS:
                 raise ValidationError({"outcome": "This plan has already been extended."})
@@ -432,8 +433,8 @@ def pip_decide_unsuccessful(
         raise ValidationError(errors)
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR decides on an unsuccessful plan.")
-        require_state(pip, [Status.FINAL], "decide on")
+        require(rules.is_hr(actor), "Only HR decides on an unsuccessful plan.")
+        require_state(pip, rules.OUTCOME_DECIDABLE, "decide on")
         review = pip.reviews.filter(
             kind=Review.Kind.FINAL, state=Review.State.DONE, version=pip.current_version
         ).first()

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from pips import roles
+from pips import rules
 from pips.content import (
     ActionData,
     PlanContent,
@@ -54,7 +54,7 @@ def template_content(template: PipTemplate) -> TemplateContent:
 
 
 def _require_hr(actor) -> None:
-    if not roles.is_hr(actor):
+    if not rules.is_hr(actor):
         raise PermissionDenied("Only HR can change templates.")
 
 

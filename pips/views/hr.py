@@ -10,15 +10,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pips import roles, selectors, services
+from pips import rules, selectors, services
 from pips.forms.authoring import HrDecisionForm, TemplateCopyForm, TemplateForms
-from pips.models import PipTemplate, Status
+from pips.models import PipTemplate
 from pips.views.authoring import show_on_form
 from pips.views.common import error_text, request_meta
 
 
 def _require_hr(user) -> None:
-    if not roles.is_hr(user):
+    if not rules.is_hr(user):
         raise PermissionDenied("Only HR can do this.")
 
 
@@ -27,7 +27,7 @@ def _require_hr(user) -> None:
 def hr_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan as submitted, the history of submissions and comments, and HR's decision."""
     pip = selectors.pip_for_hr(request.user, pk)
-    if pip.status != Status.PENDING_HR:
+    if pip.status not in rules.HR_DECIDES:
         messages.error(
             request,
             f"{pip.reference} is not waiting for HR; it is {pip.get_status_display().lower()}.",
