@@ -38,17 +38,9 @@ def _has_agent_record(user) -> bool:
     return users.filter(pk=user.pk, agent_profile__isnull=False).exists()
 
 
-def has_role(user, role: str) -> bool:
-    return role in roles_of(user)
-
-
 def is_hr(user) -> bool:
     return HR in roles_of(user)
 
 
 def is_supervisor(user) -> bool:
     return SUPERVISOR in roles_of(user)
-
-
-def is_analyst(user) -> bool:
-    return bool(roles_of(user) & {ANALYST, HR, ADMIN})

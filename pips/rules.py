@@ -164,10 +164,6 @@ def can_record_review(user, pip: Pip, review: Review) -> bool:
     return is_plan_supervisor(user, pip) and review_recordable(pip, review)
 
 
-def can_decide_amendment(user, pip: Pip) -> bool:
-    return is_other_hr(user, pip) and pip.status in AMENDABLE
-
-
 def can_decide_outcome(user, pip: Pip) -> bool:
     """HR decides the consequence of an unsuccessful final review."""
     return is_hr(user) and pip.status in OUTCOME_DECIDABLE

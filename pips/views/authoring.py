@@ -90,8 +90,8 @@ def _render_plan_form(request: HttpRequest, context: dict) -> HttpResponse:
     return response
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def plan_new(request: HttpRequest) -> HttpResponse:
     """A new plan: first whose and from which template, then every section on one page."""
     if not roles.is_supervisor(request.user):
@@ -154,8 +154,8 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit the draft: the first version before HR approves it, or an amendment in progress."""
     pip = selectors.pip_for_owner(request.user, pk)
@@ -251,8 +251,8 @@ def plan_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """Submit the draft (or an amendment) to HR, after a confirmation page."""
     pip = selectors.pip_for_owner(request.user, pk)
@@ -282,8 +282,8 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def plan_issue(request: HttpRequest, pk: int) -> HttpResponse:
     """The meeting was held: the supervisor records its date and signs as manager; the plan is
     issued and the agent is told to read and sign it."""

@@ -27,8 +27,8 @@ from pips.forms.reviews import (
     AgentCommentForm,
     CancelForm,
     CheckInForm,
-    HrDecisionForm,
     MissedCheckInForm,
+    OutcomeDecisionForm,
     ReviewForm,
     ReviewItemForm,
     ReviewOpenForm,
@@ -472,7 +472,7 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "This plan is not waiting for HR's decision.")
         return redirect(pip)
     if request.method == "POST":
-        form = HrDecisionForm(request.POST, user=request.user)
+        form = OutcomeDecisionForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 services.pip_decide_unsuccessful(
@@ -488,7 +488,7 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "The decision is recorded and the plan is closed.")
                 return redirect(pip)
     else:
-        form = HrDecisionForm(
+        form = OutcomeDecisionForm(
             initial={"consequence": pip.current_version.outcome_failure}, user=request.user
         )
     return render(
