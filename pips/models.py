@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from pips.audit import AUDIT_LABELS
+from pips.audit import AUDIT_LABELS, AuditAction
 from pips.roles import ADMIN, HR, SUPERVISOR, roles_of
 
 User = settings.AUTH_USER_MODEL
@@ -242,6 +242,11 @@ class Outcome(models.TextChoices):
     UNSUCCESSFUL = "unsuccessful", "Unsuccessful: goals not met"
 
 
+def status_label(value: str) -> str:
+    """A stored status as people read it; an unknown or empty one as it is."""
+    return Status(value).label if value in Status.values else value
+
+
 class PipQuerySet(models.QuerySet):
     def visible_to(self, user) -> PipQuerySet:
         """The one rule for who may see a plan: HR and administrators everything, a supervisor
@@ -339,10 +344,6 @@ class Pip(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
-    def is_editable(self) -> bool:
-        """Content can change only before HR approves; after that, only by amendment."""
-        return self.status == Status.DRAFT
-
     def is_ack_overdue(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         return (
@@ -431,9 +432,6 @@ class PipVersion(models.Model):
     def period_days(self) -> int:
         return (self.period_end - self.period_start).days
 
-    def needs_midpoint(self) -> bool:
-        return self.period_days > 30
-
     def is_frozen(self) -> bool:
         return self.state in {VersionState.ISSUED, VersionState.SUPERSEDED}
 
@@ -492,10 +490,6 @@ class Expectation(models.Model):
 
     def __str__(self) -> str:
         return self.area
-
-    @property
-    def is_kpi_linked(self) -> bool:
-        return self.kpi_id is not None
 
     def is_met(self, value: float | None) -> bool | None:
         """Whether a measured value meets the target; None when there is nothing to judge."""
@@ -913,7 +907,7 @@ class AuditEvent(models.Model):
     @property
     def label(self) -> str:
         label = AUDIT_LABELS.get(self.action, self.action.replace("_", " ").capitalize())
-        if self.action == "signed" and self.changes.get("role"):
+        if self.action == AuditAction.SIGNED and self.changes.get("role"):
             who = {"manager": "manager", "agent": "employee", "hr": "HR"}
             label = f"Signed as {who.get(self.changes['role'], self.changes['role'])}"
         return label

@@ -31,17 +31,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from metrics.models import Kpi, Sample
+from metrics.models import Kpi
+from metrics.queries import windows_for
+from pips.audit import AuditAction
 from pips.models import (
     RUNNING_STATUSES,
     AuditEvent,
@@ -210,7 +211,7 @@ def _waiting_plans(now: dt.datetime) -> list[Pip]:
     amendment_submitted = (
         AuditEvent.objects.filter(
             pip_id=OuterRef("pk"),
-            action="amendment_submitted",
+            action=AuditAction.AMENDMENT_SUBMITTED,
             version__state=VersionState.PENDING_HR,
         )
         .order_by("-at")
@@ -408,7 +409,7 @@ class Outgoing:
     meeting: ics.Meeting | None = None
 
 
-def kpi_window(due_on: dt.date) -> tuple[dt.date, dt.date]:
+def reminder_window(due_on: dt.date) -> tuple[dt.date, dt.date]:
     """The seven days before the reminder's day (the day before the meeting)."""
     end = due_on - dt.timedelta(days=2)
     return end - dt.timedelta(days=KPI_WINDOW_DAYS - 1), end
@@ -416,8 +417,7 @@ def kpi_window(due_on: dt.date) -> tuple[dt.date, dt.date]:
 
 def week_numbers(pairs: Iterable[tuple[Pip, dt.date]]) -> dict[tuple[int, dt.date], list[KpiLine]]:
     """QA and CSAT for each (plan, meeting date) over the week before the reminder, against the
-    plan's targets: the same weighted mean as kpis.window_value, for every plan in one
-    aggregate query (grouped by day, then summed per plan's window here)."""
+    plan's targets, for every plan in one aggregate query (metrics.queries.windows_for)."""
     pairs = list(dict.fromkeys((pip, due_on) for pip, due_on in pairs))
     if not pairs:
         return {}
@@ -435,35 +435,17 @@ def week_numbers(pairs: Iterable[tuple[Pip, dt.date]]) -> dict[tuple[int, dt.dat
     )
     for version_id, kpi_id, comparator, target in rows:
         targets[(version_id, kpi_id)] = (comparator, target)  # the first row wins
-    windows = {(pip.pk, due_on): kpi_window(due_on) for pip, due_on in pairs}
-    daily: dict[tuple[str, int], list[tuple[dt.date, float, float]]] = defaultdict(list)
-    samples = (
-        Sample.objects.filter(
-            employee_id__in={pip.agent.employee_id for pip, _ in pairs},
-            kpi_id__in=kpi_ids,
-            date__gte=min(start for start, _ in windows.values()),
-            date__lte=max(end for _, end in windows.values()),
-        )
-        .values("employee_id", "kpi_id", "date")
-        .annotate(weighted=Sum(F("value") * F("weight")), weight=Sum("weight"))
-        .order_by()
+    windows = {(pip.pk, due_on): reminder_window(due_on) for pip, due_on in pairs}
+    figures = windows_for(
+        windows=[(pip.agent.employee_id, *windows[(pip.pk, due_on)]) for pip, due_on in pairs],
+        kpis=kpis,
     )
-    for row in samples:
-        daily[(row["employee_id"], row["kpi_id"])].append(
-            (row["date"], row["weighted"], row["weight"])
-        )
     result = {}
     for pip, due_on in pairs:
-        start, end = windows[(pip.pk, due_on)]
+        numbers = figures[(pip.agent.employee_id, *windows[(pip.pk, due_on)])]
         lines = []
         for kpi in kpis:
-            days = [
-                (w, n)
-                for day, w, n in daily[(pip.agent.employee_id, kpi.pk)]
-                if start <= day <= end
-            ]
-            weight = sum(n for _, n in days)
-            value = sum(w for w, _ in days) / weight if weight else None
+            value = numbers[kpi.code].value
             comparator, target = targets.get((pip.current_version_id, kpi.pk), ("", None))
             met = None
             if value is not None and target is not None:
@@ -505,7 +487,7 @@ def _outgoing(
     if kind in MEETING_REMINDER_KINDS:
         label = MEETINGS[item.kind][0]
         is_agent = pip.agent.user_id == user.pk
-        start, end = kpi_window(reminder.due_on)
+        start, end = reminder_window(reminder.due_on)
         when = when_text(item.due_at, zone)
         day = relative_day(item.due_at, zone)
         text = (

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pips import rules
+from pips.audit import AuditAction
 from pips.content import (
     content_from_version,
 )
@@ -76,7 +77,7 @@ def amendment_start(
         write_audit(
             pip=pip,
             actor=actor,
-            action="amendment_started",
+            action=AuditAction.AMENDMENT_STARTED,
             meta=meta,
             version=version,
             comment=change_summary.strip(),
@@ -102,7 +103,9 @@ def amendment_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip
         validate_content(content_from_version(version), amendment=True)
         version.state = VersionState.PENDING_HR
         version.save(update_fields=["state"])
-        write_audit(pip=pip, actor=actor, action="amendment_submitted", meta=meta, version=version)
+        write_audit(
+            pip=pip, actor=actor, action=AuditAction.AMENDMENT_SUBMITTED, meta=meta, version=version
+        )
     return version
 
 
@@ -124,7 +127,7 @@ def amendment_decide(
             write_audit(
                 pip=pip,
                 actor=actor,
-                action="amendment_returned",
+                action=AuditAction.AMENDMENT_RETURNED,
                 meta=meta,
                 version=version,
                 comment=comment.strip(),
@@ -143,7 +146,7 @@ def amendment_decide(
         write_audit(
             pip=pip,
             actor=actor,
-            action="amendment_approved",
+            action=AuditAction.AMENDMENT_APPROVED,
             meta=meta,
             version=version,
             comment=comment.strip(),

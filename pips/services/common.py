@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from pips import notifications
+from pips.audit import AuditAction
 from pips.inputs import NO_META, RequestMeta
 from pips.models import (
     AuditEvent,
@@ -26,7 +27,7 @@ def write_audit(
     *,
     pip: Pip | None,
     actor,
-    action: str,
+    action: AuditAction,
     meta: RequestMeta | None = None,
     from_status: str = "",
     to_status: str = "",

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pips import rules
+from pips.audit import AuditAction
 from pips.content import (
     ActionData,
     PlanContent,
@@ -27,7 +28,6 @@ from pips.inputs import (
     RequestMeta,
     SignatureInput,
 )
-from pips.kpis import baseline_for
 from pips.models import (
     OPEN_STATUSES,
     ActionItem,
@@ -52,6 +52,7 @@ from pips.services.common import (
     write_audit,
 )
 from pips.services.signatures import signature_write
+from pips.snapshots import baselines
 
 
 def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
@@ -145,14 +146,19 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
 
 
 def fill_baselines(*, agent: Agent, content: PlanContent, today: dt.date | None = None) -> None:
-    """Fill each KPI-linked row's current performance from the agent's last 30 days of data."""
-    today = today or timezone.localdate()
+    """Fill each KPI-linked row's current performance from the agent's last 30 full days of
+    data (one query for every row)."""
+    found = baselines(
+        agent.employee_id,
+        [row.kpi_id for row in content.expectations if row.kpi_id is not None],
+        today or timezone.localdate(),
+    )
     for row in content.expectations:
         if row.kpi_id is None:
             row.baseline_value = row.baseline_from = row.baseline_to = None
             row.baseline_source = ""
             continue
-        baseline = baseline_for(agent.employee_id, row.kpi_id, today)
+        baseline = found[row.kpi_id]
         row.baseline_value = baseline.value
         row.baseline_from = baseline.start
         row.baseline_to = baseline.end
@@ -289,7 +295,7 @@ def pip_create(
         write_audit(
             pip=pip,
             actor=actor,
-            action="created",
+            action=AuditAction.CREATED,
             meta=meta,
             to_status=Status.DRAFT,
             version=version,
@@ -333,7 +339,7 @@ def pip_update_draft(
         write_audit(
             pip=pip,
             actor=actor,
-            action="edited",
+            action=AuditAction.EDITED,
             meta=meta,
             version=version,
             changes={"fields": changed},
@@ -356,7 +362,7 @@ def pip_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip:
             pip,
             actor=actor,
             to=Status.PENDING_HR,
-            action="submitted",
+            action=AuditAction.SUBMITTED,
             meta=meta,
             submitted_at=timezone.now(),
         )
@@ -378,7 +384,7 @@ def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None
             pip,
             actor=actor,
             to=Status.DRAFT,
-            action="returned",
+            action=AuditAction.RETURNED,
             meta=meta,
             comment=comment.strip(),
             hr_comment=comment.strip(),
@@ -399,7 +405,7 @@ def pip_approve(*, actor, pip: Pip, comment: str = "", meta: RequestMeta | None 
             pip,
             actor=actor,
             to=Status.APPROVED,
-            action="approved",
+            action=AuditAction.APPROVED,
             meta=meta,
             comment=comment.strip(),
             approved_at=timezone.now(),
@@ -441,7 +447,7 @@ def pip_issue(
             pip,
             actor=actor,
             to=Status.ISSUED,
-            action="issued",
+            action=AuditAction.ISSUED,
             meta=meta,
             issued_at=now,
             meeting_held_on=meeting_held_on,
@@ -472,7 +478,7 @@ def pip_cancel(*, actor, pip: Pip, reason: str, meta: RequestMeta | None = None)
             pip,
             actor=actor,
             to=Status.CANCELLED,
-            action="cancelled",
+            action=AuditAction.CANCELLED,
             meta=meta,
             comment=reason.strip(),
             cancel_reason=reason.strip(),
@@ -485,7 +491,7 @@ def pip_viewed(
     *,
     actor,
     pip: Pip,
-    what: str = "viewed",
+    what: AuditAction = AuditAction.VIEWED,
     meta: RequestMeta | None = None,
     version: PipVersion | None = None,
 ) -> None:
@@ -501,7 +507,7 @@ def report_exported(*, actor, report: str, filters: dict, meta: RequestMeta | No
     write_audit(
         pip=None,
         actor=actor,
-        action="report_exported",
+        action=AuditAction.REPORT_EXPORTED,
         meta=meta,
         comment=report,
         changes={"filters": filters},

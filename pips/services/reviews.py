@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pips import rules
+from pips.audit import AuditAction
 from pips.inputs import (
     CheckInInput,
     RequestMeta,
@@ -102,7 +103,7 @@ def checkin_record(
         write_audit(
             pip=pip,
             actor=actor,
-            action="checkin_recorded",
+            action=AuditAction.CHECKIN_RECORDED,
             meta=meta,
             version=version,
             changes={"held_on": data.held_on.isoformat(), "checkin": checkin.pk},
@@ -171,7 +172,7 @@ def checkin_missed(
         write_audit(
             pip=pip,
             actor=actor,
-            action="checkin_missed",
+            action=AuditAction.CHECKIN_MISSED,
             meta=meta,
             version=pip.current_version,
             comment=reason.strip(),
@@ -196,7 +197,7 @@ def checkin_agent_comment(
         write_audit(
             pip=pip,
             actor=actor,
-            action="checkin_commented",
+            action=AuditAction.CHECKIN_COMMENTED,
             meta=meta,
             comment=comment.strip(),
             changes={"checkin": checkin.pk},
@@ -251,10 +252,16 @@ def review_open(
             )
         review = Review.objects.create(pip=pip, version=version, kind=kind, due_on=due)
         if kind == Review.Kind.FINAL:
-            transition(pip, actor=actor, to=Status.FINAL, action="final_review_opened", meta=meta)
+            transition(
+                pip, actor=actor, to=Status.FINAL, action=AuditAction.FINAL_REVIEW_OPENED, meta=meta
+            )
         else:
             write_audit(
-                pip=pip, actor=actor, action="midpoint_review_opened", meta=meta, version=version
+                pip=pip,
+                actor=actor,
+                action=AuditAction.MIDPOINT_REVIEW_OPENED,
+                meta=meta,
+                version=version,
             )
     return review, True
 
@@ -311,7 +318,7 @@ def midpoint_record(
             pip,
             actor=actor,
             to=Status.MIDPOINT,
-            action="midpoint_recorded",
+            action=AuditAction.MIDPOINT_RECORDED,
             meta=meta,
             comment=summary.strip(),
         )
@@ -384,7 +391,7 @@ def final_record(
                 pip,
                 actor=actor,
                 to=Status.CLOSED_SUCCESSFUL,
-                action="closed",
+                action=AuditAction.CLOSED,
                 meta=meta,
                 comment=summary.strip(),
                 outcome=outcome,
@@ -395,7 +402,7 @@ def final_record(
                 pip,
                 actor=actor,
                 to=Status.EXTENDED,
-                action="extended",
+                action=AuditAction.EXTENDED,
                 meta=meta,
                 comment=summary.strip(),
             )
@@ -403,7 +410,7 @@ def final_record(
             write_audit(
                 pip=pip,
                 actor=actor,
-                action="referred_to_hr",
+                action=AuditAction.REFERRED_TO_HR,
                 meta=meta,
                 version=pip.current_version,
                 comment=summary.strip(),
@@ -446,7 +453,7 @@ def pip_decide_unsuccessful(
             pip,
             actor=actor,
             to=Status.CLOSED_UNSUCCESSFUL,
-            action="closed",
+            action=AuditAction.CLOSED,
             meta=meta,
             comment=decision.strip(),
             outcome=Outcome.UNSUCCESSFUL,

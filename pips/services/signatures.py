@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pips import rules
+from pips.audit import AuditAction
 from pips.inputs import (
     CONSENT_TEXT,
     NO_META,
@@ -86,7 +87,7 @@ def signature_write(
     write_audit(
         pip=pip,
         actor=actor,
-        action="signed",
+        action=AuditAction.SIGNED,
         meta=meta,
         version=version,
         changes={"role": role, "agrees": sig.agrees, "sha256": version.content_sha256},
@@ -116,14 +117,18 @@ def _maybe_activate(*, actor, pip: Pip, version: PipVersion, meta) -> None:
                 pip,
                 actor=actor,
                 to=Status.ACTIVE,
-                action="activated",
+                action=AuditAction.ACTIVATED,
                 meta=meta,
                 activated_at=timezone.now(),
             )
             schedule_write(pip=pip)
         else:
             write_audit(
-                pip=pip, actor=actor, action="amendment_acknowledged", meta=meta, version=version
+                pip=pip,
+                actor=actor,
+                action=AuditAction.AMENDMENT_ACKNOWLEDGED,
+                meta=meta,
+                version=version,
             )
 
 
@@ -205,7 +210,7 @@ def refusal_record(
         write_audit(
             pip=pip,
             actor=actor,
-            action="refusal_recorded",
+            action=AuditAction.REFUSAL_RECORDED,
             meta=meta,
             version=version,
             comment=note.strip(),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from pips import rules
+from pips.audit import AuditAction
 from pips.content import (
     ActionData,
     PlanContent,
@@ -188,7 +189,7 @@ def template_copy(
         _write_rows(copy, data)
         _audit(
             actor=actor,
-            action="template_created",
+            action=AuditAction.TEMPLATE_CREATED,
             template=copy,
             meta=meta,
             copied_from=template.pk,
@@ -219,7 +220,13 @@ def template_update(
         template.name = template.name.strip()
         template.save(update_fields=names)
         _write_rows(template, data)
-        _audit(actor=actor, action="template_edited", template=template, meta=meta, fields=changed)
+        _audit(
+            actor=actor,
+            action=AuditAction.TEMPLATE_EDITED,
+            template=template,
+            meta=meta,
+            fields=changed,
+        )
     return template
 
 
@@ -241,7 +248,7 @@ def template_set_active(
         template.save(update_fields=["is_active"])
         _audit(
             actor=actor,
-            action="template_reactivated" if active else "template_deactivated",
+            action=AuditAction.TEMPLATE_REACTIVATED if active else AuditAction.TEMPLATE_DEACTIVATED,
             template=template,
             meta=meta,
         )

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pips import roles, rules, selectors, services
+from pips.audit import AuditAction
 from pips.content import content_hash
 from pips.diff import version_diff
 from pips.forms.signing import (
@@ -289,7 +290,7 @@ def _render_amendment(
         return _no_store(render(request, "pips/signing/no_amendment.html", context))
     context = _changes_context(request, pip, pip.current_version_id, draft.pk)
     returned = (
-        AuditEvent.objects.filter(pip=pip, version=draft, action="amendment_returned")
+        AuditEvent.objects.filter(pip=pip, version=draft, action=AuditAction.AMENDMENT_RETURNED)
         .select_related("actor")
         .order_by("-at", "-id")
         .first()

@@ -20,7 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from metrics.models import Kpi, Sample
-from pips import kpis, reminders, services, tasks
+from metrics.queries import window_means
+from pips import reminders, services, tasks
 from pips.models import (
     Agent,
     AuditEvent,
@@ -400,7 +401,7 @@ def test_a_six_week_plan_reminds_opens_reviews_and_escalates_on_the_right_days(
     ]
     assert Notification.objects.filter(user=harper, text__contains="review of").count() == 2
 
-    # The reminder for 12 March carries that week's numbers, as kpis.window_value has them.
+    # The reminder for 12 March carries that week's numbers, as metrics has them.
     reminder = next(
         m
         for m in mail.outbox
@@ -409,7 +410,12 @@ def test_a_six_week_plan_reminds_opens_reviews_and_escalates_on_the_right_days(
         and "Thursday 12 Mar 2026, 10:00 (America/New_York)" in m.subject
     )
     qa = Kpi.objects.get(code="qa_score")
-    week = kpis.window_value(alex.employee_id, qa.pk, dt.date(2026, 3, 4), dt.date(2026, 3, 10))
+    week = window_means(
+        employee_id=alex.employee_id,
+        kpi_ids=[qa.pk],
+        start=dt.date(2026, 3, 4),
+        end=dt.date(2026, 3, 10),
+    )[qa.pk]
     assert f"QA score: {qa.format_value(week)} (target ≥ 85 %), below the target" in reminder.body
     assert "CSAT score: 72 % (target ≥ 80 %), below the target" in reminder.body
     assert "04 Mar to 10 Mar 2026" in reminder.body
@@ -768,8 +774,10 @@ def test_week_numbers_match_window_value_for_every_plan_in_one_query(
         numbers = reminders.week_numbers(pairs)
     qa = Kpi.objects.get(code="qa_score")
     for plan, due_on in pairs:
-        start, end = reminders.kpi_window(due_on)
-        expected = kpis.window_value(plan.agent.employee_id, qa.pk, start, end)
+        start, end = reminders.reminder_window(due_on)
+        expected = window_means(
+            employee_id=plan.agent.employee_id, kpi_ids=[qa.pk], start=start, end=end
+        )[qa.pk]
         line = numbers[(plan.pk, due_on)][0]
         assert line.name == "QA score"
         assert line.value == qa.format_value(expected)
