@@ -30,6 +30,7 @@ from pips.inputs import (
 )
 from pips.models import (
     OPEN_STATUSES,
+    PLAN_TEXT_FIELDS,
     ActionItem,
     Agent,
     Cadence,
@@ -201,17 +202,13 @@ def write_rows(version: PipVersion, content: PlanContent) -> None:
 def apply_content(version: PipVersion, content: PlanContent) -> list[str]:
     """Copy the header and section fields onto the version; return the changed field names."""
     names = [
-        "job_title",
-        "description",
+        *PLAN_TEXT_FIELDS,
         "period_start",
         "period_end",
         "final_review_date",
         "checkin_cadence",
         "checkin_weekday",
-        "monitoring_reports",
         "midpoint_date",
-        "outcome_success",
-        "outcome_failure",
         "change_summary",
     ]
     changed = []

@@ -25,6 +25,7 @@ from pips.content import (
 )
 from pips.inputs import RequestMeta
 from pips.models import (
+    PLAN_TEXT_FIELDS,
     AuditEvent,
     DeadlineKind,
     PipTemplate,
@@ -40,11 +41,7 @@ def template_content(template: PipTemplate) -> TemplateContent:
     return TemplateContent(
         name=template.name,
         period_days=template.period_days,
-        description=template.description,
-        job_title=template.job_title,
-        monitoring_reports=template.monitoring_reports,
-        outcome_success=template.outcome_success,
-        outcome_failure=template.outcome_failure,
+        **{name: getattr(template, name) for name in PLAN_TEXT_FIELDS},
         reasons=template_reasons(template),
         expectations=template_expectations(template),
         actions=[
@@ -177,12 +174,8 @@ def template_copy(
         copy = PipTemplate.objects.create(
             name=data.name,
             slug=_unique_slug(data.name),
-            description=data.description,
-            job_title=data.job_title,
             period_days=data.period_days,
-            monitoring_reports=data.monitoring_reports,
-            outcome_success=data.outcome_success,
-            outcome_failure=data.outcome_failure,
+            **{name: getattr(data, name) for name in PLAN_TEXT_FIELDS},
             is_default=False,
             is_active=True,
         )
@@ -205,15 +198,7 @@ def template_update(
     validate_template(data, exclude_pk=template.pk)
     with transaction.atomic():
         template = PipTemplate.objects.select_for_update().get(pk=template.pk)
-        names = [
-            "name",
-            "description",
-            "job_title",
-            "period_days",
-            "monitoring_reports",
-            "outcome_success",
-            "outcome_failure",
-        ]
+        names = ["name", "period_days", *PLAN_TEXT_FIELDS]
         changed = [n for n in names if getattr(template, n) != getattr(data, n)]
         for name in names:
             setattr(template, name, getattr(data, name))
