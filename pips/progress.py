@@ -26,6 +26,7 @@ from metrics.queries import (
 )
 from pips.content import ExpectationData, PlanContent
 from pips.models import Agent, Comparator, Expectation, Pip, PipVersion
+from pips.selectors import standard_display
 
 # Weeks of data before the plan shown on its charts, for context, when no baseline range is set.
 WEEKS_BEFORE = 4
@@ -197,8 +198,7 @@ class KpiGap:
 
     @property
     def standard_display(self) -> str:
-        sign = "≤" if self.kpi.lower_is_better else "≥"
-        return f"{sign} {self.kpi.format_value(self.kpi.standard)}"
+        return standard_display(self.kpi)
 
 
 @dataclass(frozen=True)

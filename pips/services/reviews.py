@@ -41,6 +41,14 @@ from pips.services.common import (
 )
 
 
+def _locked_for_checkin(actor, pip: Pip) -> Pip:
+    """The plan, locked, once the actor may record a check-in (held or missed) on it."""
+    pip = lock(pip)
+    require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins.")
+    require_state(pip, rules.RECORDABLE, "record a check-in on")
+    return pip
+
+
 def checkin_record(
     *,
     actor,
@@ -54,11 +62,7 @@ def checkin_record(
     if data.held_on > timezone.localdate():
         raise ValidationError({"held_on": "A check-in cannot be recorded before it is held."})
     with transaction.atomic():
-        pip = lock(pip)
-        require(
-            rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins."
-        )
-        require_state(pip, rules.RECORDABLE, "record a check-in on")
+        pip = _locked_for_checkin(actor, pip)
         version = pip.current_version
         items = {a.pk: a for a in version.actions.all()}
         unknown = (set(data.action_statuses) | set(data.sessions_held)) - set(items)
@@ -148,11 +152,7 @@ def checkin_missed(
     if not reason.strip():
         raise ValidationError({"missed_reason": "Say why the check-in did not happen."})
     with transaction.atomic():
-        pip = lock(pip)
-        require(
-            rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins."
-        )
-        require_state(pip, rules.RECORDABLE, "record a check-in on")
+        pip = _locked_for_checkin(actor, pip)
         try:
             with transaction.atomic():
                 checkin = CheckIn.objects.create(
@@ -285,6 +285,21 @@ def _review_items(review: Review, items: list[ReviewItemInput], suggestions: dic
     )
 
 
+def _locked_for_review(actor, review: Review, kind: str) -> tuple[Pip, Review]:
+    """The plan and the review, locked, once the actor may record this open review on it."""
+    label = Review.Kind(kind).label.lower()
+    pip = lock(review.pip)
+    require(
+        rules.is_plan_supervisor(actor, pip),
+        f"Only the plan's supervisor records the {label}.",
+    )
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.kind != kind or review.state != Review.State.OPEN:
+        raise TransitionError(f"This {label} is not open.")
+    require_state(pip, [rules.REVIEW_RECORDABLE[kind]], f"record the {label} of")
+    return pip, review
+
+
 def midpoint_record(
     *,
     actor,
@@ -295,17 +310,7 @@ def midpoint_record(
     meta: RequestMeta | None = None,
 ) -> Review:
     with transaction.atomic():
-        pip = lock(review.pip)
-        require(
-            rules.is_plan_supervisor(actor, pip),
-            "Only the plan's supervisor records the midpoint review.",
-        )
-        review = Review.objects.select_for_update().get(pk=review.pk)
-        if review.kind != Review.Kind.MIDPOINT or review.state != Review.State.OPEN:
-            raise TransitionError("This midpoint review is not open.")
-        require_state(
-            pip, [rules.REVIEW_RECORDABLE[Review.Kind.MIDPOINT]], "record the midpoint review of"
-        )
+        pip, review = _locked_for_review(actor, review, Review.Kind.MIDPOINT)
         _review_items(review, items, suggestions)
         review.state = Review.State.DONE
         review.summary = summary.strip()
@@ -341,17 +346,7 @@ def final_record(
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": "Choose an outcome."})
     with transaction.atomic():
-        pip = lock(review.pip)
-        require(
-            rules.is_plan_supervisor(actor, pip),
-            "Only the plan's supervisor records the final review.",
-        )
-        review = Review.objects.select_for_update().get(pk=review.pk)
-        if review.kind != Review.Kind.FINAL or review.state != Review.State.OPEN:
-            raise TransitionError("This final review is not open.")
-        require_state(
-            pip, [rules.REVIEW_RECORDABLE[Review.Kind.FINAL]], "record the final review of"
-        )
+        pip, review = _locked_for_review(actor, review, Review.Kind.FINAL)
         if outcome == Outcome.EXTENDED:
             if pip.extension_count >= settings.PIP_MAX_EXTENSIONS:
                 raise ValidationError({"outcome": "This plan has already been extended."})
