@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from pips import services
-from pips.models import Pip, SignerRole
+from pips.models import Pip, SignerRole, Team
 from pips.services import SignatureInput
 from tests.pips.pdf_support import add_samples, signature_png, walk_to_midpoint
 
@@ -44,3 +44,10 @@ def rich_plan(make_plan, alex, sam, harper):
     )
     pip = Pip.objects.get(pk=pip.pk)
     return walk_to_midpoint(pip, supervisor=sam)
+
+
+@pytest.fixture
+def new_york(billing) -> Team:
+    billing.timezone = "America/New_York"
+    billing.save()
+    return billing
