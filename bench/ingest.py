@@ -355,9 +355,9 @@ def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int
 
 
 def _batch_rows() -> int:
-    from metrics import loading
+    from django.conf import settings
 
-    return loading._UPSERT_BATCH_ROWS
+    return settings.METRICS_LOAD_BATCH_ROWS
 
 
 def run_import_export(path: Path, bulk: bool) -> tuple[int, Meter]:

@@ -11,11 +11,14 @@ weight differ, in batches of 100,000 rows: a thread reads and validates the file
 database, so Python checks the next batch on one core while PostgreSQL upserts this one on the
 other. All batches are one transaction. A large file of new rows only (the usual export of the
 days since the last one) is inserted without ON CONFLICT until a row turns out to be there.
-Elsewhere (SQLite in development) it is `bulk_create(update_conflicts=True)` in batches.
+Elsewhere (SQLite, the embedded default) the rows are staged in short transactions of
+`_BATCH_ROWS` rows each and moved into `metrics_sample` by one INSERT … ON CONFLICT at the
+end, so the write lock is held for a moment at a time and pages stay usable during a load.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,11 +30,12 @@ from datetime import date
 from itertools import islice
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from metrics.models import Kpi, MetricLoad, MetricSource, Sample
+from metrics.models import Kpi, MetricLoad, MetricSource, Sample, SampleStage
 from metrics.parsing import (
     CANONICAL_MAPPING,
     ColumnMapping,
@@ -40,6 +44,7 @@ from metrics.parsing import (
     KpiRule,
     MappingError,
     Row,
+    RowAccount,
     RowError,
     Table,
     Validator,
@@ -51,7 +56,7 @@ PREVIEW_ROWS = 20
 PREVIEW_ERRORS = 200
 STORED_ERRORS = 1000  # kept on a rejected MetricLoad; the count beyond is summarised
 _COPY_CHUNK_ROWS = 8192
-_BATCH_ROWS = 500
+_BATCH_ROWS = 5000
 
 MappingInput = ColumnMapping | Mapping[str, Any] | str
 
@@ -72,6 +77,7 @@ class Preview:
     rows_total: int  # valid values in the whole file
     errors: list[RowError]  # the first `max_errors` problems
     error_count: int
+    account: RowAccount  # what became of every row of the file
 
     @property
     def ok(self) -> bool:
@@ -85,6 +91,7 @@ class LoadResult:
     rows_changed: int  # inserted, or updated with a different value or weight
     errors: list[RowError]
     error_count: int
+    account: RowAccount | None = None
 
     @property
     def ok(self) -> bool:
@@ -105,7 +112,7 @@ def preview_file(
 ) -> Preview:
     """Parse and check a whole file without writing anything."""
     filename = filename or os.path.basename(getattr(file, "name", None) or "")
-    return _preview(lambda m: open_table(file, filename=filename), mapping, limit, max_errors)
+    return _preview(lambda m: _open(file, filename, m), mapping, limit, max_errors)
 
 
 def preview_rows(
@@ -127,22 +134,50 @@ def load_file(
     filename: str = "",
     max_errors: int = STORED_ERRORS,
     load: MetricLoad | None = None,
+    expected_sha256: str = "",
 ) -> LoadResult:
     """Load a CSV or XLSX file (bytes, or a seekable binary file such as an UploadedFile) with
     the source's mapping unless one is given. Raises `MappingError` for an unusable mapping
     (nothing recorded); a bad file is recorded as a rejected load and returned, never raised.
-    `load` is a pending record made beforehand (a background load that a page follows)."""
+    `load` is a pending record made beforehand (a background load that a page follows);
+    `expected_sha256` the hash of the file that was previewed: another file is refused."""
     filename = filename or os.path.basename(getattr(file, "name", None) or "")
+    sha256 = _file_sha256(file)
+    if expected_sha256 and sha256 != expected_sha256:
+        return _load(
+            lambda m: _refuse("the file is not the one previewed (its SHA-256 differs)"),
+            source=source,
+            mapping=mapping or source_mapping(source),
+            uploaded_by=uploaded_by,
+            filename=filename,
+            sha256=sha256,
+            max_errors=max_errors,
+            load=load,
+        )
     return _load(
-        lambda m: open_table(file, filename=filename),
+        lambda m: _open(file, filename, m),
         source=source,
         mapping=source_mapping(source) if mapping is None else mapping,
         uploaded_by=uploaded_by,
         filename=filename,
-        sha256=_file_sha256(file),
+        sha256=sha256,
         max_errors=max_errors,
         load=load,
     )
+
+
+def _open(file: bytes | IO[bytes], filename: str, mapping: ColumnMapping) -> Table:
+    return open_table(
+        file,
+        filename=filename,
+        header_row=mapping.header_row,
+        sheet=mapping.sheet,
+        columns=mapping.columns(),
+    )
+
+
+def _refuse(reason: str) -> Table:
+    raise FileError(reason, 0)
 
 
 def load_rows(
@@ -194,17 +229,18 @@ def _preview(
     errors = ErrorLog(limit=max_errors)
     rows: list[ParsedRow] = []
     total = 0
+    account = RowAccount()
     try:
         with make_table(columns) as table:
-            for line, emp, kpi_id, day, value, weight in Validator(
-                table, columns, rules, errors
-            ).rows():
+            validator = Validator(table, columns, rules, errors)
+            account = validator.account
+            for line, emp, kpi_id, day, value, weight in validator.rows():
                 total += 1
                 if total <= limit:
                     rows.append(ParsedRow(line, emp, codes[kpi_id], day, value, weight))
     except FileError as exc:
         errors.add(exc.line, exc.reason)
-    return Preview(rows, total, errors.items, errors.total)
+    return Preview(rows, total, errors.items, errors.total, account)
 
 
 def _load(
@@ -244,8 +280,11 @@ def _load(
         load.file_sha256, load.status = sha256, MetricLoad.Status.RUNNING
         load.save(update_fields=["file_sha256", "status"])
     total = changed = 0
+    staged = connection.vendor != "postgresql" and connection.get_autocommit()
     try:
-        with table, transaction.atomic():
+        # PostgreSQL: one transaction. Elsewhere, from autocommit: staged in short
+        # transactions, then moved into the sample table in one (see the module's docstring).
+        with table, transaction.atomic() if not staged else _nothing():
             try:
                 if validator is not None:
                     total, changed = _write(validator.rows(), errors, load.pk)
@@ -260,7 +299,8 @@ def _load(
         _finish(load, total, 0, errors)
         raise
     _finish(load, total, changed, errors)
-    return LoadResult(load, total, changed, errors.items, errors.total)
+    account = validator.account if validator is not None else None
+    return LoadResult(load, total, changed, errors.items, errors.total, account)
 
 
 def _finish(load: MetricLoad, total: int, changed: int, errors: ErrorLog) -> None:
@@ -279,13 +319,60 @@ def _write(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, in
     caller rolls back, so the writers only keep counting to report the file's size."""
     if connection.vendor == "postgresql":
         return _write_postgresql(rows, errors, load_id)
+    if connection.get_autocommit():
+        return _write_staged(rows, errors, load_id)
     return _write_batches(rows, errors, load_id)
 
 
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _write_staged(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
+    """SQLite from autocommit: each batch of rows is staged in a transaction of its own (the
+    write lock is held for milliseconds, so page views and status polls go on); once the whole
+    file is known to be good, one statement moves the staged rows into the sample table. A
+    rejected file, or a load that fails, leaves nothing but staged rows, removed here or by
+    the hourly housekeeping."""
+    total = 0
+    stage = SampleStage._meta.db_table
+    try:
+        while batch := list(islice(rows, _BATCH_ROWS)):
+            total += len(batch)
+            if errors.total:
+                continue
+            with transaction.atomic():
+                SampleStage.objects.bulk_create(
+                    [
+                        SampleStage(
+                            load_id=load_id, employee_id=e, kpi_id=k, date=d, value=v, weight=w
+                        )
+                        for _, e, k, d, v, w in batch
+                    ]
+                )
+        if errors.total:
+            return total, 0
+        table = connection.ops.quote_name(Sample._meta.db_table)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (employee_id, kpi_id, date, value, weight, load_id)"
+                f" SELECT employee_id, kpi_id, date, value, weight, load_id FROM {stage}"
+                " WHERE load_id = %s ORDER BY employee_id, kpi_id, date"
+                " ON CONFLICT (employee_id, kpi_id, date) DO UPDATE"
+                " SET value = excluded.value, weight = excluded.weight, load_id = excluded.load_id"
+                f" WHERE ({table}.value, {table}.weight) IS NOT (excluded.value, excluded.weight)",
+                [load_id],
+            )
+            changed = cursor.rowcount
+        return total, changed
+    finally:
+        SampleStage.objects.filter(load_id=load_id).delete()
+
+
 _STAGE = "metrics_sample_stage"
-# Rows per upsert. Python validates the next batch while PostgreSQL upserts this one, so the
-# two cores work at once; each batch is sorted on its own.
-_UPSERT_BATCH_ROWS = 100_000
+# Rows per upsert (METRICS_LOAD_BATCH_ROWS, 100,000). Python validates the next batch while
+# PostgreSQL upserts this one, so the two cores work at once; each batch is sorted on its own.
 # Loads of more than one batch run one at a time (an exclusive lock); smaller loads run side by
 # side (a shared lock). Two loads that overlap would otherwise each lock rows that the other
 # needs next, batch by batch, and deadlock; a single sorted upsert cannot.
@@ -326,7 +413,7 @@ def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tu
         # is every batch after it.
         new_rows = False
         while True:
-            batch = _Batch(chunks, _UPSERT_BATCH_ROWS)
+            batch = _Batch(chunks, settings.METRICS_LOAD_BATCH_ROWS)
             _copy(cursor, f"COPY {_STAGE} FROM STDIN", batch)
             if errors.total:
                 chunks.close()

@@ -106,9 +106,14 @@ class MetricLoad(models.Model):
     filename = models.CharField(max_length=255, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # The column mapping and options the load used, frozen when it was queued (the mapping that
+    # was previewed): a source's mapping saved again afterwards does not change this load.
+    mapping = models.JSONField(default=dict, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_loaded = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # What became of every row of the file: read, loaded, refused, skipped by which rule.
+    account = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -168,3 +173,19 @@ class Sample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.kpi_id} {self.date}: {self.value}"
+
+
+class SampleStage(models.Model):
+    """Rows of a load on SQLite (the embedded default), staged in short transactions and moved
+    into `Sample` in one statement once the whole file is known to be good. Empty between
+    loads; rows left by a load that died are removed with it by the hourly housekeeping."""
+
+    load = models.ForeignKey(MetricLoad, on_delete=models.CASCADE, db_constraint=False)
+    employee_id = models.CharField(max_length=32)
+    kpi_id = models.BigIntegerField()
+    date = models.DateField()
+    value = models.FloatField()
+    weight = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"staged {self.employee_id} {self.kpi_id} {self.date} (load {self.load_id})"

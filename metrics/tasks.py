@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from metrics import housekeeping as housekeeping_
 from metrics import uploads
@@ -14,7 +15,13 @@ from metrics import uploads
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+# A monthly export of a few million values takes minutes, longer than the default limit for
+# tasks; METRICS_LOAD_TIME_LIMIT is sized for the largest file the upload page accepts.
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.METRICS_LOAD_TIME_LIMIT,
+    time_limit=settings.METRICS_LOAD_TIME_LIMIT + 60,
+)
 def load_file_task(load_id: int, path: str) -> str | None:
     load = uploads.load_stored(load_id, path)
     return None if load is None else load.status

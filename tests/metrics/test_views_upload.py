@@ -79,7 +79,7 @@ WIDE_FILE = csv_bytes(
     "Agent ID,Day,QA %,AHT,CSAT",
     "E1001,2025-03-03,85,5:30,0.9",
     "E1001,2025-03-04,85 %,330,90 %",
-    "E1002,2025-03-03,0.85,0:05:30,90",
+    "E1002,2025-03-03,85.0,0:05:30,0.90",
 )
 
 
@@ -107,7 +107,8 @@ def test_wide_csv_through_every_step(analyst_client, quinn):
         "loaded",
     )
     assert (load.rows_total, load.rows_loaded) == (9, 9)
-    # 85, 85 % and 0.85 are the same; so are 330, 5:30 and 0:05:30.
+    # 85, 85 % and 85.0 are the same, and 0.9, 90 % and 0.90 (a column of fractions); so are
+    # 330, 5:30 and 0:05:30.
     values = stored()
     assert {v for (e, k, d), v in values.items() if k == "qa_score"} == {(85.0, 1.0)}
     assert {v for (e, k, d), v in values.items() if k == "aht"} == {(330.0, 1.0)}
@@ -192,7 +193,7 @@ HEADER = "Agent ID,Date,Metric,Value,Contacts"
         ("E1001,2025-03-03,qa_score,,1", "missing value"),
         ("E1001,2025-03-03,qa_score,85,-3", "is not a positive number"),
         ("E1001,2025-03-03,qa_score", "columns, but the mapping needs"),
-        ("E1000,2025-03-03,csat,85,1", "duplicate of line 2"),
+        ("E1000,2025-03-03,csat,85,1", "duplicate of an earlier line"),
     ],
 )
 def test_each_rule_is_shown_with_its_line_and_nothing_loads(analyst_client, line, reason):
