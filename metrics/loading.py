@@ -298,12 +298,18 @@ def _load(
         errors.add(0, "the load failed unexpectedly; nothing was saved")
         _finish(load, total, 0, errors)
         raise
-    _finish(load, total, changed, errors)
     account = validator.account if validator is not None else None
+    _finish(load, total, changed, errors, account)
     return LoadResult(load, total, changed, errors.items, errors.total, account)
 
 
-def _finish(load: MetricLoad, total: int, changed: int, errors: ErrorLog) -> None:
+def _finish(
+    load: MetricLoad,
+    total: int,
+    changed: int,
+    errors: ErrorLog,
+    account: RowAccount | None = None,
+) -> None:
     stored = [error.as_dict() for error in errors.items]
     if errors.total > len(stored):
         more = errors.total - len(stored)
@@ -311,7 +317,10 @@ def _finish(load: MetricLoad, total: int, changed: int, errors: ErrorLog) -> Non
     load.status = MetricLoad.Status.REJECTED if errors.total else MetricLoad.Status.LOADED
     load.rows_total, load.rows_loaded, load.errors = total, changed, stored
     load.finished_at = timezone.now()
-    load.save(update_fields=["status", "rows_total", "rows_loaded", "errors", "finished_at"])
+    load.account = account.as_dict() if account is not None else {}
+    load.save(
+        update_fields=["status", "rows_total", "rows_loaded", "errors", "finished_at", "account"]
+    )
 
 
 def _write(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
