@@ -135,14 +135,16 @@ def load_file(
     max_errors: int = STORED_ERRORS,
     load: MetricLoad | None = None,
     expected_sha256: str = "",
+    sha256: str = "",
 ) -> LoadResult:
     """Load a CSV or XLSX file (bytes, or a seekable binary file such as an UploadedFile) with
     the source's mapping unless one is given. Raises `MappingError` for an unusable mapping
     (nothing recorded); a bad file is recorded as a rejected load and returned, never raised.
     `load` is a pending record made beforehand (a background load that a page follows);
-    `expected_sha256` the hash of the file that was previewed: another file is refused."""
+    `expected_sha256` the hash of the file that was previewed: another file is refused;
+    `sha256` the file's own, when the caller has computed it already."""
     filename = filename or os.path.basename(getattr(file, "name", None) or "")
-    sha256 = _file_sha256(file)
+    sha256 = sha256 or _file_sha256(file)
     if expected_sha256 and sha256 != expected_sha256:
         return _load(
             lambda m: _refuse("the file is not the one previewed (its SHA-256 differs)"),

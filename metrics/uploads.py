@@ -216,6 +216,9 @@ def load_stored(load_id: int, path: str) -> MetricLoad | None:
     report = _progress_reporter(load)
     try:
         size = os.path.getsize(path)
+        # Hashed beforehand, so that the progress bar follows the one pass that loads.
+        with open(path, "rb") as plain:
+            sha256 = hashlib.file_digest(plain, "sha256").hexdigest()
         raw = _CountingReader(open(path, "rb", buffering=0), size, report)  # noqa: SIM115
         with io.BufferedReader(raw) as file:
             load_file(
@@ -227,6 +230,7 @@ def load_stored(load_id: int, path: str) -> MetricLoad | None:
                 filename=load.filename,
                 load=load,
                 expected_sha256=load.file_sha256,
+                sha256=sha256,
             )
     except Exception:
         # The load itself records what went wrong; a file or mapping gone missing is recorded here.
@@ -307,9 +311,11 @@ class _ProgressReporter:
         table = self.conn.ops.quote_name(MetricLoad._meta.db_table)
         try:
             with self.conn.cursor() as cursor:
+                # Never backwards (the reader looks at the file's start twice).
                 cursor.execute(
-                    f"UPDATE {table} SET rows_loaded = %s WHERE id = %s AND status = %s",
-                    [rows, self.load_id, MetricLoad.Status.RUNNING],
+                    f"UPDATE {table} SET rows_loaded = %s"
+                    " WHERE id = %s AND status = %s AND rows_loaded < %s",
+                    [rows, self.load_id, MetricLoad.Status.RUNNING, rows],
                 )
         except Exception:  # progress is a courtesy: never fail the load for it
             logger.warning("Could not report the progress of load %s", self.load_id, exc_info=True)
