@@ -276,11 +276,13 @@ def _load(
             uploaded_by=uploaded_by,
             filename=filename[:255],
             file_sha256=sha256,
+            mapping=columns.as_dict(),
             status=MetricLoad.Status.RUNNING,
         )
     else:
         load.file_sha256, load.status = sha256, MetricLoad.Status.RUNNING
-        load.save(update_fields=["file_sha256", "status"])
+        load.mapping = columns.as_dict()
+        load.save(update_fields=["file_sha256", "status", "mapping"])
     total = changed = 0
     staged = connection.vendor != "postgresql" and connection.get_autocommit()
     try:
