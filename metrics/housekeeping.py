@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from metrics.models import MetricLoad, SampleStage
+from metrics.models import MetricLoad
 from metrics.uploads import upload_dir
 
 logger = logging.getLogger(__name__)
@@ -72,15 +72,6 @@ def remove_old_uploads(now: dt.datetime | None = None) -> int:
     return removed
 
 
-def remove_orphan_stage_rows() -> int:
-    """Rows a SQLite load staged and never moved (its process died): only loads still running
-    may have staged rows."""
-    deleted, _ = SampleStage.objects.exclude(load__status=MetricLoad.Status.RUNNING).delete()
-    return deleted
-
-
 def run(now: dt.datetime | None = None) -> Housekeeping:
     now = now or timezone.now()
-    closed = close_stalled_loads(now)
-    remove_orphan_stage_rows()
-    return Housekeeping(closed, remove_old_uploads(now))
+    return Housekeeping(close_stalled_loads(now), remove_old_uploads(now))

@@ -11,9 +11,9 @@ weight differ, in batches of 100,000 rows: a thread reads and validates the file
 database, so Python checks the next batch on one core while PostgreSQL upserts this one on the
 other. All batches are one transaction. A large file of new rows only (the usual export of the
 days since the last one) is inserted without ON CONFLICT until a row turns out to be there.
-Elsewhere (SQLite, the embedded default) the rows are staged in short transactions of
-`_BATCH_ROWS` rows each and moved into `metrics_sample` by one INSERT … ON CONFLICT at the
-end, so the write lock is held for a moment at a time and pages stay usable during a load.
+Elsewhere (SQLite, the embedded default) the rows are staged in a SQLite file of their own and
+moved into `metrics_sample` by one INSERT … ON CONFLICT at the end, so the application's
+database is locked for that statement only and pages stay usable during a load.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import hashlib
 import json
 import os
 import queue
+import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -35,7 +37,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from metrics.models import Kpi, MetricLoad, MetricSource, Sample, SampleStage
+from metrics.models import Kpi, MetricLoad, MetricSource, Sample
 from metrics.parsing import (
     CANONICAL_MAPPING,
     ColumnMapping,
@@ -343,44 +345,56 @@ def _nothing() -> Iterator[None]:
 
 
 def _write_staged(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
-    """SQLite from autocommit: each batch of rows is staged in a transaction of its own (the
-    write lock is held for milliseconds, so page views and status polls go on); once the whole
-    file is known to be good, one statement moves the staged rows into the sample table. A
-    rejected file, or a load that fails, leaves nothing but staged rows, removed here or by
-    the hourly housekeeping."""
-    total = 0
-    stage = SampleStage._meta.db_table
-    try:
-        while batch := list(islice(rows, _BATCH_ROWS)):
-            total += len(batch)
-            if errors.total:
-                continue
-            with transaction.atomic():
-                SampleStage.objects.bulk_create(
-                    [
-                        SampleStage(
-                            load_id=load_id, employee_id=e, kpi_id=k, date=d, value=v, weight=w
-                        )
-                        for _, e, k, d, v, w in batch
-                    ]
+    """SQLite from autocommit: the rows are staged in a SQLite file of their own, outside the
+    application's database, so reading and checking a large file takes no lock that page views
+    and status polls would wait for; once the whole file is known to be good, one statement
+    moves the staged rows into the sample table, all or nothing, holding the write lock for
+    that statement only."""
+    total = changed = 0
+    with tempfile.TemporaryDirectory(prefix="metrics-load-") as directory:
+        path = os.path.join(directory, "stage.sqlite3")
+        stage = sqlite3.connect(path)
+        try:
+            stage.execute("PRAGMA journal_mode = OFF")
+            stage.execute("PRAGMA synchronous = OFF")
+            stage.execute(
+                "CREATE TABLE rows (employee_id TEXT, kpi_id INTEGER, date TEXT, value REAL,"
+                " weight REAL)"
+            )
+            while batch := list(islice(rows, _BATCH_ROWS)):
+                total += len(batch)
+                if errors.total:
+                    continue
+                stage.executemany(
+                    "INSERT INTO rows VALUES (?, ?, ?, ?, ?)",
+                    [(e, k, d.isoformat(), v, w) for _, e, k, d, v, w in batch],
                 )
+            stage.commit()
+        finally:
+            stage.close()
         if errors.total:
             return total, 0
         table = connection.ops.quote_name(Sample._meta.db_table)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (employee_id, kpi_id, date, value, weight, load_id)"
-                f" SELECT employee_id, kpi_id, date, value, weight, load_id FROM {stage}"
-                " WHERE load_id = %s ORDER BY employee_id, kpi_id, date"
-                " ON CONFLICT (employee_id, kpi_id, date) DO UPDATE"
-                " SET value = excluded.value, weight = excluded.weight, load_id = excluded.load_id"
-                f" WHERE ({table}.value, {table}.weight) IS NOT (excluded.value, excluded.weight)",
-                [load_id],
-            )
-            changed = cursor.rowcount
-        return total, changed
-    finally:
-        SampleStage.objects.filter(load_id=load_id).delete()
+        with connection.cursor() as cursor:
+            cursor.execute("ATTACH DATABASE %s AS metrics_stage", [path])
+            try:
+                with transaction.atomic():
+                    cursor.execute(
+                        f"INSERT INTO {table} (employee_id, kpi_id, date, value, weight, load_id)"
+                        " SELECT employee_id, kpi_id, date, value, weight, %s"
+                        " FROM metrics_stage.rows WHERE true"
+                        " ORDER BY employee_id, kpi_id, date"
+                        " ON CONFLICT (employee_id, kpi_id, date) DO UPDATE"
+                        " SET value = excluded.value, weight = excluded.weight,"
+                        " load_id = excluded.load_id"
+                        f" WHERE ({table}.value, {table}.weight)"
+                        " IS NOT (excluded.value, excluded.weight)",
+                        [load_id],
+                    )
+                    changed = cursor.rowcount
+            finally:
+                cursor.execute("DETACH DATABASE metrics_stage")
+    return total, changed
 
 
 _STAGE = "metrics_sample_stage"

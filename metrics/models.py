@@ -173,19 +173,3 @@ class Sample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.kpi_id} {self.date}: {self.value}"
-
-
-class SampleStage(models.Model):
-    """Rows of a load on SQLite (the embedded default), staged in short transactions and moved
-    into `Sample` in one statement once the whole file is known to be good. Empty between
-    loads; rows left by a load that died are removed with it by the hourly housekeeping."""
-
-    load = models.ForeignKey(MetricLoad, on_delete=models.CASCADE, db_constraint=False)
-    employee_id = models.CharField(max_length=32)
-    kpi_id = models.BigIntegerField()
-    date = models.DateField()
-    value = models.FloatField()
-    weight = models.FloatField()
-
-    def __str__(self) -> str:
-        return f"staged {self.employee_id} {self.kpi_id} {self.date} (load {self.load_id})"
