@@ -448,3 +448,27 @@ def test_loads_list_queries_do_not_grow(analyst_client, quinn):
     assert queries(analyst_client, "get", f"/metrics/loads/{load.pk}/") <= at_31
     body = analyst_client.get("/metrics/loads/").content.decode()
     assert "f29.csv" in body and "Quinn Analyst" in body
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_read(analyst_client, settings):
+    """A 250 MB upload was received in full before the size check."""
+    settings.METRICS_UPLOAD_MAX_BYTES = 1024 * 1024
+
+    class Unreadable:
+        def read(self, *args):
+            raise AssertionError("the body was read")
+
+        readline = read
+
+    response = analyst_client.generic(
+        "POST",
+        "/metrics/upload/",
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(250 * 1024 * 1024),
+        **{"wsgi.input": Unreadable()},
+    )
+    assert response.status_code == 413
+    body = response.content.decode()
+    assert "This upload is 250 MB; KPI files of at most 1 MB are accepted" in body
+    assert not uploads.upload_dir().exists() or not list(uploads.upload_dir().iterdir())
