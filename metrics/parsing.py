@@ -50,6 +50,7 @@ HEADER_SEARCH_ROWS = 30  # title lines an export may put above its header
 XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 XLSX_MAX_SHARED_STRINGS = 64 * 1024 * 1024
 MAX_COLUMNS = 500
+XLSX_MAX_ROWS = 1_048_576  # Excel's own limit
 MAX_CELL_CHARS = 10_000
 FALLBACK_DATE_FORMATS = ("%Y/%m/%d", "%d.%m.%Y", "%d-%b-%Y", "%d %b %Y", "%b %d %Y", "%b %d, %Y")
 # Canonical keys for API batches and other callers that already speak our vocabulary.
@@ -591,6 +592,7 @@ def _xlsx_table(stream: IO[bytes], sheet: str, header_row: int, columns: list[st
         else:
             sheet = names[0]
         worksheet = book[sheet]
+        _check_dimensions(worksheet, sheet)
         part = _sheet_part(book, sheet)
         uncached = _uncached_formulas(stream, part) if part else {}
         values = worksheet.iter_rows(values_only=True)
@@ -621,6 +623,23 @@ def _xlsx_table(stream: IO[bytes], sheet: str, header_row: int, columns: list[st
     ]
     table.uncached = uncached
     return table
+
+
+def _check_dimensions(worksheet: Any, sheet: str) -> None:
+    """Rows are read padded to the sheet's declared width: a sheet that declares a cell at
+    XFD1048576 would make every row 16,384 cells. Refused by its dimensions, before reading."""
+    columns, rows = worksheet.max_column or 0, worksheet.max_row or 0
+    if columns > MAX_COLUMNS:
+        raise FileError(
+            f"the sheet {sheet!r} is {columns:,} columns wide (cells as far as column "
+            f"{columns:,}); at most {MAX_COLUMNS} are read: delete the empty columns on the "
+            "right, or export the data as CSV"
+        )
+    if rows > XLSX_MAX_ROWS:
+        raise FileError(
+            f"the sheet {sheet!r} has {rows:,} rows, more than {XLSX_MAX_ROWS:,}: export the "
+            "data as CSV"
+        )
 
 
 def _sheet_part(book: Any, sheet: str) -> str:

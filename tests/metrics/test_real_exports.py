@@ -5,7 +5,9 @@ read = to be loaded + refused + skipped (by a named rule)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 
 from metrics.loading import load_file, preview_file
@@ -332,3 +334,21 @@ def test_a_workbook_that_unpacks_too_large_is_refused_before_it_is_opened(wfm, m
         "the workbook unpacks to 2 MB, more than the 1 MB accepted: export the data as CSV"
     ]
     assert opened == []
+
+
+def test_a_sheet_declared_wider_than_the_column_cap_is_refused_before_reading(wfm):
+    """A cell far to the right (or a forged dimension) pads every row read to that width."""
+    day = dt.datetime(2026, 11, 2)  # noqa: DTZ001
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Agent ID", "Date", "QA Score"])
+    sheet.append(["A1", day, 0.9])
+    sheet.cell(row=2, column=16_000, value="x")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    mapping = {**QA_MAPPING, "weights": {}}
+    preview = preview_file(buffer.getvalue(), mapping=mapping, filename="wide.xlsx")
+    assert [e.reason for e in preview.errors] == [
+        "the sheet 'Sheet' is 16,000 columns wide (cells as far as column 16,000); at most 500 "
+        "are read: delete the empty columns on the right, or export the data as CSV"
+    ]
