@@ -85,6 +85,30 @@ class Preview:
     def ok(self) -> bool:
         return self.error_count == 0
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe, for a preview made by the worker and shown by the page."""
+        return {
+            "rows": [
+                [r.line, r.employee_id, r.kpi, r.date.isoformat(), r.value, r.weight]
+                for r in self.rows
+            ],
+            "rows_total": self.rows_total,
+            "errors": [e.as_dict() for e in self.errors],
+            "error_count": self.error_count,
+            "account": self.account.as_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Preview:
+        rows = [
+            ParsedRow(line, emp, kpi, date.fromisoformat(day), value, weight)
+            for line, emp, kpi, day, value, weight in data["rows"]
+        ]
+        errors = [RowError(e["line"], e["reason"], e["column"]) for e in data["errors"]]
+        return cls(
+            rows, data["rows_total"], errors, data["error_count"], RowAccount(**data["account"])
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:

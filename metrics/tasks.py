@@ -27,6 +27,23 @@ def load_file_task(load_id: int, path: str) -> str | None:
     return None if load is None else load.status
 
 
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.METRICS_LOAD_TIME_LIMIT,
+    time_limit=settings.METRICS_LOAD_TIME_LIMIT + 60,
+)
+def preview_file_task(path: str, filename: str, mapping: dict, sha256: str) -> None:
+    """Preview a large upload (a file the web request should not parse); safe to run twice."""
+    uploads.preview_stored(path, filename, mapping, sha256)
+
+
+def enqueue_preview(path: str, filename: str, mapping: dict, sha256: str) -> None:
+    try:
+        preview_file_task.delay(path, filename, mapping, sha256)
+    except Exception:
+        logger.exception("Could not queue the background preview of %s", filename)
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def housekeeping() -> dict:
     """Hourly: close loads that stalled and remove uploaded files nobody loaded."""

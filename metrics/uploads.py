@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
 import secrets
@@ -22,9 +23,16 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from metrics.loading import LoadResult, load_file, source_mapping
+from metrics.loading import LoadResult, Preview, load_file, preview_file, source_mapping
 from metrics.models import MetricLoad, MetricSource
-from metrics.parsing import ColumnMapping, FileError, guess_header, open_table, xlsx_sheets
+from metrics.parsing import (
+    ColumnMapping,
+    FileError,
+    MappingError,
+    guess_header,
+    open_table,
+    xlsx_sheets,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +60,7 @@ class StoredUpload:
     rows_total: int | None = None  # values found by the last clean preview
     load_id: int | None = None
     sha256: str = ""  # of the file as uploaded: the load checks it is still the same
+    preview_queued: str = ""  # the mapping (JSON) a background preview was queued for
 
     @property
     def column_mapping(self) -> ColumnMapping | None:
@@ -112,6 +121,7 @@ def forget(session, upload: StoredUpload, *, keep_file: bool = False) -> None:
 def _remove(path: str) -> None:
     try:
         Path(path).unlink(missing_ok=True)
+        _preview_path(path).unlink(missing_ok=True)
     except OSError:  # already gone or not ours to remove: nothing to undo
         logger.warning("Could not remove the stored upload %s", path)
 
@@ -163,6 +173,64 @@ def read_header(
         raise FileError(f"line {index + 1} (the header) names no columns")
     samples = lines[index + 1 : index + 1 + SAMPLE_ROWS]
     return FileHeader(columns, samples, index + 1, lines, sheets, sheet)
+
+
+# --- Previews of large files, made by the worker ----------------------------------------------
+
+
+def previewed_in_background(upload: StoredUpload) -> bool:
+    """A file this large is parsed by the worker, not during a web request."""
+    return upload.size > settings.METRICS_PREVIEW_ASYNC_BYTES
+
+
+def _preview_path(path: str) -> Path:
+    return Path(f"{path}.preview.json")
+
+
+def preview_stored(path: str, filename: str, mapping: dict, sha256: str) -> None:
+    """The background task's work: preview a stored file and keep the result beside it, with
+    the mapping and file hash it was made for (a result for anything else is not shown)."""
+    result: dict = {"mapping": mapping, "sha256": sha256}
+    try:
+        with open(path, "rb") as file:
+            result["preview"] = preview_file(file, mapping=mapping, filename=filename).as_dict()
+    except MappingError as exc:
+        result["mapping_error"] = str(exc)
+    except FileNotFoundError:
+        return  # the upload was forgotten meanwhile
+    target = _preview_path(path)
+    partial = target.with_suffix(".part")
+    partial.write_text(json.dumps(result))
+    partial.replace(target)  # atomic: the page never reads half a result
+
+
+def stored_preview(upload: StoredUpload) -> Preview | str | None:
+    """The background preview of this upload with its current mapping: a Preview, the
+    mapping's error, or None while it is not ready."""
+    try:
+        data = json.loads(_preview_path(upload.path).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if data.get("mapping") != upload.mapping or data.get("sha256") != upload.sha256:
+        return None
+    if "mapping_error" in data:
+        return data["mapping_error"]
+    return Preview.from_dict(data["preview"])
+
+
+PREVIEW_REQUEUE_SECONDS = 120  # a queued preview not done by then is queued again
+
+
+def preview_needs_queueing(session, upload: StoredUpload) -> bool:
+    """True once per mapping (and again if that preview has not come back for a while, say
+    the broker lost it): the caller queues the preview task."""
+    key = json.dumps(upload.mapping, sort_keys=True)
+    queued_key, _, queued_at = upload.preview_queued.rpartition("@")
+    if queued_key == key and time.time() - float(queued_at or 0) < PREVIEW_REQUEUE_SECONDS:
+        return False
+    upload.preview_queued = f"{key}@{time.time():.0f}"
+    remember(session, upload)
+    return True
 
 
 def source_named(name: str) -> MetricSource:

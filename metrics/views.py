@@ -135,12 +135,31 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and stored.rows_total is not None and form.is_valid():
         return _load(request, stored)
-    try:
-        with open(stored.path, "rb") as file:
-            preview = preview_file(file, mapping=stored.mapping, filename=stored.filename)
-    except MappingError as exc:
-        messages.error(request, f"The saved mapping no longer fits this file: {exc}.")
-        return redirect("metrics:upload_map", token=stored.token)
+    if uploads.previewed_in_background(stored):
+        preview = uploads.stored_preview(stored)
+        if preview is None:  # not ready: the worker parses it, the page looks again shortly
+            if uploads.preview_needs_queueing(request.session, stored):
+                transaction.on_commit(
+                    partial(
+                        tasks.enqueue_preview,
+                        stored.path,
+                        stored.filename,
+                        stored.mapping,
+                        stored.sha256,
+                    )
+                )
+            context = {"upload": stored, "source": source}
+            return _no_store(render(request, "metrics/previewing.html", context))
+        if isinstance(preview, str):
+            messages.error(request, f"The saved mapping no longer fits this file: {preview}.")
+            return redirect("metrics:upload_map", token=stored.token)
+    else:
+        try:
+            with open(stored.path, "rb") as file:
+                preview = preview_file(file, mapping=stored.mapping, filename=stored.filename)
+        except MappingError as exc:
+            messages.error(request, f"The saved mapping no longer fits this file: {exc}.")
+            return redirect("metrics:upload_map", token=stored.token)
     stored.rows_total = preview.rows_total if preview.ok else None
     uploads.remember(request.session, stored)
     kpis = {kpi.code: kpi for kpi in Kpi.objects.all()}

@@ -472,3 +472,37 @@ def test_an_oversized_upload_is_refused_before_its_body_is_read(analyst_client, 
     body = response.content.decode()
     assert "This upload is 250 MB; KPI files of at most 1 MB are accepted" in body
     assert not uploads.upload_dir().exists() or not list(uploads.upload_dir().iterdir())
+
+
+def test_a_large_file_is_previewed_by_the_worker_not_the_request(
+    analyst_client, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A 199 MB CSV timed the web worker out at preview (#20): above
+    METRICS_PREVIEW_ASYNC_BYTES the page queues the preview and looks again."""
+    from metrics import views
+
+    settings.METRICS_PREVIEW_ASYNC_BYTES = 100
+    assert len(WIDE_FILE) > 100
+    token = token_of(upload(analyst_client, WIDE_FILE))
+    analyst_client.post(f"/metrics/upload/{token}/map/", map_form(WIDE))
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the request parsed the file")
+
+    monkeypatch.setattr(views, "preview_file", not_here)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = analyst_client.get(f"/metrics/upload/{token}/preview/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Checking every row of this" in body and 'http-equiv="refresh"' in body
+    assert len(queued) == 1
+    # Polling again before the worker is done queues nothing more.
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        analyst_client.get(f"/metrics/upload/{token}/preview/")
+    assert again == []
+    queued[0]()  # the worker's turn (eager in tests)
+    page = analyst_client.get(f"/metrics/upload/{token}/preview/").content.decode()
+    assert "No problems found: 9 values ready to load" in page
+    response = analyst_client.post(f"/metrics/upload/{token}/preview/")
+    assert response.status_code == 302
+    assert MetricLoad.objects.get().status == "loaded" and Sample.objects.count() == 9
