@@ -239,8 +239,12 @@ def source_named(name: str) -> MetricSource:
 
 
 def save_mapping(source: MetricSource, mapping: ColumnMapping) -> None:
-    """The mapping is kept per source, so the next file from the same system needs none."""
-    source.mapping = mapping.as_dict()
+    """The mapping is kept per source, so the next file from the same system needs none. Its
+    header line is not: the next export may have more or fewer title lines, and its header is
+    found by the mapping's columns."""
+    data = mapping.as_dict()
+    data.pop("header_row", None)
+    source.mapping = data
     source.save(update_fields=["mapping"])
 
 
