@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from pips import rules
-from pips.models import Pip, Signature, SignerRole, VersionState
+from pips.models import Pip, PipVersion, Signature, SignerRole, VersionState
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,16 @@ class _Viewer:
     user: object
     pip: Pip
     signed: frozenset[str]
-    amendment: str | None  # the state of an amendment in progress, if any
+    amendment: PipVersion | None  # an amendment in progress, if any
 
     @property
     def hr_decides_amendment(self) -> bool:
-        return rules.is_hr(self.user) and self.amendment == VersionState.PENDING_HR
+        # Separation of duties: not on an amendment of one's own plan or one they wrote.
+        return (
+            self.amendment is not None
+            and self.amendment.state == VersionState.PENDING_HR
+            and rules.may_act_as_hr(self.user, self.pip, self.amendment)
+        )
 
 
 def _signed_roles(pip: Pip) -> frozenset[str]:
@@ -41,20 +46,20 @@ def _signed_roles(pip: Pip) -> frozenset[str]:
     )
 
 
-def _amendment_in_progress(pip: Pip) -> str | None:
-    """The state of an amendment being written or waiting for HR (versions are prefetched on
-    the plan page)."""
+def _amendment_in_progress(pip: Pip) -> PipVersion | None:
+    """An amendment being written or waiting for HR (versions are prefetched on the plan
+    page)."""
     latest = max(pip.versions.all(), key=lambda v: v.number, default=None)
     in_progress = (VersionState.DRAFT, VersionState.PENDING_HR)
     if latest is not None and latest.number > 1 and latest.state in in_progress:
-        return latest.state
+        return latest
     return None
 
 
 def _viewer(user, pip: Pip) -> _Viewer:
     # The signatures and the amendment are read only when they can change what is offered.
     concerned = (
-        rules.is_plan_supervisor(user, pip)
+        rules.may_record_meetings(user, pip)
         or rules.is_hr(user)
         or rules.is_plan_employee(user, pip)
     )
@@ -114,7 +119,14 @@ BUTTONS: tuple[tuple[Offer, str, str, str], ...] = (
         "pips:checkin_new",
         "primary",
     ),
-    (lambda v: rules.can_record_checkin(v.user, v.pip), "Reviews", "pips:reviews", "primary"),
+    (lambda v: rules.can_see_reviews(v.user, v.pip), "Reviews", "pips:reviews", "primary"),
+    (
+        lambda v: rules.can_pause(v.user, v.pip),
+        "Pause for leave",
+        "pips:pause",
+        "outline-secondary",
+    ),
+    (lambda v: rules.can_resume(v.user, v.pip), "Resume after leave", "pips:pause", "success"),
     (
         lambda v: rules.can_amend(v.user, v.pip) and v.amendment is None,
         "Amend the plan",
@@ -139,6 +151,7 @@ BUTTONS: tuple[tuple[Offer, str, str, str], ...] = (
         "pips:hr_decide",
         "danger",
     ),
+    (lambda v: rules.can_reassign(v.user, v.pip), "Reassign", "pips:reassign", "outline-secondary"),
     (lambda v: rules.can_cancel(v.user, v.pip), "Cancel the plan", "pips:cancel", "outline-danger"),
     (lambda v: True, "Print PDF", "pips:pdf", "outline-secondary"),
     (lambda v: rules.is_hr(v.user), "Audit trail", "pips:audit", "outline-secondary"),

@@ -9,11 +9,25 @@ together), which pages ask."""
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Collection
 
+from django.utils import timezone
+
 from pips import roles
-from pips.models import OPEN_STATUSES, RUNNING_STATUSES, Agent, Pip, Review, SignerRole, Status
+from pips.models import (
+    OPEN_STATUSES,
+    RUNNING_STATUSES,
+    Agent,
+    Delegation,
+    Pip,
+    PipVersion,
+    Review,
+    Signature,
+    SignerRole,
+    Status,
+)
 
 # --- states ------------------------------------------------------------------------------------
 
@@ -34,6 +48,9 @@ REVIEW_OPENABLE = MIDPOINT_OPENABLE | FINAL_OPENABLE
 REVIEW_RECORDABLE = {Review.Kind.MIDPOINT: Status.ACTIVE, Review.Kind.FINAL: Status.FINAL}
 OUTCOME_DECIDABLE = frozenset({Status.FINAL})
 CANCELLABLE = frozenset(OPEN_STATUSES)
+REASSIGNABLE = frozenset(OPEN_STATUSES)
+# A plan is paused for leave while it runs after its acknowledgment.
+PAUSABLE = frozenset({Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED})
 
 # The order of signatures on a version: the manager (at issue, or on an amended version), then
 # the employee (or a witnessed refusal), then HR.
@@ -66,32 +83,89 @@ def is_hr(user) -> bool:
     return roles.is_hr(user)
 
 
-def is_other_hr(user, pip: Pip) -> bool:
-    """HR, and not the plan's supervisor: HR does not approve what they drafted themselves."""
-    return roles.is_hr(user) and user.pk != pip.supervisor_id
-
-
 def manages_plan(user, pip: Pip) -> bool:
     """The plan's supervisor or HR: who see drafts of amendments and work on them, preview
     a plan and open a review by hand."""
     return is_plan_supervisor(user, pip) or is_hr(user)
 
 
-def sees_drafts(user, pip: Pip) -> bool:
-    """Which versions a user may print: drafts (of the plan, of an amendment) are the
-    supervisor's, HR's and administrators', not the employee's."""
-    return bool(roles.roles_of(user) & {roles.HR, roles.ADMIN}) or is_plan_supervisor(user, pip)
+def is_delegate(user, pip: Pip, day: dt.date | None = None) -> bool:
+    """A supervisor the plan's holder named to cover their plans on `day` (today)."""
+    if not user.is_authenticated or not roles.is_supervisor(user):
+        return False
+    return (
+        Delegation.objects.active_on(day or timezone.localdate())
+        .filter(supervisor_id=pip.supervisor_id, delegate=user)
+        .exists()
+    )
+
+
+def may_record_meetings(user, pip: Pip) -> bool:
+    """Check-ins and reviews: the plan's supervisor, or their delegate on a day of cover."""
+    return is_plan_supervisor(user, pip) or is_delegate(user, pip)
+
+
+def sees_whole_plan(user, pip: Pip) -> bool:
+    """The supervisor, their delegate and HR read a plan whole, drafts included; its employee
+    reads what was issued to them and the history meant for them (pips.audit.AUDIENCE)."""
+    return bool(roles.roles_of(user) & {roles.HR, roles.ADMIN}) or may_record_meetings(user, pip)
+
+
+def may_pause(user, pip: Pip) -> bool:
+    """HR, or the plan's supervisor, pauses a plan for leave and resumes it."""
+    return roles.is_hr(user) or is_plan_supervisor(user, pip)
+
+
+def hr_conflict(
+    user,
+    pip: Pip,
+    version: PipVersion | None = None,
+    *,
+    signed_as_manager: bool | None = None,
+    recorded_review: bool | None = None,
+) -> str:
+    """Why this HR user may not act as HR on the plan (empty when they may): separation of
+    duties. Nobody approves, countersigns or decides on their own work: the plan they hold,
+    the version they wrote, the version they signed as manager, a review they recorded. A list
+    page passes what it has loaded already (`signed_as_manager`, `recorded_review`)."""
+    if user.pk in (pip.supervisor_id, pip.agent.supervisor_id):
+        return "You hold this plan as its supervisor; another HR representative acts as HR."
+    version = version or pip.current_version
+    if version is not None:
+        if version.created_by_id == user.pk:
+            return "You wrote this version of the plan; another HR representative acts as HR."
+        if signed_as_manager is None:
+            signed_as_manager = Signature.objects.filter(
+                version=version, role=SignerRole.MANAGER, signer=user
+            ).exists()
+        if signed_as_manager:
+            return "You signed this plan as manager; another HR representative acts as HR."
+    if recorded_review is None:
+        recorded_review = pip.reviews.filter(completed_by=user).exists()
+    if recorded_review:
+        return "You recorded a review of this plan; another HR representative acts as HR."
+    return ""
+
+
+def may_act_as_hr(user, pip: Pip, version: PipVersion | None = None) -> bool:
+    """HR, and none of the plan's (or the version's) own work is theirs."""
+    return roles.is_hr(user) and not hr_conflict(user, pip, version)
 
 
 def full_name_matches(typed: str, user) -> bool:
-    """A typed signature name matches the account's full name (case, spacing and Unicode
-    forms aside)."""
+    """A typed signature name is exactly the account's full name, letter case included, as the
+    sign pages say; only spacing and Unicode forms, which paper does not show, are aside."""
 
     def norm(text: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+        return " ".join(unicodedata.normalize("NFKC", text).split())
 
     expected = norm(user.get_full_name())
     return bool(expected) and norm(typed) == expected
+
+
+def typed_name_message(user) -> str:
+    """What a sign page says when the typed name is not the account's: the name it holds."""
+    return f"Type your full name exactly as your account holds it: “{user.get_full_name()}”."
 
 
 # --- who, in which state -----------------------------------------------------------------------
@@ -103,22 +177,23 @@ def can_edit(user, pip: Pip) -> bool:
 
 
 def can_hr_decide(user, pip: Pip) -> bool:
-    """Approve or return a plan waiting for HR."""
-    return is_hr(user) and pip.status in HR_DECIDES
+    """Approve or return a plan waiting for HR (not one's own: separation of duties)."""
+    return pip.status in HR_DECIDES and may_act_as_hr(user, pip)
 
 
 def can_issue(user, pip: Pip) -> bool:
     return is_plan_supervisor(user, pip) and pip.status in ISSUABLE
 
 
-def may_sign_as(user, pip: Pip, role: str) -> bool:
-    """Whether the user holds the role a signature is given in, on this plan."""
+def may_sign_as(user, pip: Pip, role: str, version: PipVersion | None = None) -> bool:
+    """Whether the user holds the role a signature is given in, on this plan (HR countersigns
+    only what is not their own work)."""
     if role == SignerRole.AGENT:
         return is_plan_employee(user, pip)
     if role == SignerRole.MANAGER:
         return is_plan_supervisor(user, pip)
     if role == SignerRole.HR:
-        return is_hr(user)
+        return may_act_as_hr(user, pip, version)
     return False
 
 
@@ -130,7 +205,7 @@ def signature_due(role: str, signed: Collection[str]) -> bool:
 
 def can_sign(user, pip: Pip, role: str, signed: Collection[str]) -> bool:
     """Sign the version in force as `role`, given the roles that have signed it."""
-    return pip.status in SIGNABLE and may_sign_as(user, pip, role) and signature_due(role, signed)
+    return pip.status in SIGNABLE and signature_due(role, signed) and may_sign_as(user, pip, role)
 
 
 def can_record_refusal(user, pip: Pip, signed: Collection[str]) -> bool:
@@ -142,8 +217,14 @@ def can_record_refusal(user, pip: Pip, signed: Collection[str]) -> bool:
     )
 
 
+def can_see_reviews(user, pip: Pip) -> bool:
+    """The plan's check-ins and reviews pages, to work on: its supervisor or their delegate."""
+    return pip.status in RECORDABLE and may_record_meetings(user, pip)
+
+
 def can_record_checkin(user, pip: Pip) -> bool:
-    return is_plan_supervisor(user, pip) and pip.status in RECORDABLE
+    """A check-in: while the plan runs and is not paused for leave."""
+    return pip.paused_since is None and can_see_reviews(user, pip)
 
 
 def can_amend(user, pip: Pip) -> bool:
@@ -152,7 +233,8 @@ def can_amend(user, pip: Pip) -> bool:
 
 
 def can_open_review(user, pip: Pip) -> bool:
-    return manages_plan(user, pip) and pip.status in REVIEW_OPENABLE
+    """The plan's supervisor, their delegate on a day of cover, or HR."""
+    return pip.status in REVIEW_OPENABLE and (is_hr(user) or may_record_meetings(user, pip))
 
 
 def review_recordable(pip: Pip, review: Review) -> bool:
@@ -161,12 +243,24 @@ def review_recordable(pip: Pip, review: Review) -> bool:
 
 
 def can_record_review(user, pip: Pip, review: Review) -> bool:
-    return is_plan_supervisor(user, pip) and review_recordable(pip, review)
+    return review_recordable(pip, review) and may_record_meetings(user, pip)
 
 
 def can_decide_outcome(user, pip: Pip) -> bool:
-    """HR decides the consequence of an unsuccessful final review."""
-    return is_hr(user) and pip.status in OUTCOME_DECIDABLE
+    """HR decides the outcome a final review referred to them (not on their own plan)."""
+    return pip.status in OUTCOME_DECIDABLE and may_act_as_hr(user, pip)
+
+
+def can_pause(user, pip: Pip) -> bool:
+    return pip.paused_since is None and pip.status in PAUSABLE and may_pause(user, pip)
+
+
+def can_resume(user, pip: Pip) -> bool:
+    return pip.paused_since is not None and pip.status in OPEN_STATUSES and may_pause(user, pip)
+
+
+def can_reassign(user, pip: Pip) -> bool:
+    return is_hr(user) and pip.status in REASSIGNABLE
 
 
 def can_cancel(user, pip: Pip) -> bool:

@@ -68,12 +68,15 @@ def pip_detail(user, pk: int) -> Pip:
                     action__in=ACCESS_ACTIONS
                 ),
             ),
-            Prefetch("checkins", queryset=CheckIn.objects.select_related("recorded_by")),
+            Prefetch(
+                "checkins", queryset=CheckIn.objects.select_related("recorded_by", "on_behalf_of")
+            ),
             Prefetch("reviews", queryset=Review.objects.select_related("completed_by")),
             Prefetch(
                 "schedule",
                 queryset=ScheduleItem.objects.filter(cancelled_at__isnull=True),
             ),
+            "pauses",
         ),
         pk=pk,
     )
@@ -364,3 +367,115 @@ def supervisors() -> QuerySet:
 
 def teams() -> QuerySet[Team]:
     return Team.objects.order_by("name")
+
+
+# --- HR's countersignature list, who held a plan, cover -------------------------------------------
+
+#: The most plans HR's countersignature list shows at once, oldest signature first.
+COUNTERSIGN_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class CountersignRow:
+    pip: Pip
+    version_number: int
+    signed_at: dt.datetime
+    disagrees: bool
+    refused: bool
+    comments: str
+    may_sign: bool
+
+
+def awaiting_countersignature(user) -> list[CountersignRow]:
+    """Plans whose version in force the employee has signed (or refused to, witnessed) and HR
+    has not countersigned, the disagreements first, then the oldest. Three queries."""
+    signatures = Signature.objects.filter(version_id=OuterRef("current_version"))
+    plans = list(
+        pips_visible(user)
+        .filter(status__in={Status.ISSUED} | RUNNING_STATUSES)
+        .filter(Exists(signatures.filter(role=SignerRole.AGENT)))
+        .exclude(Exists(signatures.filter(role=SignerRole.HR)))
+        .order_by("updated_at")[:COUNTERSIGN_LIMIT]
+    )
+    by_version: dict[int, dict[str, Signature]] = {}
+    for sig in Signature.objects.filter(version_id__in=[p.current_version_id for p in plans]):
+        by_version.setdefault(sig.version_id, {})[sig.role] = sig
+    reviewed = set(
+        Review.objects.filter(pip__in=plans, completed_by=user).values_list("pip_id", flat=True)
+    )
+    is_hr = roles.is_hr(user)
+    rows = []
+    for pip in plans:
+        signed = by_version.get(pip.current_version_id, {})
+        employee = signed[SignerRole.AGENT]
+        manager = signed.get(SignerRole.MANAGER)
+        conflict = rules.hr_conflict(
+            user,
+            pip,
+            signed_as_manager=manager is not None and manager.signer_id == user.pk,
+            recorded_review=pip.pk in reviewed,
+        )
+        rows.append(
+            CountersignRow(
+                pip=pip,
+                version_number=pip.current_version.number,
+                signed_at=employee.signed_at,
+                disagrees=employee.agrees is False,
+                refused=employee.kind == Signature.Kind.REFUSED,
+                comments=employee.comments if employee.kind == Signature.Kind.SIGNED else "",
+                may_sign=is_hr and not conflict,
+            )
+        )
+    rows.sort(key=lambda row: (not row.disagrees, row.signed_at))
+    return rows
+
+
+@dataclass(frozen=True)
+class Holder:
+    supervisor: object
+    since: dt.datetime
+    until: dt.datetime | None
+
+    @property
+    def name(self) -> str:
+        return self.supervisor.get_full_name() or self.supervisor.get_username()
+
+
+def pip_holders(pip: Pip) -> list[Holder]:
+    """Who held the plan when: its author from its creation, then each supervisor it was
+    reassigned to. From the audit trail, in two queries."""
+    events = list(pip.events.filter(action__in=["created", "reassigned"]).order_by("at", "id"))
+    ids = [pip.created_by_id] + [e.changes.get("to_id") for e in events if e.action == "reassigned"]
+    users = get_user_model().objects.in_bulk([i for i in ids if i])
+    holders: list[Holder] = []
+    since = pip.created_at
+    current = pip.created_by_id
+    for event in events:
+        if event.action != "reassigned":
+            continue
+        holders.append(Holder(supervisor=users.get(current), since=since, until=event.at))
+        current, since = event.changes.get("to_id"), event.at
+    holders.append(Holder(supervisor=users.get(current), since=since, until=None))
+    return [h for h in holders if h.supervisor is not None]
+
+
+def delegations_of(user) -> tuple[list, list]:
+    """The covers a supervisor gave and those they hold, the current and coming ones."""
+    from pips.models import Delegation
+
+    today = timezone.localdate()
+    recent = Delegation.objects.filter(end_on__gte=today - dt.timedelta(days=30))
+    given = list(recent.filter(supervisor=user).select_related("delegate")[:50])
+    received = list(
+        recent.filter(delegate=user, revoked_at__isnull=True).select_related("supervisor")[:50]
+    )
+    return given, received
+
+
+def pip_for_recorder(user, pk: int) -> Pip:
+    """A plan whose check-ins and reviews the user is about to record: 404 when unseen, 403
+    for anyone but its supervisor and their delegate on a day of cover."""
+    pip = pip_for_user(user, pk)
+    if not rules.may_record_meetings(user, pip):
+        raise PermissionDenied("Only the plan's supervisor, or their delegate, records this.")
+    return pip

@@ -8,8 +8,6 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("pips", "metrics", "pipsystem")
 
@@ -163,7 +161,11 @@ def test_forms_do_not_import_services_or_tasks():
 
 
 def test_the_domain_does_not_import_forms():
-    assert _arrows(("pips", "metrics"), ("pips.forms",), but=("pips.views", "pips.urls")) == []
+    # Forms may share widgets with each other; the domain never reaches for one.
+    assert (
+        _arrows(("pips", "metrics"), ("pips.forms",), but=("pips.views", "pips.urls", "pips.forms"))
+        == []
+    )
 
 
 def test_rules_ask_only_the_records_and_roles():
@@ -175,8 +177,5 @@ def test_no_import_cycles_in_plans_and_the_project():
     assert _cycles(modules) == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="metrics.uploads -> metrics.tasks -> metrics.housekeeping -> uploads"
-)
 def test_no_import_cycles_in_metrics():
     assert _cycles({m for m in GRAPH if _in(m, "metrics")}) == []

@@ -246,6 +246,8 @@ def _waiting_plans(now: dt.datetime) -> list[Pip]:
                 - dt.timedelta(days=settings.PIP_ACK_DEADLINE_WORKING_DAYS),
             )
         )
+        # A plan paused for leave is reminded of nothing until it resumes.
+        .filter(paused_since__isnull=True)
         .select_related(
             "agent__team", "agent__user", "supervisor", "approved_by", "current_version"
         )

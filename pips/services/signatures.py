@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pips import rules
+from pips import limits, rules
 from pips.audit import AuditAction
 from pips.inputs import (
     CONSENT_TEXT,
@@ -53,11 +53,11 @@ def signature_write(
     if not data.consent:
         errors["consent"] = "Tick the box to agree to sign electronically."
     if not full_name_matches(data.typed_name, actor):
-        errors["typed_name"] = (
-            f"Type your full name exactly as on your account: {actor.get_full_name()}."
-        )
+        errors["typed_name"] = rules.typed_name_message(actor)
     if data.agrees is False and not data.comments.strip():
         errors["comments"] = "Say what you disagree with."
+    elif len(data.comments.strip()) > limits.MEDIUM_TEXT:
+        errors["comments"] = limits.too_long_message(limits.MEDIUM_TEXT, len(data.comments.strip()))
     if data.image and not data.image.startswith("data:image/png;base64,"):
         errors["image"] = "The drawn signature was not a PNG image."
     elif len(data.image) > 400_000:
@@ -148,7 +148,11 @@ def signature_add(
         version = PipVersion.objects.get(pk=version.pk)
         if role not in SIGNER_REFUSALS:
             raise ValidationError({"role": "Unknown signer role."})
-        require(rules.may_sign_as(actor, pip, role), SIGNER_REFUSALS[role])
+        if role == SignerRole.HR:
+            require(rules.is_hr(actor), SIGNER_REFUSALS[role])
+            conflict = rules.hr_conflict(actor, pip, version)
+            require(not conflict, conflict)
+        require(rules.may_sign_as(actor, pip, role, version), SIGNER_REFUSALS[role])
         require_state(pip, rules.SIGNABLE, "sign")
         _signable_version(pip, version)
         signed = _roles_signed(version)

@@ -66,6 +66,8 @@ def home(request: HttpRequest) -> HttpResponse:
             can_decide=roles.HR in user_roles,
             filter_form=filter_form,
             queue=[(p, selectors.waiting_for(p)) for p in selectors.approval_queue(user)],
+            # HR's turn to countersign, disagreements first and flagged.
+            countersign=selectors.awaiting_countersignature(user),
             all_plans=[(p, selectors.waiting_for(p)) for p in listed[:PAGE_SIZE]],
             page=page,
             has_next=len(listed) > PAGE_SIZE,

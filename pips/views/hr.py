@@ -27,6 +27,10 @@ def _require_hr(user) -> None:
 def hr_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan as submitted, the history of submissions and comments, and HR's decision."""
     pip = selectors.pip_for_hr(request.user, pk)
+    conflict = rules.hr_conflict(request.user, pip)
+    if conflict:
+        # Separation of duties: nobody approves their own plan, even from the HR group.
+        raise PermissionDenied(conflict)
     if pip.status not in rules.HR_DECIDES:
         messages.error(
             request,

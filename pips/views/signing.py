@@ -61,9 +61,18 @@ def signing_role(user, pip: Pip, signed: dict[str, Signature]) -> str | None:
         return SignerRole.AGENT
     if rules.is_plan_supervisor(user, pip) and SignerRole.MANAGER not in signed:
         return SignerRole.MANAGER
-    if rules.is_hr(user):
+    if rules.is_hr(user) and not rules.hr_conflict(
+        user, pip, signed_as_manager=_signed_by(signed, SignerRole.MANAGER, user)
+    ):
+        # Separation of duties: who holds the plan or signed it as manager does not
+        # countersign it as HR.
         return SignerRole.HR
     return None
+
+
+def _signed_by(signed: dict[str, Signature], role: str, user) -> bool:
+    signature = signed.get(role)
+    return signature is not None and signature.signer_id == user.pk
 
 
 def _waiting_for(pip: Pip, version: PipVersion, role: str, signed: dict[str, Signature]) -> str:
@@ -296,6 +305,8 @@ def _render_amendment(
         .first()
     )
     owner, hr = context["is_owner"], context["is_hr"]
+    # Separation of duties: whoever holds the plan or wrote the amendment does not decide it.
+    hr = hr and not rules.hr_conflict(request.user, pip, draft)
     if owner and draft.state == VersionState.DRAFT and submit_form is None:
         submit_form = AmendmentSubmitForm(action=reverse("pips:amendment_submit", args=[pip.pk]))
     if hr and draft.state == VersionState.PENDING_HR and decision_form is None:
@@ -360,6 +371,11 @@ def amendment_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def amendment_decide(request: HttpRequest, pk: int) -> HttpResponse:
     pip = selectors.pip_for_hr(request.user, pk)
+    pending = _amendment_in_progress(list(pip.versions.all()))
+    conflict = rules.hr_conflict(request.user, pip, pending)
+    if conflict:
+        # Separation of duties: who holds the plan or wrote the amendment does not decide it.
+        raise PermissionDenied(conflict)
     form = AmendmentDecisionForm(request.POST, action=request.path)
     if form.is_valid():
         try:
