@@ -51,7 +51,6 @@ XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 XLSX_MAX_SHARED_STRINGS = 64 * 1024 * 1024
 MAX_COLUMNS = 500
 XLSX_MAX_ROWS = 1_048_576  # Excel's own limit
-MAX_CELL_CHARS = 10_000
 FALLBACK_DATE_FORMATS = ("%Y/%m/%d", "%d.%m.%Y", "%d-%b-%Y", "%d %b %Y", "%b %d %Y", "%b %d, %Y")
 # Canonical keys for API batches and other callers that already speak our vocabulary.
 CANONICAL_MAPPING = {
