@@ -25,7 +25,7 @@ from django.db import connection, connections
 
 from metrics.loading import load_rows
 from metrics.models import MetricSource, Sample
-from pips import scheduling
+from pips import reminders
 from pips.models import AuditEvent, Pip, Status
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -200,7 +200,7 @@ def test_the_application_works_under_its_role(roles, alex, harper, sam, make_pla
         )
         assert result.ok, result
         # The reminder sweep (INSERT … ON CONFLICT, conditional UPDATEs).
-        scheduling.sweep()
+        reminders.sweep()
         written = AuditEvent.objects.filter(pip=pip).count()
     assert written >= 5
     assert Sample.objects.filter(employee_id="E1001").count() == 2
