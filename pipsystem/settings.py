@@ -93,8 +93,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pipsystem.security.SecurityHeadersMiddleware",
-    # Last: turns a login refused during a lockout into the lockout page.
+    # Last but one: turns a login refused during a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Inside every other: its 400 gets the same headers as any page.
+    "pipsystem.security.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "pipsystem.urls"

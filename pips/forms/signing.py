@@ -16,6 +16,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.html import format_html
 
 from pips import roles
 from pips.inputs import CONSENT_TEXT, SignatureInput
@@ -63,8 +64,9 @@ class SignatureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         full_name = user.get_full_name()
+        # Crispy renders help text as HTML: the name is the user's own text, so it is escaped.
         self.fields["typed_name"].help_text = (
-            f"Exactly as on your account: {full_name}." if full_name else ""
+            format_html("Exactly as on your account: {}.", full_name) if full_name else ""
         )
         self.fields["typed_name"].widget.attrs.update({"autocomplete": "name"})
 
