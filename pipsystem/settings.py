@@ -359,6 +359,8 @@ PIP_PDF_PAGE_SIZE = {"a4": "A4", "letter": "letter"}.get(env_str("PIP_PDF_PAGE_S
 if PIP_PDF_PAGE_SIZE is None:
     raise ImproperlyConfigured("PIP_PDF_PAGE_SIZE must be A4 or letter")
 PIP_PDF_RENDER_TIMEOUT_SECONDS = env_int("PIP_PDF_RENDER_TIMEOUT_SECONDS", 20)
+# A copy whose render failed or ran out of time is not rendered again for this long.
+PIP_PDF_FAILURE_RETRY_SECONDS = env_int("PIP_PDF_FAILURE_RETRY_SECONDS", 600)
 
 LOGGING = {
     "version": 1,
