@@ -63,3 +63,11 @@ def send_reminders(reminder_ids: list[int], claimed_at: str) -> dict:
 def open_review(schedule_item_id: int) -> bool:
     """Open the midpoint or final review a schedule item calls for (idempotent)."""
     return reminders.open_due_review(schedule_item_id)
+
+
+@shared_task(**LIGHT)
+def send_password_reset(email: str) -> None:
+    """Send a password reset link to the accounts with this address, if any."""
+    from pips.forms.accounts import send_password_reset as send
+
+    send(email)
