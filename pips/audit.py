@@ -2,7 +2,8 @@
 `AuditEvent.action`; services write them, notification handlers and pages read them, and a
 misspelt name fails at import instead of silently matching nothing. Each action also has its
 audience (`AUDIENCE`): who may read that entry of a plan's history, on pages, in e-mails and
-notifications and in the PDF's audit certificate alike."""
+notifications and in the PDF's audit certificate alike. The hash chain over the stored events
+is `pips.audit_chain`."""
 
 from __future__ import annotations
 

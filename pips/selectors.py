@@ -15,7 +15,7 @@ from django.utils import timezone
 from metrics import queries as metric_queries
 from metrics.models import Kpi
 from pips import roles, rules
-from pips.audit import ACCESS_ACTIONS, SUBMISSION_ACTIONS
+from pips.audit import ACCESS_ACTIONS, SUBMISSION_ACTIONS, AuditAction
 from pips.models import (
     RUNNING_STATUSES,
     Agent,
@@ -444,14 +444,20 @@ class Holder:
 def pip_holders(pip: Pip) -> list[Holder]:
     """Who held the plan when: its author from its creation, then each supervisor it was
     reassigned to. From the audit trail, in two queries."""
-    events = list(pip.events.filter(action__in=["created", "reassigned"]).order_by("at", "id"))
-    ids = [pip.created_by_id] + [e.changes.get("to_id") for e in events if e.action == "reassigned"]
+    events = list(
+        pip.events.filter(action__in=[AuditAction.CREATED, AuditAction.REASSIGNED]).order_by(
+            "at", "id"
+        )
+    )
+    ids = [pip.created_by_id] + [
+        e.changes.get("to_id") for e in events if e.action == AuditAction.REASSIGNED
+    ]
     users = get_user_model().objects.in_bulk([i for i in ids if i])
     holders: list[Holder] = []
     since = pip.created_at
     current = pip.created_by_id
     for event in events:
-        if event.action != "reassigned":
+        if event.action != AuditAction.REASSIGNED:
             continue
         holders.append(Holder(supervisor=users.get(current), since=since, until=event.at))
         current, since = event.changes.get("to_id"), event.at

@@ -18,11 +18,19 @@ from django.core.exceptions import PermissionDenied
 from pips import reminders, services
 from pips.models import ScheduleItem
 from pips.notifications.tasks import notify_event
+from pipsystem import passwords
 from pipsystem.celery import LIGHT, enqueue
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["enqueue", "notify_event", "open_review", "send_reminders", "sweep_due"]
+__all__ = [
+    "enqueue",
+    "notify_event",
+    "open_review",
+    "send_password_reset",
+    "send_reminders",
+    "sweep_due",
+]
 
 
 @shared_task(**LIGHT)
@@ -64,3 +72,9 @@ def open_review(schedule_item_id: int) -> bool:
         logger.info("Review for schedule item %s not opened: %s", schedule_item_id, error)
         return False
     return created
+
+
+@shared_task(**LIGHT)
+def send_password_reset(email: str) -> None:
+    """Send a password reset link to the accounts with this address, if any."""
+    passwords.send_password_reset(email)

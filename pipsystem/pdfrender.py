@@ -15,12 +15,13 @@ What this module guarantees:
 * **Stylesheets are parsed once per process.** A static stylesheet given to :func:`render_pdf`
   by name is parsed on first use and reused by every later render (it is read again only when
   the file changes), rather than fetched and parsed from a ``<link>`` on every render.
-* **Rendering has a time limit.** WeasyPrint runs in a worker thread; the calling thread
-  waits at most ``timeout_seconds`` and then raises :class:`PdfRenderTimeout`. This works
-  the same in a web request thread, a Celery task or a management command (no signals
-  involved). Python cannot kill a thread, so a render that overruns is told to stop at its
-  next resource fetch and otherwise finishes in the background; the number of renders running
-  at once (including overrunning ones) is capped by ``PIP_PDF_MAX_CONCURRENT_RENDERS``.
+* **Rendering has a time limit, and a render over it is stopped.** WeasyPrint runs in a child
+  process forked for the render (it shares the fonts and stylesheets already loaded, so it
+  starts at once); the caller waits at most ``timeout_seconds``, then the child is killed and
+  :class:`PdfRenderTimeout` raised. Nothing of an overrunning render goes on using the
+  server's CPU or memory, whether the caller is a web request, a Celery task or a command.
+  The number of renders running at once per process is capped by
+  ``PIP_PDF_MAX_CONCURRENT_RENDERS``.
 * **Metadata is set on the rendered document, not through the HTML.** Title, author, subject
   and the caller's custom keys are written onto WeasyPrint's document metadata after layout
   and before the PDF is written, so user text in the HTML can never inject or spoof them.
@@ -32,13 +33,17 @@ What this module guarantees:
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import logging
 import mimetypes
-import queue
+import os
 import re
+import select
+import signal
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
@@ -51,6 +56,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from pipsystem.images import PNG_HEADER_BYTES, PNG_MAGIC, NotAPng, png_dimensions
+
 logger = logging.getLogger(__name__)
 
 #: Origin that stands for "this application" when no other base URL is given. The ``.invalid``
@@ -59,6 +66,9 @@ INTERNAL_ORIGIN = "https://pipsystem.invalid"
 
 #: Largest static file or ``data:`` image the renderer accepts.
 MAX_RESOURCE_BYTES = 10 * 1024 * 1024
+#: Most pixels of a ``data:`` PNG image, read from its header before it is decoded (a few
+#: kilobytes of PNG can hold billions of pixels).
+MAX_IMAGE_PIXELS = 16_000_000
 
 #: Where the resources handed to one render in memory are found (see :func:`resource_url`).
 RESOURCE_PREFIX = INTERNAL_ORIGIN + "/render/"
@@ -314,6 +324,15 @@ class StaticFilesURLFetcher(URLFetcher):
                 raise PdfResourceRefused("invalid base64 in data: URI") from exc
         if len(raw) > MAX_RESOURCE_BYTES:
             raise PdfResourceRefused("data: URI is too large")
+        if media_type == "image/png" or raw.startswith(PNG_MAGIC):
+            try:
+                width, height = png_dimensions(raw[:PNG_HEADER_BYTES])
+            except NotAPng as exc:
+                raise PdfResourceRefused("data: URI is not a readable PNG image") from exc
+            if width * height > MAX_IMAGE_PIXELS:
+                raise PdfResourceRefused(
+                    f"data: image of {width} × {height} pixels is over {MAX_IMAGE_PIXELS:,}"
+                )
         return URLFetcherResponse(url=url, body=raw, headers={"Content-Type": media_type})
 
 
@@ -337,11 +356,32 @@ def _render_slots() -> threading.BoundedSemaphore:
         return _slots
 
 
-# Font configurations not in use by a render. Reusing one keeps Pango's loaded fonts and
-# shaping caches from one render to the next (about a third of a plan's render time); each is
-# used by one render at a time, so no font map is shared between threads. There are never more
-# than the render slots, plus the renders that overran their time limit.
-_font_configs: queue.SimpleQueue[FontConfiguration] = queue.SimpleQueue()
+# The fonts, warmed once per process by a small render in the process itself: every render's
+# child process starts from a copy of them, with Pango's fonts already loaded, instead of
+# loading them again for each render. The parent never renders with them again, so nothing is
+# shared between threads.
+_warm_lock = threading.Lock()
+_warm_fonts: FontConfiguration | None = None
+WARM_UP_HTML = (
+    "<h1>Performance Improvement Plan</h1><h2>1. Reasons — 2. Expectations</h2>"
+    "<p><strong>QA score</strong> ≥ 85 %, <em>AHT</em> ≤ 5:00, CSAT 4.2/5, FCR 71 % "
+    "(0123456789). Agent, supervisor &amp; HR signatures, dated.</p>"
+    "<table><tr><th>Area</th><td>Current</td><td>Expected</td></tr></table>"
+)
+
+
+def _font_config(stylesheets: list[CSS]) -> FontConfiguration:
+    global _warm_fonts
+    with _warm_lock:
+        if _warm_fonts is None:
+            fonts = FontConfiguration()
+            HTML(
+                string=WARM_UP_HTML,
+                base_url=default_base_url(),
+                url_fetcher=StaticFilesURLFetcher(),
+            ).render(font_config=fonts, stylesheets=stylesheets)
+            _warm_fonts = fonts
+        return _warm_fonts
 
 
 _stylesheets_lock = threading.Lock()
@@ -370,11 +410,6 @@ def static_stylesheet(path: str) -> CSS:
     return cached[1]
 
 
-class _Outcome:
-    pdf: bytes | None = None
-    error: BaseException | None = None
-
-
 def _w3c_now() -> str:
     return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -385,31 +420,25 @@ def _render(
     base_url: str,
     fetcher: StaticFilesURLFetcher,
     stylesheets: list[CSS],
+    font_config: FontConfiguration,
     title: str | None,
     author: str | None,
     subject: str | None,
     keywords: list[str] | None,
     custom: dict[str, str],
 ) -> bytes:
-    try:
-        font_config = _font_configs.get_nowait()
-    except queue.Empty:
-        font_config = FontConfiguration()
-    try:
-        return _render_with(
-            html,
-            base_url=base_url,
-            fetcher=fetcher,
-            font_config=font_config,
-            stylesheets=stylesheets,
-            title=title,
-            author=author,
-            subject=subject,
-            keywords=keywords,
-            custom=custom,
-        )
-    finally:
-        _font_configs.put(font_config)
+    return _render_with(
+        html,
+        base_url=base_url,
+        fetcher=fetcher,
+        font_config=font_config,
+        stylesheets=stylesheets,
+        title=title,
+        author=author,
+        subject=subject,
+        keywords=keywords,
+        custom=custom,
+    )
 
 
 def _render_with(
@@ -493,35 +522,99 @@ def render_pdf(
             f"PDF renderer busy: no free render slot within {timeout_seconds:g} s"
         )
 
-    outcome = _Outcome()
-    finished = threading.Event()
+    try:
+        fonts = _font_config(sheets)
+    except Exception:
+        slots.release()
+        raise
 
-    def work() -> None:
+    def render() -> bytes:
+        return _render(
+            html,
+            base_url=effective_base,
+            fetcher=fetcher,
+            stylesheets=sheets,
+            font_config=fonts,
+            title=title,
+            author=author,
+            subject=subject,
+            keywords=keywords,
+            custom=custom,
+        )
+
+    try:
+        return _in_child(deadline, render, fetcher, timeout_seconds)
+    finally:
+        slots.release()
+
+
+def _in_child(
+    deadline: float,
+    render: Callable[[], bytes],
+    fetcher: StaticFilesURLFetcher,
+    timeout_seconds: float,
+) -> bytes:
+    """Run `render` in a forked process and return its PDF; kill the process at `deadline`.
+
+    A fork shares what this process has loaded (WeasyPrint, the parsed stylesheets, the fonts)
+    without copying it, so the render starts at once; unlike a thread, a process can be
+    stopped, so a render over its time limit is killed and nothing of it goes on running.
+    What the child's fetcher served and refused is handed back to `fetcher` with the PDF."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: render, hand the result over, leave without cleaning up
+        status = 0
         try:
-            outcome.pdf = _render(
-                html,
-                base_url=effective_base,
-                fetcher=fetcher,
-                stylesheets=sheets,
-                title=title,
-                author=author,
-                subject=subject,
-                keywords=keywords,
-                custom=custom,
-            )
-        except BaseException as exc:  # handed over to the waiting thread
-            outcome.error = exc
+            os.close(read_end)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_DFL)
+            try:
+                pdf, error = render(), ""
+            except BaseException as exc:  # told to the parent
+                pdf, error = b"", f"{type(exc).__name__}: {exc}"
+            report = json.dumps(
+                {"served": fetcher.served, "refused": fetcher.refused, "error": error}
+            ).encode()
+            payload = len(report).to_bytes(8, "big") + report + pdf
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_end, view) :]
+        except BaseException:
+            status = 1
         finally:
-            slots.release()
-            finished.set()
-
-    worker = threading.Thread(target=work, name="pdf-render", daemon=True)
-    worker.start()
-    if not finished.wait(max(0.0, deadline - time.monotonic())):
+            # No atexit handlers or finalizers: the database connections, files and sockets
+            # are the parent's.
+            os._exit(status)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    finished = False
+    try:
+        while (remaining := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([read_end], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        if not finished:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if not finished:
         fetcher.cancel()
-        logger.warning("PDF render exceeded %g s and was abandoned", timeout_seconds)
+        logger.warning("PDF render exceeded %g s; its process was killed", timeout_seconds)
         raise PdfRenderTimeout(f"PDF rendering took longer than {timeout_seconds:g} s")
-
-    if outcome.error is not None or outcome.pdf is None:
-        raise PdfRenderError(f"PDF rendering failed: {outcome.error}") from outcome.error
-    return outcome.pdf
+    payload = b"".join(chunks)
+    if len(payload) < 8:
+        raise PdfRenderError("PDF rendering failed: the render process ended without a result")
+    size = int.from_bytes(payload[:8], "big")
+    report = json.loads(payload[8 : 8 + size])
+    fetcher.served.extend(report["served"])
+    fetcher.refused.extend(report["refused"])
+    if report["error"]:
+        raise PdfRenderError(f"PDF rendering failed: {report['error']}")
+    return payload[8 + size :]

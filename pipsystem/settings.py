@@ -97,8 +97,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pipsystem.security.SecurityHeadersMiddleware",
-    # Last: turns a login refused during a lockout into the lockout page.
+    # Last but one: turns a login refused during a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Inside every other: its 400 gets the same headers as any page.
+    "pipsystem.security.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "pipsystem.urls"
@@ -240,6 +242,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script of the app reads the CSRF cookie (forms carry the token), so none may.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -382,6 +386,8 @@ PIP_PDF_PAGE_SIZE = {"a4": "A4", "letter": "letter"}.get(env_str("PIP_PDF_PAGE_S
 if PIP_PDF_PAGE_SIZE is None:
     raise ImproperlyConfigured("PIP_PDF_PAGE_SIZE must be A4 or letter")
 PIP_PDF_RENDER_TIMEOUT_SECONDS = env_int("PIP_PDF_RENDER_TIMEOUT_SECONDS", 20)
+# A copy whose render failed or ran out of time is not rendered again for this long.
+PIP_PDF_FAILURE_RETRY_SECONDS = env_int("PIP_PDF_FAILURE_RETRY_SECONDS", 600)
 
 LOGGING = {
     "version": 1,

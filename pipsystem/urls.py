@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from pips.forms.accounts import LoginForm
+from pips.views.accounts import PasswordResetView
 
 urlpatterns = [
     path(
@@ -15,11 +15,8 @@ urlpatterns = [
     # Password reset by e-mail (Django's views; templates in templates/registration/).
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
-            html_email_template_name="registration/password_reset_email.html",
-            email_template_name="registration/password_reset_email.txt",
-            extra_email_context={"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME},
-        ),
+        # The e-mail goes from a task (pips.tasks.send_password_reset).
+        PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

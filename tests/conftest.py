@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.utils import timezone
 
 from metrics.models import Kpi
@@ -227,3 +229,12 @@ def signing(signing_pair, tmp_path: Path, settings) -> Path:
     settings.PIP_SIGNING_KEY_PASSPHRASE = None
     settings.PIP_SIGNING_EXTRA_TRUST_ROOTS = []
     return directory
+
+
+@receiver(connection_created)
+def _allow_emptying_the_test_database(sender, connection, **kwargs):
+    """The audit trail refuses TRUNCATE (pips migration audit_truncate_guard); the test suite,
+    connected as a superuser, empties its database between transactional tests and says so."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET pipsystem.audit_truncate = 'allow'")

@@ -6,9 +6,6 @@ consent is required, a disagreement needs comments, who signs when) are the serv
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
@@ -16,16 +13,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.html import escape
+from django.utils.html import format_html
 
 from pips import roles
-from pips.inputs import CONSENT_TEXT, SignatureInput
+from pips.inputs import CONSENT_TEXT, SignatureInput, image_problem
 from pips.models import Pip, SignerRole
 
-PNG_PREFIX = "data:image/png;base64,"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# A drawn signature is a few tens of kilobytes; this is the services' own ceiling.
-MAX_IMAGE_CHARS = 400_000
 SIGNATURE_PAD_TEMPLATE = "pips/signing/_signature_pad.html"
 
 AGREE = "agree"
@@ -64,10 +57,12 @@ class SignatureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         full_name = user.get_full_name()
-        # Crispy renders help text as markup: the name is escaped.
+        # Crispy renders help text as markup: the name is the user's own text, so it is escaped.
         self.fields["typed_name"].help_text = (
-            "Type it exactly as your account holds it, letter case included: "
-            f"“{escape(full_name)}”."
+            format_html(
+                "Type it exactly as your account holds it, letter case included: “{}”.",
+                full_name,
+            )
             if full_name
             else ""
         )
@@ -78,20 +73,8 @@ class SignatureForm(forms.Form):
 
     def clean_image(self) -> str:
         image = self.cleaned_data["image"].strip()
-        if not image:
-            return ""
-        if len(image) > MAX_IMAGE_CHARS:
-            raise ValidationError("The drawn signature is too large. Clear it and draw it again.")
-        if not image.startswith(PNG_PREFIX):
-            raise ValidationError("The drawn signature was not a PNG image.")
-        try:
-            data = base64.b64decode(image[len(PNG_PREFIX) :], validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError(
-                "The drawn signature could not be read. Clear it and draw it again."
-            ) from None
-        if not data.startswith(PNG_MAGIC):
-            raise ValidationError("The drawn signature was not a PNG image.")
+        if problem := image_problem(image):
+            raise ValidationError(problem)
         return image
 
     def signature_input(self) -> SignatureInput:

@@ -11,6 +11,7 @@ are removed when a new one is stored.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -45,7 +46,14 @@ from pips.printing.render import (
 )
 from pips.selectors import version_with_sections
 from pipsystem import pdfsign
-from pipsystem.pdfrender import StaticFilesURLFetcher, render_pdf
+from pipsystem.locks import LockTimeout, named_lock
+from pipsystem.pdfrender import (
+    PdfRendererBusy,
+    PdfRenderError,
+    PdfRenderTimeout,
+    StaticFilesURLFetcher,
+    render_pdf,
+)
 
 # --- the stored copy ---------------------------------------------------------------------------
 
@@ -118,8 +126,13 @@ def download_name(pip: Pip, version: PipVersion) -> str:
 def stored_copy(*, pip: Pip, version: PipVersion, audience: str = STAFF) -> PdfCopy:
     """The signed copy of this version as the plan stands, rendered now if not stored yet.
 
-    Raises PdfRenderTimeout (the renderer is busy or slow), PdfRenderError, SigningError or
-    SigningNotConfigured.
+    One request renders a given copy at a time: another asking for it meanwhile waits (up to
+    the render's time limit) and is handed the stored copy. A render that failed or ran out of
+    time is remembered for PIP_PDF_FAILURE_RETRY_SECONDS, and asking again before then raises
+    at once instead of rendering again.
+
+    Raises PdfRenderTimeout (the renderer is busy or slow, or was recently), PdfRenderError,
+    SigningError or SigningNotConfigured.
     """
     version = version_with_sections(version.pk)
     current_hash = content_hash(version)
@@ -127,13 +140,78 @@ def stored_copy(*, pip: Pip, version: PipVersion, audience: str = STAFF) -> PdfC
     filename = download_name(pip, version)
     if default_storage.exists(name):
         return PdfCopy(name=name, filename=filename, rendered=False)
-    data = signed_pdf(pip=pip, version=version, current_hash=current_hash, audience=audience)
-    saved = default_storage.save(name, ContentFile(data))
-    if saved != name:
-        # Rendered at the same time by another request: keep the first, drop ours.
-        default_storage.delete(saved)
+    if failure := recent_failure(name):
+        raise failure
+    try:
+        with named_lock(f"pdf-copy:{name}", timeout=render_timeout() + 5):
+            # Whoever held the lock has stored the copy, or failed.
+            if default_storage.exists(name):
+                return PdfCopy(name=name, filename=filename, rendered=False)
+            if failure := recent_failure(name):
+                raise failure
+            try:
+                data = signed_pdf(
+                    pip=pip, version=version, current_hash=current_hash, audience=audience
+                )
+            except (PdfRenderError, pdfsign.SigningError) as error:
+                remember_failure(name, error)
+                raise
+            saved = default_storage.save(name, ContentFile(data))
+            if saved != name:
+                # Stored meanwhile by a process outside the lock's reach: keep the first.
+                default_storage.delete(saved)
+    except LockTimeout:
+        raise PdfRendererBusy("This copy is being rendered by another request.") from None
     _prune(pip, version, keep=name, audience=audience)
     return PdfCopy(name=name, filename=filename, rendered=True)
+
+
+def failure_retry_seconds() -> int:
+    return int(getattr(settings, "PIP_PDF_FAILURE_RETRY_SECONDS", 600))
+
+
+def _failure_name(name: str) -> str:
+    """pdf/<plan>/<copy>.pdf -> pdf-failed/<plan>/<copy>.pdf.json: beside the copies, not
+    among them."""
+    return "pdf-failed/" + name.removeprefix("pdf/") + ".json"
+
+
+def remember_failure(name: str, error: Exception) -> None:
+    """Note beside the copy's name that rendering it failed, and why."""
+    record = {
+        "at": timezone.now().isoformat(),
+        "timed_out": isinstance(error, PdfRenderTimeout),
+        "error": str(error)[:500],
+    }
+    marker = _failure_name(name)
+    if default_storage.exists(marker):
+        default_storage.delete(marker)
+    default_storage.save(marker, ContentFile(json.dumps(record).encode()))
+
+
+def recent_failure(name: str) -> PdfRenderError | None:
+    """The error to raise for a copy whose render failed less than the retry time ago, with
+    `retry_after` (seconds until it is tried again); None when there is none."""
+    marker = _failure_name(name)
+    if not default_storage.exists(marker):
+        return None
+    try:
+        with default_storage.open(marker, "rb") as file:
+            record = json.loads(file.read())
+        at = dt.datetime.fromisoformat(record["at"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return None
+    age = int((timezone.now() - at).total_seconds())
+    left = failure_retry_seconds() - age
+    if left <= 0:
+        return None
+    kind = PdfRenderTimeout if record.get("timed_out") else PdfRenderError
+    error = kind(
+        f"Rendering this copy failed {age} s ago ({record.get('error', '')}); "
+        f"it is not tried again for {left} s."
+    )
+    error.retry_after = left
+    return error
 
 
 def open_copy(*, pip: Pip, version: PipVersion, audience: str = STAFF) -> tuple[PdfCopy, File]:
@@ -159,6 +237,11 @@ def _prune(pip: Pip, version: PipVersion, *, keep: str, audience: str = STAFF) -
         name = f"{folder}/{filename}"
         if filename.startswith(f"v{version.number}-{audience}-") and name != keep:
             default_storage.delete(name)
+    # The version's remembered failures are past: it has a copy now.
+    with contextlib.suppress(FileNotFoundError, NotImplementedError):
+        for filename in default_storage.listdir(f"pdf-failed/{pip.pk}")[1]:
+            if filename.startswith(f"v{version.number}-"):
+                default_storage.delete(f"pdf-failed/{pip.pk}/{filename}")
 
 
 # --- rendering ---------------------------------------------------------------------------------

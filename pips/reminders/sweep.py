@@ -19,8 +19,9 @@ the audit event's handler then tells the supervisor and HR.
 Claiming is what makes it safe to run twice, or twice at once. Reminders are inserted with
 ON CONFLICT DO NOTHING RETURNING id against the unique (pip, kind, due_on, recipient), so only
 the run that inserted a row claims it. The claimed rows are sent by `send_claimed` tasks, in
-chunks, and sent_at is then set with a conditional UPDATE. The start of a row's current claim
-is its created_at: a send task takes only rows still under the claim it was given, and a row
+chunks, and each one's sent_at is set by a conditional UPDATE as soon as its e-mail is out (a
+worker killed mid-batch sends at most that one e-mail again). The start of a row's current
+claim is its created_at: a send task takes only rows still under the claim it was given, and a row
 left unsent by a task that died is claimed again by a later sweep once the lease has passed,
 by a conditional UPDATE that only one run can win. The sweep runs a fixed number of queries
 whatever the number of plans: every read is one batched query, the KPI numbers one aggregate
@@ -616,8 +617,8 @@ def take(ids: list[int], claimed_at: dt.datetime, now: dt.datetime) -> list[int]
 
 def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
     """Send reminders a sweep claimed: one e-mail (with the meeting's invitation) and one
-    in-app notification each, then mark them sent. A reminder that fails is logged and left
-    unsent, to be claimed again by a sweep after the lease."""
+    in-app notification each, each marked sent as soon as it is out. A reminder that fails is
+    logged and left unsent, to be claimed again by a sweep after the lease."""
     report = SendReport()
     mine = take(ids, claimed_at, timezone.now())
     report.skipped = len(ids) - len(mine)
@@ -653,8 +654,6 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
         if r.kind in MEETING_REMINDER_KINDS
         and (r.pip_id, MEETING_REMINDER_KINDS[r.kind], r.due_on) in items
     )
-    sent: list[int] = []
-    notes: list[Notification] = []
     mail = get_connection()
     try:
         mail.open()
@@ -676,21 +675,25 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
                 logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
                 report.failed += 1
                 continue
-            sent.append(reminder.pk)
-            notes.append(
-                Notification(
-                    user=reminder.recipient, pip=reminder.pip, text=out.text[:300], url=out.url
-                )
-            )
+            # Recorded as sent the moment it has gone out, not at the end of the batch: a worker
+            # killed mid-batch leaves at most the e-mail it was sending to go out again.
+            report.sent += _mark_sent(reminder, out)
     finally:
         mail.close()
-    if sent:
-        with transaction.atomic():
-            Notification.objects.bulk_create(notes)
-            report.sent = Reminder.objects.filter(pk__in=sent, sent_at__isnull=True).update(
-                sent_at=timezone.now()
-            )
     return report
+
+
+def _mark_sent(reminder: Reminder, out: Outgoing) -> int:
+    """Two queries, committed together: sent_at set (if still unset) and the notification."""
+    with transaction.atomic(savepoint=False):
+        marked = Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(
+            sent_at=timezone.now()
+        )
+        if marked:
+            Notification.objects.create(
+                user=reminder.recipient, pip=reminder.pip, text=out.text[:300], url=out.url
+            )
+    return marked
 
 
 def undelivered_events(now: dt.datetime) -> list[int]:

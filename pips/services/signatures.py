@@ -14,6 +14,7 @@ from pips.inputs import (
     NO_META,
     RequestMeta,
     SignatureInput,
+    image_problem,
 )
 from pips.models import (
     Pip,
@@ -58,10 +59,8 @@ def signature_write(
         errors["comments"] = "Say what you disagree with."
     elif len(data.comments.strip()) > limits.MEDIUM_TEXT:
         errors["comments"] = limits.too_long_message(limits.MEDIUM_TEXT, len(data.comments.strip()))
-    if data.image and not data.image.startswith("data:image/png;base64,"):
-        errors["image"] = "The drawn signature was not a PNG image."
-    elif len(data.image) > 400_000:
-        errors["image"] = "The drawn signature is too large."
+    if problem := image_problem(data.image):
+        errors["image"] = problem
     if errors:
         raise ValidationError(errors)
     if version.signatures.filter(role=role).exists():

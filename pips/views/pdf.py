@@ -48,12 +48,12 @@ def _download(request: HttpRequest, pk: int, number: int | None) -> HttpResponse
         copy, content = open_copy(
             pip=pip, version=version, audience=audience_for(request.user, pip)
         )
-    except PdfRenderTimeout:
-        logger.warning("PDF of %s v%s not ready in time", pip.reference, version.number)
-        return _unavailable(request, pip, busy=True)
-    except (PdfRenderError, pdfsign.SigningError, pdfsign.SigningNotConfigured):
+    except PdfRenderTimeout as error:
+        logger.warning("PDF of %s v%s not ready in time: %s", pip.reference, version.number, error)
+        return _unavailable(request, pip, busy=True, retry_after=_retry_after(error))
+    except (PdfRenderError, pdfsign.SigningError, pdfsign.SigningNotConfigured) as error:
         logger.exception("PDF of %s v%s could not be produced", pip.reference, version.number)
-        return _unavailable(request, pip, busy=False)
+        return _unavailable(request, pip, busy=False, retry_after=_retry_after(error))
     services.pip_viewed(
         actor=request.user,
         pip=pip,
@@ -71,11 +71,15 @@ def _download(request: HttpRequest, pk: int, number: int | None) -> HttpResponse
     return response
 
 
-def _unavailable(request: HttpRequest, pip, *, busy: bool) -> HttpResponse:
-    response = render(
-        request, "pips/print/unavailable.html", {"pip": pip, "busy": busy}, status=503
-    )
-    response["Retry-After"] = "30"
+def _retry_after(error: Exception) -> int:
+    """When to ask again: when a remembered failure is tried again, or in half a minute."""
+    return int(getattr(error, "retry_after", 30))
+
+
+def _unavailable(request: HttpRequest, pip, *, busy: bool, retry_after: int) -> HttpResponse:
+    context = {"pip": pip, "busy": busy, "retry_minutes": max(1, round(retry_after / 60))}
+    response = render(request, "pips/print/unavailable.html", context, status=503)
+    response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -17,12 +17,9 @@ from pips.content import content_hash
 from pips.models import AuditEvent, Notification, Pip
 from pips.printing import render, seal
 from pips.services import SignatureInput
-from tests.pips import pdf_support
 
 pytestmark = pytest.mark.django_db
 
-signing_pair = pdf_support.signing_pair
-signing = pdf_support.signing
 
 # The decision, written down independently of the code that applies it.
 # kind: (the employee sees the entry, the employee sees its comment)

@@ -306,28 +306,24 @@ def test_audit_certificate_sums_up_views_when_there_are_many(
     assert "Views and downloads" in text and "Harper Lee 3 0" in text
 
 
-def test_renders_reuse_a_font_configuration_one_render_at_a_time(monkeypatch):
+def test_renders_start_from_fonts_warmed_once_per_process(monkeypatch):
+    """Each render runs in a process of its own, forked from this one: the fonts are loaded
+    once here (a small warm-up render) and every render's process starts from them."""
     from pipsystem import pdfrender
 
-    created, pooled_during = [], []
-    real_config, real_render = pdfrender.FontConfiguration, pdfrender._render_with
+    created = []
+    real_config = pdfrender.FontConfiguration
 
     def new_config():
         created.append(real_config())
         return created[-1]
 
-    def spy(html, **kwargs):
-        pooled_during.append(pdfrender._font_configs.qsize())
-        return real_render(html, **kwargs)
-
     monkeypatch.setattr(pdfrender, "FontConfiguration", new_config)
-    monkeypatch.setattr(pdfrender, "_render_with", spy)
-    before = pdfrender._font_configs.qsize()
+    monkeypatch.setattr(pdfrender, "_warm_fonts", None)
     render_pdf("<p>one</p>")
     render_pdf("<p>two</p>")
-    assert len(created) == (0 if before else 1)  # made only when none was free
-    assert pooled_during == [max(before - 1, 0)] * 2  # taken out of the pool while in use
-    assert pdfrender._font_configs.qsize() == max(before, 1)
+    assert len(created) == 1
+    assert pdfrender._warm_fonts is created[0]
 
 
 # --- the organisation's digital signature ------------------------------------------------------

@@ -106,9 +106,12 @@ def test_the_sweep_runs_a_constant_number_of_queries(billing, sam, harper, make_
         "ack_escalation",
         "approval_reminder",
     }
-    assert small[:2] == large[:2]
+    assert small[0] == large[0]
     assert large[0] <= 7  # items, waiting plans, HR users, insert, reclaim, events
-    assert large[1] <= 10  # take, load, schedule, 3 for the KPIs, notifications, mark sent
+    # Sending: a fixed number to load what a chunk needs (take, load, schedule, 3 for the KPIs),
+    # then two for each reminder as it goes out (marked sent, its notification), so a worker
+    # killed mid-chunk has recorded every e-mail it sent.
+    assert small[1] - 2 * small[2] == large[1] - 2 * large[2] <= 8
 
 
 @pytest.mark.django_db

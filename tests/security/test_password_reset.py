@@ -38,11 +38,12 @@ def test_login_page_links_to_the_reset(client):
     assert "Forgot your password?" in body
 
 
-def test_reset_by_email_end_to_end(client, sam_with_email):
+def test_reset_by_email_end_to_end(client, sam_with_email, django_capture_on_commit_callbacks):
     response = client.get(RESET)
     assert response.status_code == 200
     assert "Reset your password" in response.content.decode()
-    response = client.post(RESET, {"email": "sam@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):  # the task, run eagerly
+        response = client.post(RESET, {"email": "sam@example.com"})
     assert response.status_code == 302
     assert response["Location"] == "/accounts/password-reset/sent/"
     assert "Check your e-mail" in client.get(response["Location"]).content.decode()
