@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import json
 import random
+import re
 import time
 import zoneinfo
 from collections.abc import Iterable, Sequence
@@ -200,11 +201,19 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=19)
         parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
         parser.add_argument("--skip-demo", action="store_true")
+        parser.add_argument(
+            "--prefix",
+            default="scale",
+            help="of logins, team names and employee IDs (another prefix adds another company)",
+        )
 
     def handle(self, *args, **opts) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("seed_scale needs PostgreSQL (DATABASE_URL).")
-        if get_user_model().objects.filter(username__startswith=f"{PREFIX}-").exists():
+        self.prefix = opts["prefix"]
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,9}", self.prefix):
+            raise CommandError("--prefix: up to ten lower-case letters and digits.")
+        if get_user_model().objects.filter(username__startswith=f"{self.prefix}-").exists():
             raise CommandError("This database holds scale data already; use a fresh database.")
         if opts["agents"] < opts["plans"] or opts["teams"] < 1 or opts["agents"] < opts["teams"]:
             raise CommandError("Need at least as many agents as plans, and as teams.")
@@ -240,7 +249,7 @@ class Command(BaseCommand):
         team_ids = Ids(Team)
         user_ids = Ids(User)
         self.teams = [
-            (team_ids.take(), f"Scale team {t + 1:04d}", ZONES[t % len(ZONES)])
+            (team_ids.take(), f"{self.prefix.capitalize()} team {t + 1:04d}", ZONES[t % len(ZONES)])
             for t in range(n_teams)
         ]
         copy_rows(
@@ -274,15 +283,15 @@ class Command(BaseCommand):
             return pk
 
         self.supervisors = [
-            person(f"{PREFIX}-sup-{t + 1:04d}", "Supervisor", f"{t + 1:04d}")
+            person(f"{self.prefix}-sup-{t + 1:04d}", "Supervisor", f"{t + 1:04d}")
             for t in range(n_teams)
         ]
         self.hr = [
-            person(f"{PREFIX}-hr-{h + 1}", "HR", f"Scale {h + 1}") for h in range(opts["hr"])
+            person(f"{self.prefix}-hr-{h + 1}", "HR", f"Scale {h + 1}") for h in range(opts["hr"])
         ]
         self.agent_users = [
             person(
-                f"{PREFIX}-agent-{a + 1:06d}",
+                f"{self.prefix}-agent-{a + 1:06d}",
                 FIRST[a % len(FIRST)],
                 f"{LAST[(a // len(FIRST)) % len(LAST)]} {a + 1:06d}",
             )
@@ -307,9 +316,16 @@ class Command(BaseCommand):
             t = min(a // per_team, n_teams - 1)
             pk = agent_ids.take()
             name = f"{FIRST[a % len(FIRST)]} {LAST[(a // len(FIRST)) % len(LAST)]} {a + 1:06d}"
-            self.agents.append((pk, f"S{a + 1:06d}", name, t, self.supervisors[t], user_id))
+            self.agents.append(
+                (pk, f"{self.prefix.upper()}{a + 1:06d}", name, t, self.supervisors[t], user_id)
+            )
             rows.append(
-                (pk, f"S{a + 1:06d}", name, f"{name.split()[0].lower()}{a}@example.com")
+                (
+                    pk,
+                    f"{self.prefix.upper()}{a + 1:06d}",
+                    name,
+                    f"{name.split()[0].lower()}{a}@example.com",
+                )
                 + (self.teams[t][0], "Contact Center Agent", self.supervisors[t], user_id)
                 + (self.today - dt.timedelta(days=200 + a % 900), True)
             )
@@ -338,7 +354,9 @@ class Command(BaseCommand):
             agent = self.agents[int(p * step)]
             agent_pk, employee_id, name, t, supervisor, _user = agent
             team_pk, team_name, zone = self.teams[t]
-            status = states[p % len(states)] if p else Status.ACTIVE
+            # Spread over the states (37 is prime to their 100 shares), so that a small build
+            # has plans in most of them too; the first plan is active and the busiest.
+            status = states[(p * 37) % len(states)] if p else Status.ACTIVE
             hr_user = self.hr[p % len(self.hr)]
             length = 30 if p % 3 else 60
             # Running plans started within their period; closed ones earlier; drafts start soon.
@@ -703,12 +721,13 @@ class Command(BaseCommand):
                 cursor.execute(
                     f"INSERT INTO {Sample._meta.db_table} "
                     "(employee_id, kpi_id, date, value, weight, load_id) "
-                    "SELECT 'S' || lpad(a::text, 6, '0'), %s, %s::date + d, "
+                    "SELECT %s || lpad(a::text, 6, '0'), %s, %s::date + d, "
                     "least(%s, greatest(0, %s + %s * ((((a * 7919) %% 101) / 50.0) - 1.2) "
                     "+ %s * 0.5 * ((((a * 131 + d * 977 + %s) %% 61) / 30.0) - 1))), "
                     "1 + (a + d) %% 40, NULL "
                     "FROM generate_series(%s, %s) a, generate_series(0, %s) d",
                     [
+                        self.prefix.upper(),
                         kpi_pk,
                         start,
                         maximum,
@@ -716,8 +735,8 @@ class Command(BaseCommand):
                         spread,
                         spread,
                         kpi_pk,
-                        int(first[1:]),
-                        int(last[1:]),
+                        int(first[len(self.prefix) :]),
+                        int(last[len(self.prefix) :]),
                     ]
                     + [days - 1],
                 )
