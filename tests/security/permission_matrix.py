@@ -284,6 +284,21 @@ EXPECTED: dict[str, Row] = {
         get="login 403   403   403   403   200   403   403",
         post="login 405   405   405   405   405   405   405",
     ),
+    "pips:plans": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:lookup_teams": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:lookup_supervisors": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
     "pips:verify": Row(
         "active",
         get="login 200   200   200   200   200   200   200",

@@ -254,9 +254,9 @@ class Command(BaseCommand):
         ]
         copy_rows(
             Team,
-            ["id", "name", "department", "timezone"],
+            ["id", "name", "department", "site", "timezone"],
             [
-                (pk, name, f"Site {t % 7 + 1}", zone)
+                (pk, name, "Customer Care", f"Site {t % 7 + 1}", zone)
                 for t, (pk, name, zone) in enumerate(self.teams)
             ],
         )
@@ -343,7 +343,7 @@ class Command(BaseCommand):
         rng = self.rng
         kpis = {k.code: k for k in Kpi.objects.all()}
         n_plans = opts["plans"]
-        step = len(self.agents) / n_plans
+        step = len(self.agents) / max(n_plans, 1)
         states = [s for s, w in STATE_WEIGHTS for _ in range(w)]
         ids = {m: Ids(m) for m in (Pip, PipVersion, Reason, Expectation, ActionItem)}
         ids.update({m: Ids(m) for m in (ScheduleItem, CheckIn, Review)})
@@ -649,7 +649,7 @@ class Command(BaseCommand):
                 + (changes or {}, at, "10.0.0.1", "seed_scale")
             )
 
-        busiest = self.plans[0][0]
+        busiest = self.plans[0][0] if self.plans else None
         for pip_pk, version_pk, status, agent, _issued_at, hr_user, created in self.plans:
             supervisor, agent_user = agent[4], agent[5]
             if status in steps:
@@ -685,7 +685,7 @@ class Command(BaseCommand):
         note_ids = Ids(Notification)
         hr_user = self.hr[0]
         notes = [
-            (note_ids.take(), hr_user, self.plans[n % len(self.plans)][0])
+            (note_ids.take(), hr_user, self.plans[n % len(self.plans)][0] if self.plans else None)
             + (f"Plan {n} needs a look", "/", self.now - dt.timedelta(minutes=n))
             + (None if n % 3 else self.now,)
             for n in range(opts["notifications"])
