@@ -331,7 +331,9 @@ def supervisor_plans(user) -> list[Pip]:
     """Every plan of the supervisor's agents, with what each is waiting for (one query)."""
     return list(
         with_progress(
-            pips_visible(user).filter(Q(agent__supervisor=user) | Q(supervisor=user))
+            pips_visible(user).filter(
+                Q(supervisor=user) | Q(agent__in=Agent.objects.filter(supervisor=user).values("pk"))
+            )
         ).order_by("-updated_at")
     )
 
