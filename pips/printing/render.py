@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
