@@ -9,8 +9,8 @@ they are valid), the audit trail with views and downloads, in-app notifications,
 samples. Rows go in with COPY and INSERT … SELECT, not one save at a time; check-in dates come
 from the services' own `checkin_dates`, so the shapes are those the app writes.
 
-Refuses to run on a database that already holds scale data (`--force` adds another company
-next to it is not supported: drop the database instead) and on anything but PostgreSQL.
+PostgreSQL only. Refuses a prefix (`--prefix`, "scale" by default) whose logins exist already;
+another prefix adds another company beside the first (the tests build two sizes that way).
 """
 
 from __future__ import annotations
