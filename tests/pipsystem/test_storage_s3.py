@@ -84,7 +84,7 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_pdf_copy_goes_to_object_storage_and_is_served_to_another_process(
     client, s3_storage, make_plan, alex, sam, harper, signing, tmp_path
 ):
