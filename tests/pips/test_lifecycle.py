@@ -1,5 +1,6 @@
 """Every lifecycle step: allowed for the right role from the right state, refused otherwise with
-no change and no event written, one audit event per transition."""
+no change and no event written, an audit event for each transition (a step that also signs,
+such as issuing, writes the signature's event too)."""
 
 from __future__ import annotations
 

@@ -30,13 +30,6 @@ def test_the_list_shows_only_the_users_own_notifications(client, sam, olivia):
     assert 'aria-label="2 unread"' in body  # the navbar badge
 
 
-def test_the_list_needs_a_login_and_a_get(client, sam):
-    response = client.get("/notifications/")
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
-    client.force_login(sam)
-    assert client.post("/notifications/").status_code == 405
-
-
 def test_an_empty_list_says_so(client, alex):
     client.force_login(alex.user)
     body = client.get("/notifications/").content.decode()

@@ -137,12 +137,6 @@ def test_only_hr_and_admins(client, sam, alex, olivia, admin_user, plans):
     assert AuditEvent.objects.filter(action="report_exported").count() == 1  # the admin's
 
 
-def test_wrong_method(client, harper):
-    client.force_login(harper)
-    assert client.post("/pips/stats/").status_code == 405
-    assert client.post("/pips/stats/export.csv").status_code == 405
-
-
 def test_queries_do_not_grow(client, harper, sam, make_plan, billing):
     def add(n: int, offset: int) -> None:
         for i in range(offset, offset + n):
