@@ -7,7 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 
-from pips.forms.plan_lists import AUTOCOMPLETE_SCRIPT, TeamAndSupervisorFields
+from pips.lookups import AUTOCOMPLETE_SCRIPT, TeamAndSupervisorFields
 from pips.models import Status
 
 

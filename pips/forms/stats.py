@@ -6,7 +6,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 
-from pips.forms.plan_lists import AUTOCOMPLETE_SCRIPT
+from pips.lookups import AUTOCOMPLETE_SCRIPT
 from pips.models import Team
 
 
