@@ -19,11 +19,6 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.pips import pdf_support
-
-signing_pair = pdf_support.signing_pair
-signing = pdf_support.signing
-
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "pipsystem-test"
 KEYS = {"S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing", "S3_REGION": "us-east-1"}
