@@ -4,8 +4,12 @@ from django.urls import include, path
 
 from pips.forms.accounts import LoginForm
 from pips.views.accounts import PasswordResetView
+from pipsystem import health
 
 urlpatterns = [
+    # For load balancers and orchestrators: no login, GET only, never cached.
+    path("health/live/", health.live, name="health_live"),
+    path("health/ready/", health.ready, name="health_ready"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm),

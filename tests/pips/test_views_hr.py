@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pips import services
-from pips.models import Agent, AuditEvent, Pip, PipTemplate, ScheduleItem, Status, Team
+from pips.models import Agent, AuditEvent, Pip, PipTemplate, ScheduleItem, Status
 from tests.pips.test_views_authoring import (
     add_row,
     body,
@@ -305,8 +305,10 @@ class TestHrHome:
 
         assert set(listed("")) == {draft.reference, issued.reference}
         assert listed("status=draft") == [draft.reference]
-        assert listed(f"team={Team.objects.get(name='Retention').pk}") == [issued.reference]
-        assert listed(f"supervisor={sam.pk}") == [draft.reference]
+        # Teams and supervisors are typed (with suggestions), not picked by id from a select.
+        assert listed("team=retention") == [issued.reference]
+        assert listed("supervisor=Sam+Carter") == [draft.reference]
+        assert listed(f"supervisor=Sam+Carter+({sam.username})") == [draft.reference]
         assert listed("overdue=on") == []
         Pip.objects.filter(pk=issued.pk).update(ack_due_at=timezone.now() - dt.timedelta(hours=1))
         assert listed("overdue=on") == [issued.reference]

@@ -33,6 +33,16 @@ class Row:
 
 EXPECTED: dict[str, Row] = {
     # Columns:  anon  agent oagt  sup   osup  hr    admin analyst sup+hr
+    "health_live": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405   405",
+    ),
+    "health_ready": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405   405",
+    ),
     "login": Row(
         "active",
         get="200   200   200   200   200   200   200   200   200",
@@ -274,6 +284,21 @@ EXPECTED: dict[str, Row] = {
     "pips:templates": Row(
         "active",
         get="login 403   403   403   403   200   403   403   200",
+        post="login 405   405   405   405   405   405   405   405",
+    ),
+    "pips:plans": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403   200",
+        post="login 405   405   405   405   405   405   405   405",
+    ),
+    "pips:lookup_teams": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403   200",
+        post="login 405   405   405   405   405   405   405   405",
+    ),
+    "pips:lookup_supervisors": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403   200",
         post="login 405   405   405   405   405   405   405   405",
     ),
     "pips:verify": Row(
