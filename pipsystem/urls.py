@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from pips.forms.accounts import LoginForm
+from pipsystem.identity import views as identity_views
 
 urlpatterns = [
     path(
@@ -11,7 +12,8 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=LoginForm),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Logs out of the identity provider too when the session came from single sign-on.
+    path("accounts/logout/", identity_views.logout, name="logout"),
     # Password reset by e-mail (Django's views; templates in templates/registration/).
     path(
         "accounts/password-reset/",
@@ -38,6 +40,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    path("", include("pipsystem.identity.urls")),
     path("metrics/", include("metrics.urls")),
     path("", include("pips.urls")),
 ]
