@@ -42,5 +42,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("pipsystem.identity.urls")),
     path("metrics/", include("metrics.urls")),
+    path("people/", include("pips.roster.urls")),
     path("", include("pips.urls")),
 ]

@@ -102,6 +102,9 @@ class ScimUser(models.Model):
             models.UniqueConstraint(Lower("user_name"), "client", name="scim_user_name_per_client"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_name} ({self.client_id})"
+
 
 class ScimGroup(models.Model):
     """A group pushed by an identity provider. When its name is in IDENTITY_ROLE_GROUPS its

@@ -103,6 +103,37 @@ EXPECTED: dict[str, Row] = {
         get="login 302   302   302   302   302   302   302",
         post="login 302   302   302   302   302   302   302",
     ),
+    "roster:roster": Row(
+        "active",
+        get="login 403   403   403   403   200   200   403",
+        post="login 403   403   403   403   200   200   403",
+    ),
+    "roster:map": Row(
+        "active",
+        get="login 403   403   403   403   404   404   403",
+        post="login 403   403   403   403   404   404   403",
+    ),
+    "roster:preview": Row(
+        "active",
+        get="login 403   403   403   403   404   404   403",
+        post="login 403   403   403   403   404   404   403",
+    ),
+    "roster:import": Row(
+        "active",
+        get="login 403   403   403   403   404   404   403",
+        post="login 403   403   403   403   405   405   403",
+        kwargs={"pk": "0"},
+    ),
+    "roster:invitations": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403",
+        post="login 403   403   200   200   200   200   403",
+    ),
+    "roster:api_roster": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="401   401   401   401   401   401   401   401",
+    ),
     "login": Row(
         "active",
         get="200   200   200   200   200   200   200   200",
