@@ -465,6 +465,13 @@ if OIDC_RP_CLIENT_ID:
     ]
     if _missing:
         raise ImproperlyConfigured(f"OIDC_CLIENT_ID is set; also set {', '.join(_missing)}")
+if OIDC_OP_LOGOUT_ENDPOINT:
+    # Logging out is a form whose answer redirects to the provider's end-session endpoint;
+    # the content security policy must let that form go there.
+    from urllib.parse import urlsplit as _urlsplit
+
+    _end = _urlsplit(OIDC_OP_LOGOUT_ENDPOINT)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_end.scheme}://{_end.netloc}")
 AXES_WHITELIST_CALLABLE = "pipsystem.identity.oidc.axes_exempt"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

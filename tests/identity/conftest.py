@@ -4,6 +4,7 @@ into tests/oidc/node_modules by .ci/run, or here on first use)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
@@ -54,6 +55,10 @@ class Provider:
         settings.OIDC_OP_LOGOUT_ENDPOINT = f"{self.issuer}/session/end"
         settings.OIDC_RP_SCOPES = "openid email profile groups employee"
         settings.OIDC_PROVIDER_NAME = "Test IdP"
+        # As settings.py does for OIDC_END_SESSION_ENDPOINT: the logout form may go there.
+        policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+        policy["DIRECTIVES"]["form-action"].append(self.issuer)
+        settings.CONTENT_SECURITY_POLICY = policy
 
 
 ACCOUNTS = {

@@ -175,3 +175,39 @@ def test_refused_sign_ins_from_one_address_do_not_lock_out_the_others(client, pr
         assert response["Location"] == "/accounts/sso/refused/"
     response, _ = sso_login(client, provider, "alex.idp", "idp-pass-alex")
     assert response["Location"] == "/"
+
+
+def test_settings_read_the_provider_from_the_environment():
+    """What an administrator sets (README): the endpoints by name, and the logout form may
+    go to the provider's end-session endpoint under the content security policy."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "OIDC_CLIENT_ID": "pipsystem",
+        "OIDC_CLIENT_SECRET": "secret",
+        "OIDC_AUTHORIZATION_ENDPOINT": "https://corp.okta.com/oauth2/v1/authorize",
+        "OIDC_TOKEN_ENDPOINT": "https://corp.okta.com/oauth2/v1/token",
+        "OIDC_USERINFO_ENDPOINT": "https://corp.okta.com/oauth2/v1/userinfo",
+        "OIDC_JWKS_ENDPOINT": "https://corp.okta.com/oauth2/v1/keys",
+        "OIDC_END_SESSION_ENDPOINT": "https://corp.okta.com/oauth2/v1/logout",
+        "IDENTITY_ROLE_GROUPS": "PIP HR=hr,PIP Supervisors=supervisor",
+        "LOCAL_PASSWORDS": "false",
+        "DJANGO_SETTINGS_MODULE": "pipsystem.settings",
+    }
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']);"
+        "print(s.IDENTITY_ROLE_GROUPS);print(s.AUTHENTICATION_BACKENDS)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "https://corp.okta.com" in out
+    assert "'PIP HR': 'hr'" in out
+    assert "ModelBackend'" not in out.splitlines()[2].replace("RoleMappedOIDCBackend", "")
+    env["OIDC_TOKEN_ENDPOINT"] = ""
+    broken = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert broken.returncode != 0 and "also set OIDC_TOKEN_ENDPOINT" in broken.stderr
