@@ -487,4 +487,19 @@ OTP_TOTP_ISSUER = SITE_NAME
 # Roster imports: the largest file the page accepts, rows per API request.
 ROSTER_UPLOAD_MAX_BYTES = env_int("ROSTER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 ROSTER_API_MAX_ROWS = env_int("ROSTER_API_MAX_ROWS", 50_000)
+# Roster sync from a folder the HR system drops exports into (pips.roster.dropfolder).
+ROSTER_DROP_FOLDER = env_str("ROSTER_DROP_FOLDER")
+ROSTER_DROP_SOURCE = env_str("ROSTER_DROP_SOURCE")
+ROSTER_DROP_USER = env_str("ROSTER_DROP_USER")
+ROSTER_DROP_INTERVAL_SECONDS = env_int("ROSTER_DROP_INTERVAL_SECONDS", 900)
+if ROSTER_DROP_FOLDER:
+    if not (ROSTER_DROP_SOURCE and ROSTER_DROP_USER):
+        raise ImproperlyConfigured(
+            "ROSTER_DROP_FOLDER needs ROSTER_DROP_SOURCE and ROSTER_DROP_USER"
+        )
+    CELERY_BEAT_SCHEDULE["roster-drop-folder"] = {
+        "task": "pips.roster.tasks.sync_drop_folder",
+        "schedule": float(ROSTER_DROP_INTERVAL_SECONDS),
+        "options": {"expires": float(ROSTER_DROP_INTERVAL_SECONDS)},
+    }
 # --- end of People ----------------------------------------------------------------------------

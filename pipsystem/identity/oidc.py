@@ -34,6 +34,15 @@ class RoleMappedOIDCBackend(OIDCAuthenticationBackend):
             self.request.session[REFUSAL_KEY] = reason
         raise SuspiciousOperation(f"single sign-on refused: {reason}")
 
+    def get_userinfo(self, access_token, id_token, payload):
+        """The userinfo answer, completed by the verified ID token's claims: Microsoft Entra ID
+        puts groups and optional claims (employee ID) in the ID token only. Both must be about
+        the same subject (OpenID Connect Core 5.3.2)."""
+        userinfo = super().get_userinfo(access_token, id_token, payload)
+        if userinfo.get("sub") != payload.get("sub"):
+            self._refuse("the provider's answers are about different people", payload)
+        return {**payload, **userinfo}
+
     def verify_claims(self, claims) -> bool:
         if not claims.get("sub"):
             return False

@@ -211,3 +211,24 @@ def test_settings_read_the_provider_from_the_environment():
     env["OIDC_TOKEN_ENDPOINT"] = ""
     broken = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert broken.returncode != 0 and "also set OIDC_TOKEN_ENDPOINT" in broken.stderr
+
+
+def test_claims_only_in_the_id_token_count_and_must_be_about_the_same_person(monkeypatch, rf):
+    """Entra ID sends groups and the employee ID in the ID token, not at the userinfo endpoint."""
+    from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+    from pipsystem.identity.oidc import RoleMappedOIDCBackend
+
+    answers = {"sub": "idp-0001", "email": "alex@example.com"}
+    monkeypatch.setattr(OIDCAuthenticationBackend, "get_userinfo", lambda *a: dict(answers))
+    backend = RoleMappedOIDCBackend()
+    backend.request = rf.get("/")
+    backend.request.session = {}
+    payload = {"sub": "idp-0001", "groups": ["PIP HR"], "employee_id": "E1001"}
+    claims = backend.get_userinfo("access", "id", payload)
+    assert claims["groups"] == ["PIP HR"] and claims["email"] == "alex@example.com"
+    answers["sub"] = "someone-else"
+    from django.core.exceptions import SuspiciousOperation
+
+    with pytest.raises(SuspiciousOperation):
+        backend.get_userinfo("access", "id", payload)

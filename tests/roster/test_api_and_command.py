@@ -144,3 +144,41 @@ def test_the_api_leaves_the_sources_file_mapping_alone(client, hr_token, source)
     post(client, hr_token, {"source": "Workday", "rows": PEOPLE})
     source.refresh_from_db()
     assert source.mapping == MAPPING
+
+
+def test_files_dropped_in_a_folder_are_loaded_in_order_and_moved(
+    tmp_path, harper, source, settings
+):
+    from pips.roster.tasks import sync_drop_folder
+
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "2026-11-28.csv").write_bytes(csv_bytes([supervisor("S100", "Sam Carter")]))
+    (folder / "2026-11-29.csv").write_bytes(
+        csv_bytes([supervisor("S100", "Sam Carter"), person("E1001", "Alex Rivera")])
+    )
+    (folder / "bad.csv").write_bytes(csv_bytes([person("E1002", "Jo Bad", manager="S9")]))
+    (folder / "notes.pdf").write_bytes(b"%PDF")
+    settings.ROSTER_DROP_FOLDER = str(folder)
+    settings.ROSTER_DROP_SOURCE = "Workday"
+    settings.ROSTER_DROP_USER = "harper"
+    report = sync_drop_folder()
+    assert report == {"loaded": ["2026-11-28.csv", "2026-11-29.csv"], "refused": ["bad.csv"]}
+    assert sorted(p.name for p in (folder / "loaded").iterdir()) == [
+        "2026-11-28.csv",
+        "2026-11-29.csv",
+    ]
+    assert [p.name for p in (folder / "refused").iterdir()] == ["bad.csv"]
+    assert (folder / "notes.pdf").exists()
+    assert Agent.objects.filter(employee_id="E1001").exists()
+    assert sync_drop_folder() == {"loaded": [], "refused": []}
+
+
+def test_the_folder_command(tmp_path, harper, source, capsys):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes(csv_bytes([supervisor("S100", "Sam Carter")]))
+    call_command(
+        "import_roster", "--folder", str(folder), "--source", "Workday", "--user", "harper"
+    )
+    assert capsys.readouterr().out.strip() == "1 loaded, 0 refused"

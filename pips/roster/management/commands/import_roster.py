@@ -1,6 +1,7 @@
 """Load a roster file from the HR system: the same preview and load as the page and the API.
 
     manage.py import_roster FILE --source Workday --user hr.service [--mapping JSON] [--dry-run]
+    manage.py import_roster --folder DIR --source Workday --user hr.service
 
 The source's saved mapping is used unless --mapping gives one (then it is saved). Exit status:
 0 loaded (or previewed clean), 1 refused (nothing changed; the refusals are printed by line),
@@ -24,7 +25,12 @@ class Command(BaseCommand):
     help = "Preview or load a roster export (CSV or XLSX) from the HR system."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, nargs="?")
+        parser.add_argument(
+            "--folder",
+            type=Path,
+            help="load every CSV/XLSX file in this folder, moving each to loaded/ or refused/",
+        )
         parser.add_argument("--source", required=True, help="the HR system, e.g. Workday")
         parser.add_argument(
             "--user", required=True, help="username of the HR account the load is recorded as"
@@ -32,7 +38,20 @@ class Command(BaseCommand):
         parser.add_argument("--mapping", help="column mapping as JSON (saved for the source)")
         parser.add_argument("--dry-run", action="store_true", help="preview only")
 
-    def handle(self, *args, file: Path, source: str, user: str, mapping, dry_run, **options):
+    def handle(self, *args, file, source: str, user: str, mapping, dry_run, folder, **options):
+        if folder is not None:
+            from pips.roster.dropfolder import DropFolderError, sync_folder
+
+            try:
+                report = sync_folder(folder, source_name=source, username=user)
+            except DropFolderError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(f"{len(report.loaded)} loaded, {len(report.refused)} refused")
+            if report.refused:
+                raise SystemExit(1)
+            return
+        if file is None:
+            raise CommandError("give a FILE, or --folder")
         actor = get_user_model().objects.filter(username=user).first()
         if actor is None or not may_load_roster(actor):
             raise CommandError(f"{user} is not an HR or administrator account.")
