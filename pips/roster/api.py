@@ -10,6 +10,8 @@ nothing is saved; `dry_run` answers with the preview only.
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -32,6 +34,15 @@ def _error(field: str, reason: str) -> Response:
     return Response({"errors": [{"field": field, "reason": reason}]}, status=400)
 
 
+@extend_schema(
+    summary="Load the roster (or preview it with dry_run)",
+    description=(
+        "All or nothing: any refused row rejects the whole roster (400) and nothing is saved. "
+        "Idempotent: posting the same people twice changes nothing."
+    ),
+    request=OpenApiTypes.OBJECT,
+    responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+)
 @api_view(["POST"])
 @authentication_classes([TokenAuthentication])
 @permission_classes([IsAuthenticated, MayLoadRoster])
