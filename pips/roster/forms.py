@@ -73,16 +73,17 @@ class MappingForm(forms.Form):
     date_format = forms.CharField(
         required=False,
         max_length=20,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
         help_text="Only for dates like 03/05/2024: %m/%d/%Y (US) or %d/%m/%Y.",
     )
     status_values = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         help_text=f"Other status texts, one per line: On leave = {ACTIVE}, Resigned = {TERMINATED}",
     )
     role_values = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         help_text="Other role texts, one per line: Team Lead = supervisor, CSR = agent",
     )
 
@@ -98,7 +99,12 @@ class MappingForm(forms.Form):
         choices = [("", "—")] + [(h, h) for h in header if h.strip()]
         for name, (label, required) in reversed(FIELDS.items()):
             self.fields = {
-                name: forms.ChoiceField(choices=choices, required=required, label=label),
+                name: forms.ChoiceField(
+                    choices=choices,
+                    required=required,
+                    label=label,
+                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                ),
                 **self.fields,
             }
         self.header = header
