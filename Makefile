@@ -33,8 +33,10 @@ run: install
 		--schedule var/celerybeat-schedule & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# On every core (pytest-xdist); PYTEST_ARGS='-m "not slow"' leaves out the browser, worker and
+# PDF tests for a quick run.
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,5 @@
-"""The numbers pages draw: window means, weekly series and "below standard" streaks.
+"""Every KPI figure: window means, weekly series and "below standard" streaks. Plans ask these
+functions for an employee's numbers and never compute them again.
 
 Every mean is weighted by `Sample.weight` (calls, surveys…), so a day with 40 calls counts 40
 times as much as a day with one. Weeks are ISO weeks starting on Monday and are identified by
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncWeek
@@ -54,6 +55,7 @@ class BelowStandard:
     weeks_below: int
     streak: int  # consecutive weeks below, counting back from the latest
     flagged: bool  # below in at least the required number of weeks
+    since: date | None = None  # the Monday of the first week of the streak
 
     @property
     def latest(self) -> WeekPoint | None:
@@ -69,18 +71,63 @@ def is_below(value: float, target: float, direction: str) -> bool:
     return value > target if direction == Direction.LOWER else value < target
 
 
-def kpi_window(*, employee_id: str, kpi: KpiRef, start: date, end: date) -> WindowValue:
-    """One employee's KPI from `start` to `end` inclusive (one query, the unique index)."""
-    totals = _samples(kpi, start, end).filter(employee_id=employee_id).aggregate(**_TOTALS)
-    return WindowValue(_code(kpi), start, end, *_mean(totals))
-
-
-def weekly_series(*, employee_id: str, kpi: KpiRef, start: date, end: date) -> list[WeekPoint]:
-    """Weekly means for the weeks that have data, oldest first. `start` and `end` bound the
-    samples, so pass Mondays and Sundays for whole weeks."""
-    return weekly_series_by_kpi(employee_id=employee_id, kpis=[kpi], start=start, end=end).get(
-        _code(kpi), []
+def window_means(
+    *, employee_id: str, kpi_ids: Iterable[int], start: date, end: date
+) -> dict[int, float | None]:
+    """The mean of each KPI (by id) for one employee from `start` to `end` inclusive, in one
+    query: what a plan's baselines, check-ins and reviews show. None without samples."""
+    ids = sorted(set(kpi_ids))
+    values: dict[int, float | None] = dict.fromkeys(ids)
+    if not ids or end < start:
+        return values
+    rows = (
+        Sample.objects.filter(
+            employee_id=employee_id, kpi_id__in=ids, date__gte=start, date__lte=end
+        )
+        .values("kpi_id")
+        .annotate(**_TOTALS)
+        .order_by()
     )
+    for row in rows:
+        values[row["kpi_id"]] = _mean(row)[0]
+    return values
+
+
+def windows_for(
+    *, windows: Iterable[tuple[str, date, date]], kpis: Iterable[KpiRef]
+) -> dict[tuple[str, date, date], dict[str, WindowValue]]:
+    """Many (employee_id, start, end) windows at once, each with every KPI asked for, in one
+    aggregate query: daily totals over the span of all the windows, summed per window here
+    (a reminder run's numbers for every plan)."""
+    windows = list(dict.fromkeys(windows))
+    kpis = list(kpis)
+    result = {
+        window: {_code(k): WindowValue(_code(k), window[1], window[2], None, 0.0, 0) for k in kpis}
+        for window in windows
+    }
+    if not windows or not kpis:
+        return result
+    daily: dict[tuple[str, str], list[tuple[date, dict]]] = defaultdict(list)
+    rows = (
+        _samples_of(kpis, min(w[1] for w in windows), max(w[2] for w in windows))
+        .filter(employee_id__in={w[0] for w in windows})
+        .values("employee_id", "kpi__code", "date")
+        .annotate(**_TOTALS)
+        .order_by()
+    )
+    for row in rows:
+        daily[(row["employee_id"], row["kpi__code"])].append((row["date"], row))
+    for window in windows:
+        employee_id, start, end = window
+        for code in result[window]:
+            days = [row for day, row in daily[(employee_id, code)] if start <= day <= end]
+            totals = {
+                "weighted": sum(row["weighted"] for row in days),
+                "total_weight": sum(row["total_weight"] for row in days),
+                "samples": sum(row["samples"] for row in days),
+            }
+            result[window][code] = WindowValue(code, start, end, *_mean(totals))
+    return result
 
 
 def weekly_series_by_kpi(
@@ -147,30 +194,88 @@ def below_standard(
         direction = kpi.direction if direction is None else direction
     if target is None:
         raise ValueError(f"{kpi.code} has no standard: pass a target")
+    found = _below(
+        {kpi.code: (kpi, target, direction)},
+        employee_ids=employee_ids,
+        weeks_below=weeks_below,
+        of_last=of_last,
+        streak_weeks=of_last,
+        today=today,
+    )
+    return {employee_id: standing for (employee_id, _), standing in found.items()}
+
+
+def below_standard_by_kpi(
+    *,
+    kpis: Iterable[Kpi],
+    employee_ids: Iterable[str],
+    weeks_below: int = 2,
+    of_last: int = 4,
+    streak_weeks: int | None = None,
+    today: date | None = None,
+) -> dict[tuple[str, str], BelowStandard]:
+    """`below_standard` for several KPIs against each one's own standard, in one query, by
+    (employee_id, KPI code); only the flagged ones. The streak is counted back over
+    `streak_weeks` whole weeks (at least `of_last`), so it can say how long it has lasted."""
+    wanted = {k.code: (k, k.standard, k.direction) for k in kpis if k.standard is not None}
+    if not wanted:
+        return {}
+    found = _below(
+        wanted,
+        employee_ids=employee_ids,
+        weeks_below=weeks_below,
+        of_last=of_last,
+        streak_weeks=max(streak_weeks or of_last, of_last),
+        today=today,
+    )
+    return {key: standing for key, standing in found.items() if standing.flagged}
+
+
+def _below(
+    wanted: dict[str, tuple[Kpi, float, str]],
+    *,
+    employee_ids: Iterable[str] | None,
+    weeks_below: int,
+    of_last: int,
+    streak_weeks: int,
+    today: date | None,
+) -> dict[tuple[str, str], BelowStandard]:
     last = week_start(today or timezone.localdate()) - timedelta(weeks=1)
-    mondays = [last - timedelta(weeks=n) for n in range(of_last - 1, -1, -1)]
-    samples = Sample.objects.filter(kpi=kpi, date__gte=mondays[0], date__lt=last + timedelta(7))
+    mondays = [last - timedelta(weeks=n) for n in range(streak_weeks - 1, -1, -1)]
+    samples = Sample.objects.filter(
+        kpi_id__in=[kpi.pk for kpi, _, _ in wanted.values()],
+        date__gte=mondays[0],
+        date__lt=last + timedelta(weeks=1),
+    )
     if employee_ids is not None:
         samples = samples.filter(employee_id__in=list(employee_ids))
-    weekly: dict[str, dict[date, WeekPoint]] = defaultdict(dict)
-    rows = samples.values("employee_id", week=TruncWeek("date")).annotate(**_TOTALS).order_by()
+    weekly: dict[tuple[str, str], dict[date, WeekPoint]] = defaultdict(dict)
+    rows = (
+        samples.values("employee_id", "kpi__code", week=TruncWeek("date"))
+        .annotate(**_TOTALS)
+        .order_by()
+    )
     for row in rows:
-        weekly[row["employee_id"]][row["week"]] = WeekPoint(row["week"], *_mean(row))
+        week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+        weekly[row["employee_id"], row["kpi__code"]][week] = WeekPoint(week, *_mean(row))
 
     result = {}
-    for employee_id, points in weekly.items():
-        weeks = tuple(points.get(monday) for monday in mondays)
+    for (employee_id, code), points in weekly.items():
+        kpi, target, direction = wanted[code]
+        weeks = [points.get(monday) for monday in mondays]
         below = [p is not None and is_below(p.value, target, direction) for p in weeks]
+        recent = below[-of_last:]
         streak = next((n for n, flag in enumerate(reversed(below)) if not flag), len(below))
-        result[employee_id] = BelowStandard(
+        result[employee_id, code] = BelowStandard(
             employee_id=employee_id,
-            kpi=kpi.code,
+            kpi=code,
             target=target,
             direction=direction,
-            weeks=weeks,
-            weeks_below=sum(below),
+            weeks=tuple(weeks[-of_last:]),
+            weeks_below=sum(recent),
             streak=streak,
-            flagged=sum(below) >= weeks_below,
+            flagged=sum(recent) >= weeks_below,
+            since=mondays[-streak] if streak else None,
         )
     return result
 
@@ -203,5 +308,5 @@ def _kpi_filter(kpis: list[KpiRef]) -> Q:
     return Q(kpi__code__in=codes) if codes else Q(kpi_id__in=ids)
 
 
-def _samples(kpi: KpiRef, start: date, end: date):
-    return Sample.objects.filter(_kpi_filter([kpi]), date__gte=start, date__lte=end)
+def _samples_of(kpis: list[KpiRef], start: date, end: date):
+    return Sample.objects.filter(_kpi_filter(kpis), date__gte=start, date__lte=end)

@@ -43,6 +43,21 @@ class AuditAction(StrEnum):
     EMPLOYMENT_ENDED = "employment_ended"
 
 
+# Looking at a plan and downloading its PDF: on record, but not steps of the plan.
+ACCESS_ACTIONS = (AuditAction.VIEWED, AuditAction.DOWNLOADED)
+
+# The drafting between supervisor and HR, shown with the comments on the submission page.
+SUBMISSION_ACTIONS = (
+    AuditAction.CREATED,
+    AuditAction.SUBMITTED,
+    AuditAction.RETURNED,
+    AuditAction.APPROVED,
+    AuditAction.AMENDMENT_STARTED,
+    AuditAction.AMENDMENT_SUBMITTED,
+    AuditAction.AMENDMENT_RETURNED,
+    AuditAction.AMENDMENT_APPROVED,
+)
+
 # How the audit trail names each action (the plan's history page, the PDF's audit page).
 AUDIT_LABELS: dict[AuditAction, str] = {
     AuditAction.CREATED: "Draft created",

@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from pips.audit import AUDIT_LABELS
+from pips.audit import AUDIT_LABELS, AuditAction
+from pips.roles import ADMIN, HR, SUPERVISOR, roles_of
 
 User = settings.AUTH_USER_MODEL
 
@@ -124,20 +125,93 @@ WEEKDAYS = [
 ]
 
 
+# --- What plans and templates share, declared once ---------------------------------------------
+
+
+class PlanTexts(models.Model):
+    """The texts a template gives a plan and the plan keeps: job title, description (section
+    1), reports used (4) and the outcomes (5)."""
+
+    job_title = models.CharField(max_length=100, default=DEFAULT_JOB_TITLE)
+    description = models.TextField(blank=True)
+    monitoring_reports = models.TextField(default=DEFAULT_MONITORING_REPORTS)
+    outcome_success = models.TextField(default=DEFAULT_OUTCOME_SUCCESS)
+    outcome_failure = models.TextField(default=DEFAULT_OUTCOME_FAILURE)
+
+    class Meta:
+        abstract = True
+
+
+class ReasonFields(models.Model):
+    """A reason row of a plan version or a template."""
+
+    text = models.CharField(max_length=300)
+    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ExpectationFields(models.Model):
+    """An expectation row of a plan version or a template."""
+
+    area = models.CharField(max_length=120)
+    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
+    comparator = models.CharField(max_length=3, choices=Comparator.choices, blank=True)
+    target = models.FloatField(null=True, blank=True)
+    # For qualitative rows, or a note beside the numbers ("Often incomplete").
+    current_text = models.CharField(max_length=200, blank=True)
+    standard_text = models.CharField(max_length=200, blank=True)
+    improvement_needed = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.area
+
+
+class ActionFields(models.Model):
+    """An action row of a plan version or a template (the deadline itself differs: a date on a
+    plan, days from the start on a template)."""
+
+    action = models.CharField(max_length=200)
+    responsible = models.CharField(max_length=100)
+    deadline_kind = models.CharField(max_length=10, choices=DeadlineKind.choices)
+    # Weekdays (0 = Monday) for a recurrence such as "every Tuesday & Friday"; empty = weekly.
+    recurrence_weekdays = models.JSONField(default=list, blank=True)
+    # "Every Tuesday & Friday", "Weekly", "Within 1 week": what the plan prints.
+    deadline_text = models.CharField(max_length=100, blank=True)
+    # Coaching or shadowing: each session held is recorded, to show the support was given.
+    records_sessions = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.action
+
+
+# The names of the shared texts, for the code that copies them between template, content and
+# version.
+PLAN_TEXT_FIELDS = tuple(f.name for f in PlanTexts._meta.fields)
+
+
 # --- Templates -------------------------------------------------------------------------------
 
 
-class PipTemplate(models.Model):
+class PipTemplate(PlanTexts):
     """A starting point for plans. The contact-center template ships with the product."""
 
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=64, unique=True)
-    description = models.TextField(blank=True)
-    job_title = models.CharField(max_length=100, default=DEFAULT_JOB_TITLE)
     period_days = models.PositiveSmallIntegerField(default=30)
-    monitoring_reports = models.TextField(default=DEFAULT_MONITORING_REPORTS)
-    outcome_success = models.TextField(default=DEFAULT_OUTCOME_SUCCESS)
-    outcome_failure = models.TextField(default=DEFAULT_OUTCOME_FAILURE)
     is_default = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -154,54 +228,26 @@ class PipTemplate(models.Model):
         return self.name
 
 
-class TemplateReason(models.Model):
+class TemplateReason(ReasonFields):
     template = models.ForeignKey(PipTemplate, on_delete=models.CASCADE, related_name="reasons")
-    text = models.CharField(max_length=300)
-    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
 
-    def __str__(self) -> str:
-        return self.text
 
-
-class TemplateExpectation(models.Model):
+class TemplateExpectation(ExpectationFields):
     template = models.ForeignKey(PipTemplate, on_delete=models.CASCADE, related_name="expectations")
-    area = models.CharField(max_length=120)
-    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
-    comparator = models.CharField(max_length=3, choices=Comparator.choices, blank=True)
-    target = models.FloatField(null=True, blank=True)
-    standard_text = models.CharField(max_length=200, blank=True)
-    current_text = models.CharField(max_length=200, blank=True)
-    improvement_needed = models.CharField(max_length=200, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
 
-    def __str__(self) -> str:
-        return self.area
 
-
-class TemplateAction(models.Model):
+class TemplateAction(ActionFields):
     template = models.ForeignKey(PipTemplate, on_delete=models.CASCADE, related_name="actions")
-    action = models.CharField(max_length=200)
-    responsible = models.CharField(max_length=100)
-    deadline_kind = models.CharField(max_length=10, choices=DeadlineKind.choices)
-    # "Every Tuesday & Friday", "Weekly", "Within 1 week": what the plan prints.
-    deadline_text = models.CharField(max_length=100, blank=True)
-    recurrence_weekdays = models.JSONField(default=list, blank=True)
     within_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    records_sessions = models.BooleanField(default=False)
-    position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
-
-    def __str__(self) -> str:
-        return self.action
 
 
 # --- Plans -------------------------------------------------------------------------------------
@@ -245,12 +291,15 @@ class Outcome(models.TextChoices):
     UNSUCCESSFUL = "unsuccessful", "Unsuccessful: goals not met"
 
 
+def status_label(value: str) -> str:
+    """A stored status as people read it; an unknown or empty one as it is."""
+    return Status(value).label if value in Status.values else value
+
+
 class PipQuerySet(models.QuerySet):
     def visible_to(self, user) -> PipQuerySet:
         """The one rule for who may see a plan: HR and administrators everything, a supervisor
         the plans of agents they manage, an agent their own issued plans; anything else none."""
-        from pips.roles import ADMIN, HR, SUPERVISOR, roles_of
-
         roles = roles_of(user)
         if not roles:
             return self.none()
@@ -344,10 +393,6 @@ class Pip(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
-    def is_editable(self) -> bool:
-        """Content can change only before HR approves; after that, only by amendment."""
-        return self.status == Status.DRAFT
-
     def is_ack_overdue(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         return (
@@ -364,7 +409,7 @@ class VersionState(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-class PipVersion(models.Model):
+class PipVersion(PlanTexts):
     """The content of a plan at one version: every section of the template.
 
     Frozen from issue on; a change after that is an amendment, a new version copied from this one.
@@ -377,24 +422,17 @@ class PipVersion(models.Model):
     employee_name = models.CharField(max_length=150)
     employee_id = models.CharField(max_length=32)
     department = models.CharField(max_length=100)
-    job_title = models.CharField(max_length=100, default=DEFAULT_JOB_TITLE)
     supervisor_name = models.CharField(max_length=150)
     issued_on = models.DateField(null=True, blank=True)
     period_start = models.DateField()
     period_end = models.DateField()
-    # 1. Reasons: the free description (the listed concerns are Reason rows).
-    description = models.TextField(blank=True)
     # 4. Monitoring.
     checkin_cadence = models.CharField(
         max_length=10, choices=Cadence.choices, default=Cadence.WEEKLY
     )
     checkin_weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, default=0)
-    monitoring_reports = models.TextField(default=DEFAULT_MONITORING_REPORTS)
     midpoint_date = models.DateField(null=True, blank=True)
     final_review_date = models.DateField()
-    # 5. Outcomes and consequences.
-    outcome_success = models.TextField(default=DEFAULT_OUTCOME_SUCCESS)
-    outcome_failure = models.TextField(default=DEFAULT_OUTCOME_FAILURE)
     # For an amendment: why, as the supervisor put it.
     change_summary = models.TextField(blank=True)
     # Set when issued: the SHA-256 of the canonical content that signatures bind to.
@@ -436,29 +474,20 @@ class PipVersion(models.Model):
     def period_days(self) -> int:
         return (self.period_end - self.period_start).days
 
-    def needs_midpoint(self) -> bool:
-        return self.period_days > 30
-
     def is_frozen(self) -> bool:
         return self.state in {VersionState.ISSUED, VersionState.SUPERSEDED}
 
 
-class Reason(models.Model):
+class Reason(ReasonFields):
     """1. One specific, objective concern, optionally tied to a KPI."""
 
     version = models.ForeignKey(PipVersion, on_delete=models.CASCADE, related_name="reasons")
-    text = models.CharField(max_length=300)
-    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
 
-    def __str__(self) -> str:
-        return self.text
 
-
-class Expectation(models.Model):
+class Expectation(ExpectationFields):
     """2. A row: performance area | current performance | expected standard | improvement needed.
 
     KPI-linked rows carry a comparator and a target in the KPI's unit and a baseline taken from
@@ -468,19 +497,10 @@ class Expectation(models.Model):
     version = models.ForeignKey(PipVersion, on_delete=models.CASCADE, related_name="expectations")
     # The same expectation across amendments keeps its lineage, so progress can be followed.
     lineage = models.UUIDField(default=uuid.uuid4)
-    area = models.CharField(max_length=120)
-    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.PROTECT, null=True, blank=True)
-    comparator = models.CharField(max_length=3, choices=Comparator.choices, blank=True)
-    target = models.FloatField(null=True, blank=True)
     baseline_value = models.FloatField(null=True, blank=True)
     baseline_from = models.DateField(null=True, blank=True)
     baseline_to = models.DateField(null=True, blank=True)
     baseline_source = models.CharField(max_length=120, blank=True)
-    # For qualitative rows, or a note beside the numbers ("Often incomplete").
-    current_text = models.CharField(max_length=200, blank=True)
-    standard_text = models.CharField(max_length=200, blank=True)
-    improvement_needed = models.CharField(max_length=200, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
@@ -494,13 +514,6 @@ class Expectation(models.Model):
                 name="expectation_qualitative_has_standard",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.area
-
-    @property
-    def is_kpi_linked(self) -> bool:
-        return self.kpi_id is not None
 
     def is_met(self, value: float | None) -> bool | None:
         """Whether a measured value meets the target; None when there is nothing to judge."""
@@ -528,24 +541,15 @@ class ActionStatus(models.TextChoices):
     MISSED = "missed", "Missed"
 
 
-class ActionItem(models.Model):
+class ActionItem(ActionFields):
     """3. A row of the action plan: action item | responsible | deadline, with its status."""
 
     version = models.ForeignKey(PipVersion, on_delete=models.CASCADE, related_name="actions")
     lineage = models.UUIDField(default=uuid.uuid4)
-    action = models.CharField(max_length=200)
-    responsible = models.CharField(max_length=100)
-    deadline_kind = models.CharField(max_length=10, choices=DeadlineKind.choices)
     deadline_date = models.DateField(null=True, blank=True)
-    # Weekdays (0 = Monday) for a recurrence such as "every Tuesday & Friday"; empty = weekly.
-    recurrence_weekdays = models.JSONField(default=list, blank=True)
-    deadline_text = models.CharField(max_length=100, blank=True)
-    # Coaching or shadowing: each session held is recorded, to show the support was given.
-    records_sessions = models.BooleanField(default=False)
     status = models.CharField(
         max_length=12, choices=ActionStatus.choices, default=ActionStatus.NOT_STARTED
     )
-    position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
@@ -555,9 +559,6 @@ class ActionItem(models.Model):
                 name="action_date_deadline_has_date",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.action
 
     def deadline_display(self) -> str:
         if self.deadline_kind == DeadlineKind.DATE and self.deadline_date:
@@ -918,7 +919,7 @@ class AuditEvent(models.Model):
     @property
     def label(self) -> str:
         label = AUDIT_LABELS.get(self.action, self.action.replace("_", " ").capitalize())
-        if self.action == "signed" and self.changes.get("role"):
+        if self.action == AuditAction.SIGNED and self.changes.get("role"):
             who = {"manager": "manager", "agent": "employee", "hr": "HR"}
             label = f"Signed as {who.get(self.changes['role'], self.changes['role'])}"
         return label

@@ -9,19 +9,21 @@ server-side SVG chart of the weekly values against the target line.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Sum
-from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
 from metrics.charts import weekly_chart_svg
-from metrics.models import Kpi, Sample
-from metrics.queries import WeekPoint, is_below, week_start, weekly_series_by_kpi
+from metrics.models import Kpi
+from metrics.queries import (
+    WeekPoint,
+    below_standard_by_kpi,
+    week_start,
+    weekly_series_by_kpi,
+)
 from pips.content import ExpectationData, PlanContent
 from pips.models import Agent, Comparator, Expectation, Pip, PipVersion
 
@@ -224,58 +226,33 @@ def agents_below_standard(
 ) -> list[AgentBelowStandard]:
     """The agents worse than a KPI's standard in at least BELOW_WEEKS of the last OF_LAST whole
     weeks (AHT: above it), with how long each has been, the longest first. One query for the
-    whole team and every KPI; `plans` (already loaded) gives each agent's open plan."""
+    whole team and every KPI (metrics.queries.below_standard_by_kpi); `plans` (already loaded)
+    gives each agent's open plan."""
     kpis = [kpi for kpi in kpis if kpi.standard is not None]
     if not agents or not kpis:
         return []
-    last = week_start(today or timezone.localdate()) - dt.timedelta(weeks=1)
-    mondays = [last - dt.timedelta(weeks=n) for n in range(STREAK_WEEKS - 1, -1, -1)]
-    rows = (
-        Sample.objects.filter(
-            employee_id__in=[agent.employee_id for agent in agents],
-            kpi_id__in=[kpi.pk for kpi in kpis],
-            date__gte=mondays[0],
-            date__lt=last + dt.timedelta(weeks=1),
-        )
-        .values("employee_id", "kpi_id", week=TruncWeek("date"))
-        .annotate(
-            weighted=Sum(F("value") * F("weight")), total_weight=Sum("weight"), samples=Count("*")
-        )
-        .order_by()
+    found = below_standard_by_kpi(
+        kpis=kpis,
+        employee_ids=[agent.employee_id for agent in agents],
+        weeks_below=BELOW_WEEKS,
+        of_last=OF_LAST,
+        streak_weeks=STREAK_WEEKS,
+        today=today,
     )
-    weekly: dict[tuple[str, int], dict[dt.date, WeekPoint]] = defaultdict(dict)
-    for row in rows:
-        if row["total_weight"]:
-            week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
-            value = round(row["weighted"] / row["total_weight"], 6)
-            weekly[row["employee_id"], row["kpi_id"]][week] = WeekPoint(
-                week, value, row["total_weight"], row["samples"]
-            )
     open_plans = {plan.agent_id: plan for plan in plans if plan.is_open()}
     result = []
     for agent in agents:
-        gaps = []
-        for kpi in kpis:
-            points = weekly.get((agent.employee_id, kpi.pk))
-            if not points:
-                continue
-            weeks = [points.get(monday) for monday in mondays]
-            below = [
-                p is not None and is_below(p.value, kpi.standard, kpi.direction) for p in weeks
-            ]
-            recent = below[-OF_LAST:]
-            if sum(recent) < BELOW_WEEKS:
-                continue
-            streak = next((n for n, flag in enumerate(reversed(below)) if not flag), len(below))
-            gaps.append(
-                KpiGap(
-                    kpi=kpi,
-                    weeks=tuple(weeks[-OF_LAST:]),
-                    weeks_below=sum(recent),
-                    streak=streak,
-                    since=mondays[-streak] if streak else None,
-                )
+        gaps = [
+            KpiGap(
+                kpi=kpi,
+                weeks=standing.weeks,
+                weeks_below=standing.weeks_below,
+                streak=standing.streak,
+                since=standing.since,
             )
+            for kpi in kpis
+            if (standing := found.get((agent.employee_id, kpi.code))) is not None
+        ]
         if gaps:
             result.append(AgentBelowStandard(agent, gaps, open_plans.get(agent.pk)))
     result.sort(key=lambda row: (-row.longest, -len(row.gaps), row.agent.full_name))

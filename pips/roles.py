@@ -3,6 +3,7 @@ linked to an agent record; an administrator is a superuser."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 SUPERVISOR = "supervisor"
@@ -32,13 +33,9 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
 
 
 def _has_agent_record(user) -> bool:
-    from pips.models import Agent
-
-    return Agent.objects.filter(user=user).exists()
-
-
-def has_role(user, role: str) -> bool:
-    return role in roles_of(user)
+    # Through the user model's reverse relation, so roles need not import the models.
+    users = get_user_model()._default_manager
+    return users.filter(pk=user.pk, agent_profile__isnull=False).exists()
 
 
 def is_hr(user) -> bool:
@@ -47,7 +44,3 @@ def is_hr(user) -> bool:
 
 def is_supervisor(user) -> bool:
     return SUPERVISOR in roles_of(user)
-
-
-def is_analyst(user) -> bool:
-    return bool(roles_of(user) & {ANALYST, HR, ADMIN})

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from metrics import queries as metric_queries
 from metrics.models import Kpi
-from pips import roles
-from pips.kpis import BASELINE_DAYS
+from pips import roles, rules
+from pips.audit import ACCESS_ACTIONS, SUBMISSION_ACTIONS
 from pips.models import (
     RUNNING_STATUSES,
     Agent,
@@ -32,6 +32,7 @@ from pips.models import (
     Team,
     VersionState,
 )
+from pips.snapshots import baseline_window
 
 
 def pips_visible(user) -> QuerySet[Pip]:
@@ -64,7 +65,7 @@ def pip_detail(user, pk: int) -> Pip:
             Prefetch(
                 "events",
                 queryset=AuditEvent.objects.select_related("actor").exclude(
-                    action__in=["viewed", "downloaded"]
+                    action__in=ACCESS_ACTIONS
                 ),
             ),
             Prefetch("checkins", queryset=CheckIn.objects.select_related("recorded_by")),
@@ -79,36 +80,19 @@ def pip_detail(user, pk: int) -> Pip:
     return pip
 
 
-def home_plans(user) -> QuerySet[Pip]:
-    return pips_visible(user).order_by("status", "-updated_at")
-
-
 def approval_queue(user) -> QuerySet[Pip]:
     """HR's queue: plans waiting for a decision, oldest first."""
     return pips_visible(user).filter(status=Status.PENDING_HR).order_by("submitted_at")
 
 
-def status_counts(queryset: QuerySet[Pip]) -> dict[str, int]:
-    return dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
-
-
-def amendments_pending_hr(user) -> QuerySet[Pip]:
-    return pips_visible(user).filter(Q(versions__state="pending_hr") & Q(versions__number__gt=1))
-
-
 # --- Authoring: access helpers ------------------------------------------------------------------
-
-
-def is_plan_owner(user, pip: Pip) -> bool:
-    """The plan's supervisor, or the agent's current supervisor (the services' own rule)."""
-    return roles.is_supervisor(user) and user.pk in (pip.supervisor_id, pip.agent.supervisor_id)
 
 
 def pip_for_owner(user, pk: int) -> Pip:
     """A plan its supervisor is about to change: 404 when the user may not see it, 403 when they
     may see it but do not own it (HR, for one)."""
     pip = pip_for_user(user, pk)
-    if not is_plan_owner(user, pip):
+    if not rules.is_plan_supervisor(user, pip):
         raise PermissionDenied("Only the plan's supervisor can do this.")
     return pip
 
@@ -170,17 +154,11 @@ def templates_all() -> QuerySet[PipTemplate]:
 
 def submission_history(pip: Pip) -> list[AuditEvent]:
     """Every submission to HR and HR's answer, with the comments: the review's history."""
-    actions = [
-        "created",
-        "submitted",
-        "returned",
-        "approved",
-        "amendment_started",
-        "amendment_submitted",
-        "amendment_returned",
-        "amendment_approved",
-    ]
-    return list(pip.events.filter(action__in=actions).select_related("actor").order_by("at", "id"))
+    return list(
+        pip.events.filter(action__in=SUBMISSION_ACTIONS)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
 
 
 # --- KPI numbers for people ----------------------------------------------------------------------
@@ -192,8 +170,7 @@ def kpi_catalog() -> list[Kpi]:
 
 def recent_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The last 30 full days, the same window a plan's baseline is taken over."""
-    end = (today or timezone.localdate()) - dt.timedelta(days=1)
-    return end - dt.timedelta(days=BASELINE_DAYS - 1), end
+    return baseline_window(today or timezone.localdate())
 
 
 def recent_kpi_values(

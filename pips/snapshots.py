@@ -1,8 +1,9 @@
 """The agent's numbers at a check-in or a review, taken from the KPI data, and what the data
 suggests (met, on track) before the supervisor confirms it.
 
-Every value is the weighted mean of the daily samples over a window, exactly as
-`pips.kpis.window_value` computes it, but for all of a plan's KPIs in one query.
+Every value is the weighted mean of the daily samples over a window, as metrics computes it
+(`metrics.queries.window_means`, all of a plan's KPIs in one query). A plan's baseline is the
+same mean over the BASELINE_DAYS before the plan is drafted.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Sum
-
-from metrics.models import Sample
+from metrics.queries import window_means
 from pips.models import (
     ActionItem,
     CheckIn,
@@ -26,31 +25,37 @@ from pips.models import (
     ScheduleItem,
 )
 
+# A plan's baseline: the agent's numbers over the last 30 full days before it is drafted.
+BASELINE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Baseline:
+    value: float | None
+    start: dt.date
+    end: dt.date
+    source: str
+
+
+def baseline_window(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The BASELINE_DAYS full days before `today`."""
+    end = today - dt.timedelta(days=1)
+    return end - dt.timedelta(days=BASELINE_DAYS - 1), end
+
+
+def baselines(employee_id: str, kpi_ids: Iterable[int], today: dt.date) -> dict[int, Baseline]:
+    """Each KPI's baseline for an employee, in one query, with where it came from."""
+    start, end = baseline_window(today)
+    values = window_means(employee_id=employee_id, kpi_ids=kpi_ids, start=start, end=end)
+    source = f"KPI data, {start:%d %b %Y} – {end:%d %b %Y}"
+    return {
+        kpi_id: Baseline(value, start, end, source if value is not None else "")
+        for kpi_id, value in values.items()
+    }
+
+
 # A review judges the agent's recent performance: the last two weeks up to the review.
 REVIEW_WINDOW_DAYS = 14
-
-
-def window_values(
-    employee_id: str, kpi_ids: Iterable[int], start: dt.date, end: dt.date
-) -> dict[int, float | None]:
-    """The weighted mean of each KPI for one employee over [start, end], in one query.
-    A KPI without samples in the window maps to None."""
-    ids = sorted(set(kpi_ids))
-    values: dict[int, float | None] = dict.fromkeys(ids)
-    if not ids or end < start:
-        return values
-    rows = (
-        Sample.objects.filter(
-            employee_id=employee_id, kpi_id__in=ids, date__gte=start, date__lte=end
-        )
-        .order_by()
-        .values("kpi_id")
-        .annotate(weighted=Sum(F("value") * F("weight")), weight=Sum("weight"))
-    )
-    for row in rows:
-        if row["weight"]:
-            values[row["kpi_id"]] = row["weighted"] / row["weight"]
-    return values
 
 
 def _kpi_rows(version: PipVersion) -> list[Expectation]:
@@ -84,7 +89,9 @@ def checkin_snapshot(*, pip: Pip, version: PipVersion, start: dt.date, end: dt.d
     """One entry per KPI-linked expectation: the KPI, the window, the value the data gives
     for it, the target and whether it is met. Stored on the check-in as the data stood."""
     rows = _kpi_rows(version)
-    values = window_values(pip.agent.employee_id, [e.kpi_id for e in rows], start, end)
+    values = window_means(
+        employee_id=pip.agent.employee_id, kpi_ids=[e.kpi_id for e in rows], start=start, end=end
+    )
     snapshot = []
     for expectation in rows:
         kpi = expectation.kpi
@@ -244,8 +251,11 @@ def review_rows(*, pip: Pip, review: Review, today: dt.date) -> list[ReviewRow]:
     as_of = review_as_of(review, today)
     start, end = review_window(version, as_of)
     expectations = list(version.expectations.all())
-    values = window_values(
-        pip.agent.employee_id, [e.kpi_id for e in expectations if e.kpi_id], start, end
+    values = window_means(
+        employee_id=pip.agent.employee_id,
+        kpi_ids=[e.kpi_id for e in expectations if e.kpi_id],
+        start=start,
+        end=end,
     )
     rows = []
     for expectation in expectations:

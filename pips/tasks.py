@@ -3,7 +3,8 @@ domain; running one twice, or after a worker died mid-way, does no harm.
 
 Tasks are queued only after the transaction that calls for them commits, through `enqueue`,
 which never lets a broker outage fail the request: the work is found again from the database by
-the next sweep (due reminders and reviews, audit events not yet delivered).
+the next sweep (due reminders and reviews, audit events not yet delivered). The task that
+delivers an audit event's notifications is `pips.notifications.tasks.notify_event`.
 """
 
 from __future__ import annotations
@@ -12,30 +13,16 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from django.core.exceptions import PermissionDenied
 
-from pips import notifications, reminders
+from pips import reminders, services
+from pips.models import ScheduleItem
+from pips.notifications.tasks import notify_event
+from pipsystem.celery import LIGHT, enqueue
 
 logger = logging.getLogger(__name__)
 
-# Light tasks: short, safe to run again, so a message whose worker died is put back at once.
-LIGHT = {"acks_late": True, "reject_on_worker_lost": True}
-
-
-def enqueue(task, *args) -> bool:
-    """Queue a task; if the broker cannot be reached, log it and carry on."""
-    try:
-        task.delay(*args)
-    except Exception:
-        # Nothing is lost: the sweep finds due work from the database, not from the queue.
-        logger.exception("Could not queue %s%r; the next sweep will pick it up", task.name, args)
-        return False
-    return True
-
-
-@shared_task(**LIGHT)
-def notify_event(event_id: int) -> None:
-    """Send what an audit event calls for (e-mails, in-app notifications), once."""
-    notifications.deliver(event_id)
+__all__ = ["enqueue", "notify_event", "open_review", "send_reminders", "sweep_due"]
 
 
 @shared_task(**LIGHT)
@@ -61,5 +48,19 @@ def send_reminders(reminder_ids: list[int], claimed_at: str) -> dict:
 
 @shared_task(**LIGHT)
 def open_review(schedule_item_id: int) -> bool:
-    """Open the midpoint or final review a schedule item calls for (idempotent)."""
-    return reminders.open_due_review(schedule_item_id)
+    """Open the midpoint or final review a schedule item calls for. Safe to run again
+    (review_open finds it open); a plan whose state no longer allows it is left alone. Returns
+    whether it opened."""
+    item = (
+        ScheduleItem.objects.select_related("pip")
+        .filter(pk=schedule_item_id, kind__in=reminders.REVIEW_KINDS, cancelled_at__isnull=True)
+        .first()
+    )
+    if item is None:
+        return False
+    try:
+        _, created = services.review_open(pip=item.pip, kind=item.kind)
+    except (services.TransitionError, PermissionDenied) as error:
+        logger.info("Review for schedule item %s not opened: %s", schedule_item_id, error)
+        return False
+    return created

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -19,6 +20,7 @@ from metrics.models import Kpi
 from pips import services
 from pips.models import Agent, Pip, PipTemplate, SignerRole, Team
 from pips.services import SignatureInput
+from pipsystem import pdfsign
 
 # The browser tests' `chrome` and `shots` fixtures, for every test package.
 pytest_plugins = ["tests.browser"]
@@ -27,10 +29,18 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "a-long-test-password-1"
 
 
+# Modules whose tests take seconds each: a real Celery worker, WeasyPrint and PAdES signing.
+SLOW_MODULES = {"test_celery_worker.py", "test_pdf.py", "test_pdfrender.py", "test_pdfsign.py"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under CI, PostgreSQL is required: the whole run stops if it is not what we test on."""
+    """Under CI, PostgreSQL is required: the whole run stops if it is not what we test on.
+    Browser tests and the SLOW_MODULES are marked `slow`."""
     if IN_CI and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise pytest.UsageError("CI must run on PostgreSQL: set DATABASE_URL.")
+    for item in items:
+        if item.get_closest_marker("browser") or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 def need_service(name: str, reachable: bool) -> None:
@@ -187,3 +197,33 @@ def make_plan(template):
         return Pip.objects.get(pk=pip.pk)
 
     return build
+
+
+# --- The organisation's signing certificate, under tmp_path (never var/) -------------------
+
+
+@pytest.fixture(scope="module")
+def signing_pair(tmp_path_factory) -> tuple[bytes, bytes]:
+    """One key pair per module: generating the RSA key is the slow part."""
+    directory = tmp_path_factory.mktemp("signing-pair")
+    pdfsign.create_self_signed_cert(
+        directory / "cert.pem",
+        directory / "key.pem",
+        common_name="Acme Contact Center document signing",
+        organisation="Acme Contact Center",
+        days=30,
+    )
+    return (directory / "cert.pem").read_bytes(), (directory / "key.pem").read_bytes()
+
+
+@pytest.fixture
+def signing(signing_pair, tmp_path: Path, settings) -> Path:
+    directory = tmp_path / "signing"
+    directory.mkdir()
+    (directory / "cert.pem").write_bytes(signing_pair[0])
+    (directory / "key.pem").write_bytes(signing_pair[1])
+    settings.PIP_SIGNING_CERT = str(directory / "cert.pem")
+    settings.PIP_SIGNING_KEY = str(directory / "key.pem")
+    settings.PIP_SIGNING_KEY_PASSPHRASE = None
+    settings.PIP_SIGNING_EXTRA_TRUST_ROOTS = []
+    return directory

@@ -786,7 +786,7 @@ class IssueForm(forms.Form):
         )
 
 
-class HrDecisionForm(forms.Form):
+class ApprovalDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label="Decision",
         choices=[

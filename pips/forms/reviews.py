@@ -313,7 +313,7 @@ class ReviewForm(forms.Form):
 # --- HR ----------------------------------------------------------------------------------------
 
 
-class HrDecisionForm(forms.Form):
+class OutcomeDecisionForm(forms.Form):
     decision = forms.CharField(
         label="HR's decision",
         max_length=8000,

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from pips import roles, snapshots
+from pips.audit import AuditAction
 from pips.models import (
     AuditEvent,
     CheckIn,
@@ -19,20 +20,35 @@ from pips.models import (
     Pip,
     Review,
     ReviewItem,
+    ScheduleItem,
     Signature,
     SignerRole,
     Status,
     VersionState,
 )
 from pips.notifications import emails
+from pips.notifications.meetings import (
+    MEETINGS,
+    HrUsers,
+    display_name,
+    meeting_invitation,
+    plan_url,
+    team_zone,
+    when_text,
+)
+from pipsystem import ics
 
 Handler = Callable[[AuditEvent], None]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[AuditAction, Handler] = {}
 
 
-def handles(*actions: str) -> Callable[[Handler], Handler]:
+def handles(*actions: AuditAction | str) -> Callable[[Handler], Handler]:
+    """Register a handler for audit actions; a name that is not an action fails here, at
+    import, instead of never matching."""
+    checked = [AuditAction(action) for action in actions]
+
     def register(func: Handler) -> Handler:
-        for action in actions:
+        for action in checked:
             HANDLERS[action] = func
         return func
 
@@ -69,7 +85,7 @@ def deliver(event_id: int) -> bool:
     return True
 
 
-@handles("issued")
+@handles(AuditAction.ISSUED)
 def _issued(event: AuditEvent) -> None:
     pip = event.pip
     url = emails.absolute(pip.get_absolute_url())
@@ -88,7 +104,7 @@ def _issued(event: AuditEvent) -> None:
         )
 
 
-@handles("signed")
+@handles(AuditAction.SIGNED)
 def _signed(event: AuditEvent) -> None:
     """The employee gets a written summary of what they signed, with a link to their copy.
     The manager's signature on an amended version is what lets the employee sign it: they are
@@ -118,13 +134,47 @@ def _signed(event: AuditEvent) -> None:
     emails.send("signed", addresses, context)
 
 
-@handles("midpoint_review_opened", "final_review_opened")
+@handles(AuditAction.MIDPOINT_REVIEW_OPENED, AuditAction.FINAL_REVIEW_OPENED)
 def _review_opened(event: AuditEvent) -> None:
-    # The schedule's module builds meeting e-mails and invitations; it is imported here, late,
-    # because the task module imports both.
-    from pips import reminders
-
-    reminders.review_opened_notify(event)
+    """The midpoint or final review is open: the supervisor and HR are told, by e-mail with the
+    meeting's invitation and in the app."""
+    pip = event.pip
+    kind = Review.Kind.MIDPOINT if event.action.startswith("midpoint") else Review.Kind.FINAL
+    version = pip.current_version
+    due_on = version.midpoint_date if kind == Review.Kind.MIDPOINT else version.final_review_date
+    item = (
+        ScheduleItem.objects.filter(pip=pip, kind=kind, due_on=due_on, cancelled_at__isnull=True)
+        .select_related("pip__agent__team", "pip__agent__user", "pip__supervisor")
+        .first()
+    )
+    hr = HrUsers().for_plan(pip)
+    label = MEETINGS[kind][0]
+    zone = team_zone(pip)
+    when = when_text(item.due_at, zone) if item else f"{due_on:%A %d %b %Y}"
+    url = plan_url(pip, "pips:reviews")
+    attachments = [ics.attachment([meeting_invitation(item, pip, hr)])] if item else []
+    recipients = list(dict.fromkeys([pip.supervisor, *hr]))
+    for user in recipients:
+        emails.send(
+            "review-opened",
+            [user.email],
+            {
+                "pip": pip,
+                "recipient_name": display_name(user),
+                "agent_name": pip.agent.full_name,
+                "supervisor_name": display_name(pip.supervisor),
+                "meeting": label,
+                "when": when,
+                "url": emails.absolute(url),
+            },
+            attachments=attachments,
+        )
+    emails.notify(
+        recipients,
+        pip=pip,
+        url=url,
+        text=f"The {label} of {pip.reference} ({pip.agent.full_name}) is open: {when}.",
+    )
 
 
 # --- Check-ins, reviews and outcomes: a written summary to the employee after each ----------
@@ -149,7 +199,7 @@ def _last_done_review(pip: Pip, kind: str) -> Review | None:
     )
 
 
-@handles("checkin_recorded", "checkin_missed")
+@handles(AuditAction.CHECKIN_RECORDED, AuditAction.CHECKIN_MISSED)
 def _checkin_summary(event: AuditEvent) -> None:
     pip = event.pip
     checkins = CheckIn.objects.filter(pip=pip).prefetch_related(
@@ -185,10 +235,10 @@ def _checkin_summary(event: AuditEvent) -> None:
     emails.notify(users, pip=pip, url=url, text=f"{pip.reference}: {text}")
 
 
-@handles("midpoint_recorded", "referred_to_hr")
+@handles(AuditAction.MIDPOINT_RECORDED, AuditAction.REFERRED_TO_HR)
 def _review_summary(event: AuditEvent) -> None:
     pip = event.pip
-    referred = event.action == "referred_to_hr"
+    referred = event.action == AuditAction.REFERRED_TO_HR
     review = _last_done_review(pip, Review.Kind.FINAL if referred else Review.Kind.MIDPOINT)
     if review is None:
         return
@@ -225,11 +275,11 @@ def _review_summary(event: AuditEvent) -> None:
         )
 
 
-@handles("closed", "extended")
+@handles(AuditAction.CLOSED, AuditAction.EXTENDED)
 def _outcome(event: AuditEvent) -> None:
     pip = event.pip
     review = _last_done_review(pip, Review.Kind.FINAL)
-    if event.action == "extended":
+    if event.action == AuditAction.EXTENDED:
         outcome = "extended"
     elif event.to_status == Status.CLOSED_SUCCESSFUL:
         outcome = "successful"
@@ -294,13 +344,13 @@ def _hr_reviewers(pip: Pip, actor) -> list:
     )
 
 
-@handles("submitted", "amendment_submitted")
+@handles(AuditAction.SUBMITTED, AuditAction.AMENDMENT_SUBMITTED)
 def _submitted(event: AuditEvent) -> None:
     """HR is asked to review a plan, or an amendment, that a supervisor submitted."""
     pip = event.pip
     version = event.version or pip.current_version
     agent_name = pip.agent.full_name
-    amendment = event.action == "amendment_submitted"
+    amendment = event.action == AuditAction.AMENDMENT_SUBMITTED
     if amendment:
         if version.state != VersionState.PENDING_HR:
             return
@@ -332,12 +382,12 @@ def _submitted(event: AuditEvent) -> None:
     emails.notify(reviewers, pip=pip, url=url, text=text)
 
 
-@handles("returned", "amendment_returned")
+@handles(AuditAction.RETURNED, AuditAction.AMENDMENT_RETURNED)
 def _returned(event: AuditEvent) -> None:
     """The supervisor is told that HR returned the draft, with HR's comments."""
     pip = event.pip
     version = event.version or pip.current_version
-    amendment = event.action == "amendment_returned"
+    amendment = event.action == AuditAction.AMENDMENT_RETURNED
     if amendment and version.state != VersionState.DRAFT:
         return
     if not amendment and pip.status != Status.DRAFT:
@@ -369,7 +419,7 @@ def _returned(event: AuditEvent) -> None:
     )
 
 
-@handles("approved")
+@handles(AuditAction.APPROVED)
 def _approved(event: AuditEvent) -> None:
     """The supervisor is told the plan is approved: next, the meeting and the issue."""
     pip = event.pip
@@ -428,7 +478,7 @@ def _amended_version_notice(pip: Pip, version, *, ready: bool) -> None:
     emails.notify(users, pip=pip, url=url, text=text)
 
 
-@handles("amendment_approved")
+@handles(AuditAction.AMENDMENT_APPROVED)
 def _amendment_approved(event: AuditEvent) -> None:
     """HR approved an amendment: it is in force and everyone signs it again, the manager first.
     The employee is told what changed; the supervisor, that their signature comes first."""

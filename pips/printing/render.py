@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from pips import roles
+from pips import rules
+from pips.audit import ACCESS_ACTIONS, AuditAction
 from pips.models import (
     AuditEvent,
     CheckIn,
@@ -27,8 +28,8 @@ from pips.models import (
     ReviewItem,
     Signature,
     SignerRole,
-    Status,
     VersionState,
+    status_label,
 )
 from pips.progress import expectation_progress
 from pipsystem.pdfrender import resource_url
@@ -41,7 +42,6 @@ PRINT_LAYOUT = 2
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 #: Beyond this many views and downloads, the audit certificate sums them up per person.
 MAX_ACCESS_EVENTS = 60
-ACCESS_ACTIONS = ("viewed", "downloaded")
 #: Versions the employee may print: the ones that were issued to them.
 EMPLOYEE_VERSION_STATES = (VersionState.ISSUED, VersionState.SUPERSEDED)
 SIGNER_ORDER = (SignerRole.AGENT, SignerRole.MANAGER, SignerRole.HR)
@@ -71,11 +71,7 @@ def version_for_user(user, pip: Pip, number: int | None = None) -> PipVersion:
     )
     if version is None:
         raise Http404("No such version of this plan.")
-    user_roles = roles.roles_of(user)
-    sees_drafts = bool(user_roles & {roles.HR, roles.ADMIN}) or (
-        roles.SUPERVISOR in user_roles and user.pk in (pip.supervisor_id, pip.agent.supervisor_id)
-    )
-    if not sees_drafts and version.state not in EMPLOYEE_VERSION_STATES:
+    if not rules.sees_drafts(user, pip) and version.state not in EMPLOYEE_VERSION_STATES:
         raise Http404("No such version of this plan.")
     return version
 
@@ -137,7 +133,7 @@ class AuditRow:
 
     @property
     def label(self) -> str:
-        role = self.event.changes.get("role") if self.event.action == "signed" else None
+        role = self.event.changes.get("role") if self.event.action == AuditAction.SIGNED else None
         if role in SignerRole.values:
             return f"Signed as {SignerRole(role).label}"
         return self.event.label
@@ -160,10 +156,6 @@ class AuditCertificate:
     rows: list[AuditRow] = field(default_factory=list)
     # Set instead of listing the views and downloads one by one when there are many.
     access: list[AccessSummary] = field(default_factory=list)
-
-
-def _status_label(value: str) -> str:
-    return Status(value).label if value in Status.values else value
 
 
 def print_context(
@@ -265,7 +257,7 @@ def audit_certificate(pip: Pip, *, until: dt.datetime) -> AuditCertificate:
     rows = [
         AuditRow(
             event=event,
-            transition=f"{_status_label(event.from_status)} → {_status_label(event.to_status)}"
+            transition=f"{status_label(event.from_status)} → {status_label(event.to_status)}"
             if event.from_status and event.to_status
             else "",
         )
@@ -280,8 +272,8 @@ def _access_summary(access) -> list[AccessSummary]:
         access.order_by()
         .values("actor")
         .annotate(
-            views=Count("id", filter=Q(action="viewed")),
-            downloads=Count("id", filter=Q(action="downloaded")),
+            views=Count("id", filter=Q(action=AuditAction.VIEWED)),
+            downloads=Count("id", filter=Q(action=AuditAction.DOWNLOADED)),
             first=Min("at"),
             last=Max("at"),
             last_ip=Subquery(last_ip),

@@ -23,6 +23,7 @@ from django.db.models import IntegerField, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from pips.audit import ACCESS_ACTIONS
 from pips.content import content_hash
 from pips.models import (
     AuditEvent,
@@ -33,7 +34,6 @@ from pips.models import (
     Signature,
 )
 from pips.printing.render import (
-    ACCESS_ACTIONS,
     PRINT_LAYOUT,
     PRINT_STYLESHEETS,
     PRINT_TEMPLATE,

@@ -1,18 +1,17 @@
 """The reminder sweep (`sweep`): what the schedule says is due, found from the database, claimed
-once and sent in chunks; and the reviews it opens on their day."""
+once and sent in chunks; and the reviews due to open on their day."""
 
 from __future__ import annotations
 
 from pips.reminders.sweep import (
     LEASE,
+    REVIEW_KINDS,
     SendReport,
     SweepReport,
     due_work,
-    kpi_window,
-    open_due_review,
     reclaim,
     record,
-    review_opened_notify,
+    reminder_window,
     send_claimed,
     sweep,
     week_numbers,
@@ -20,14 +19,13 @@ from pips.reminders.sweep import (
 
 __all__ = [
     "LEASE",
+    "REVIEW_KINDS",
     "SendReport",
     "SweepReport",
     "due_work",
-    "kpi_window",
-    "open_due_review",
+    "reminder_window",
     "reclaim",
     "record",
-    "review_opened_notify",
     "send_claimed",
     "sweep",
     "week_numbers",

@@ -13,8 +13,8 @@ and recipient:
 - a check-in or review two working days overdue is escalated to HR.
 
 On the day of the midpoint and the final review the review is opened: the sweep names the
-schedule items, and a task calls `open_due_review` for each (services.review_open, idempotent);
-the audit event's handler, `review_opened_notify`, then tells the supervisor and HR.
+schedule items, and the `open_review` task calls services.review_open for each (idempotent);
+the audit event's handler then tells the supervisor and HR.
 
 Claiming is what makes it safe to run twice, or twice at once. Reminders are inserted with
 ON CONFLICT DO NOTHING RETURNING id against the unique (pip, kind, due_on, recipient), so only
@@ -30,23 +30,19 @@ query per chunk sent.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-import zoneinfo
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
-from django.urls import NoReverseMatch, reverse
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from metrics.models import Kpi, Sample
+from metrics.models import Kpi
+from metrics.queries import windows_for
+from pips.audit import AuditAction
 from pips.models import (
     RUNNING_STATUSES,
     AuditEvent,
@@ -63,7 +59,20 @@ from pips.models import (
     VersionState,
 )
 from pips.notifications import emails
-from pips.roles import HR
+from pips.notifications.handlers import HANDLERS
+from pips.notifications.meetings import (
+    MEETINGS,
+    HrUsers,
+    display_name,
+    email_of,
+    local_date,
+    meeting_invitation,
+    plan_url,
+    relative_day,
+    team_zone,
+    when_text,
+    working_days_after,
+)
 from pipsystem import ics
 
 logger = logging.getLogger(__name__)
@@ -88,11 +97,6 @@ SEND_CHUNK = 50
 REMINDER_KPIS = ("qa_score", "csat")
 KPI_WINDOW_DAYS = 7
 
-MEETINGS = {
-    ScheduleItem.Kind.CHECKIN: ("check-in", dt.timedelta(minutes=30)),
-    ScheduleItem.Kind.MIDPOINT: ("midpoint review", dt.timedelta(hours=1)),
-    ScheduleItem.Kind.FINAL: ("final review", dt.timedelta(hours=1)),
-}
 REVIEW_KINDS = (ScheduleItem.Kind.MIDPOINT, ScheduleItem.Kind.FINAL)
 
 
@@ -165,53 +169,7 @@ class SendReport:
         return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped}
 
 
-# --- time --------------------------------------------------------------------------------------
-
-
-def team_zone(pip: Pip) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(pip.agent.team.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        logger.warning("Team %s has an unknown time zone; using UTC", pip.agent.team_id)
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def working_days_after(moment: dt.datetime, days: int, zone: dt.tzinfo) -> dt.datetime:
-    """`days` working days (Monday to Friday) after a moment, counted on the team's calendar:
-    the same wall-clock time on that day, so a DST change does not move it."""
-    from pips.services import add_working_days  # services imports the task module that uses us
-
-    return add_working_days(moment.astimezone(zone), days)
-
-
-def local_date(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
-    return moment.astimezone(zone).date()
-
-
 # --- finding what is due -----------------------------------------------------------------------
-
-
-class _HrUsers:
-    """All active HR users, loaded once per sweep and only if someone needs them."""
-
-    def __init__(self) -> None:
-        self._users: list | None = None
-
-    def all(self) -> list:
-        if self._users is None:
-            self._users = list(
-                get_user_model()
-                .objects.filter(groups__name=HR, is_active=True)
-                .distinct()
-                .order_by("pk")
-            )
-        return self._users
-
-    def for_plan(self, pip: Pip) -> list:
-        """The plan's HR: whoever approved it, or every HR user when no one has yet."""
-        if pip.approved_by_id and pip.approved_by.is_active:
-            return [pip.approved_by]
-        return [u for u in self.all() if u.pk != pip.supervisor_id]
 
 
 def _pending_items(now: dt.datetime) -> list[ScheduleItem]:
@@ -253,7 +211,7 @@ def _waiting_plans(now: dt.datetime) -> list[Pip]:
     amendment_submitted = (
         AuditEvent.objects.filter(
             pip_id=OuterRef("pk"),
-            action="amendment_submitted",
+            action=AuditAction.AMENDMENT_SUBMITTED,
             version__state=VersionState.PENDING_HR,
         )
         .order_by("-at")
@@ -313,7 +271,7 @@ def _review_due(item: ScheduleItem, now: dt.datetime, zone: dt.tzinfo) -> bool:
 def due_work(now: dt.datetime) -> tuple[list[Want], list[int]]:
     """What the schedule calls for at `now`: the reminders (recorded or not yet) and the
     schedule items whose review should be opened."""
-    hr = _HrUsers()
+    hr = HrUsers()
     wanted: list[Want] = []
     reviews: list[int] = []
 
@@ -451,70 +409,7 @@ class Outgoing:
     meeting: ics.Meeting | None = None
 
 
-_PK = 987654321
-
-
-@functools.cache
-def _url_pattern(name: str) -> str | None:
-    """A page's URL with a placeholder for the plan, reversed once per process: a batch of
-    e-mails then costs a string replace per link, not a reverse()."""
-    try:
-        return reverse(name, args=[_PK])
-    except NoReverseMatch:
-        return None
-
-
-def plan_url(pip: Pip, name: str | None = None) -> str:
-    """A page of the plan if it is installed, the plan itself otherwise."""
-    pattern = (_url_pattern(name) if name else None) or _url_pattern("pips:detail")
-    return pattern.replace(str(_PK), str(pip.pk))
-
-
-def display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
-def email_of(user, pip: Pip) -> str:
-    if pip.agent.user_id == user.pk and pip.agent.email:
-        return pip.agent.email
-    return user.email
-
-
-def when_text(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%A %d %b %Y, %H:%M} ({zone.key})"
-
-
-def relative_day(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
-    """ "tomorrow", as a reminder a day ahead normally says; "today" when it goes out late (a
-    plan activated the day before its first check-in, a sweep that was down)."""
-    days = (moment.astimezone(zone).date() - local_date(timezone.now(), zone)).days
-    return {0: "today", 1: "tomorrow"}.get(days, "coming up")
-
-
-def meeting_invitation(item: ScheduleItem, pip: Pip, extra: Iterable = ()) -> ics.Meeting:
-    label, duration = MEETINGS[item.kind]
-    supervisor = ics.Person(display_name(pip.supervisor), pip.supervisor.email)
-    people = [supervisor]
-    agent_email = pip.agent.email or (pip.agent.user.email if pip.agent.user else "")
-    if agent_email:
-        people.append(ics.Person(pip.agent.full_name, agent_email))
-    people += [ics.Person(display_name(u), u.email) for u in extra if u.email]
-    url = emails.absolute(plan_url(pip))
-    return ics.Meeting(
-        uid=ics.uid_for(item.pk),
-        start=item.due_at,
-        duration=duration,
-        summary=f"{label.capitalize()}: {pip.agent.full_name} with {display_name(pip.supervisor)}",
-        description=f"{label.capitalize()} of the performance improvement plan "
-        f"{pip.reference}.\n{url}",
-        url=url,
-        organizer=supervisor,
-        attendees=list(dict.fromkeys(people)),
-    )
-
-
-def kpi_window(due_on: dt.date) -> tuple[dt.date, dt.date]:
+def reminder_window(due_on: dt.date) -> tuple[dt.date, dt.date]:
     """The seven days before the reminder's day (the day before the meeting)."""
     end = due_on - dt.timedelta(days=2)
     return end - dt.timedelta(days=KPI_WINDOW_DAYS - 1), end
@@ -522,8 +417,7 @@ def kpi_window(due_on: dt.date) -> tuple[dt.date, dt.date]:
 
 def week_numbers(pairs: Iterable[tuple[Pip, dt.date]]) -> dict[tuple[int, dt.date], list[KpiLine]]:
     """QA and CSAT for each (plan, meeting date) over the week before the reminder, against the
-    plan's targets: the same weighted mean as kpis.window_value, for every plan in one
-    aggregate query (grouped by day, then summed per plan's window here)."""
+    plan's targets, for every plan in one aggregate query (metrics.queries.windows_for)."""
     pairs = list(dict.fromkeys((pip, due_on) for pip, due_on in pairs))
     if not pairs:
         return {}
@@ -541,35 +435,17 @@ def week_numbers(pairs: Iterable[tuple[Pip, dt.date]]) -> dict[tuple[int, dt.dat
     )
     for version_id, kpi_id, comparator, target in rows:
         targets[(version_id, kpi_id)] = (comparator, target)  # the first row wins
-    windows = {(pip.pk, due_on): kpi_window(due_on) for pip, due_on in pairs}
-    daily: dict[tuple[str, int], list[tuple[dt.date, float, float]]] = defaultdict(list)
-    samples = (
-        Sample.objects.filter(
-            employee_id__in={pip.agent.employee_id for pip, _ in pairs},
-            kpi_id__in=kpi_ids,
-            date__gte=min(start for start, _ in windows.values()),
-            date__lte=max(end for _, end in windows.values()),
-        )
-        .values("employee_id", "kpi_id", "date")
-        .annotate(weighted=Sum(F("value") * F("weight")), weight=Sum("weight"))
-        .order_by()
+    windows = {(pip.pk, due_on): reminder_window(due_on) for pip, due_on in pairs}
+    figures = windows_for(
+        windows=[(pip.agent.employee_id, *windows[(pip.pk, due_on)]) for pip, due_on in pairs],
+        kpis=kpis,
     )
-    for row in samples:
-        daily[(row["employee_id"], row["kpi_id"])].append(
-            (row["date"], row["weighted"], row["weight"])
-        )
     result = {}
     for pip, due_on in pairs:
-        start, end = windows[(pip.pk, due_on)]
+        numbers = figures[(pip.agent.employee_id, *windows[(pip.pk, due_on)])]
         lines = []
         for kpi in kpis:
-            days = [
-                (w, n)
-                for day, w, n in daily[(pip.agent.employee_id, kpi.pk)]
-                if start <= day <= end
-            ]
-            weight = sum(n for _, n in days)
-            value = sum(w for w, _ in days) / weight if weight else None
+            value = numbers[kpi.code].value
             comparator, target = targets.get((pip.current_version_id, kpi.pk), ("", None))
             met = None
             if value is not None and target is not None:
@@ -611,7 +487,7 @@ def _outgoing(
     if kind in MEETING_REMINDER_KINDS:
         label = MEETINGS[item.kind][0]
         is_agent = pip.agent.user_id == user.pk
-        start, end = kpi_window(reminder.due_on)
+        start, end = reminder_window(reminder.due_on)
         when = when_text(item.due_at, zone)
         day = relative_day(item.due_at, zone)
         text = (
@@ -818,8 +694,6 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
 def undelivered_events(now: dt.datetime) -> list[int]:
     """Audit events whose notifications never went out because the task was never queued (the
     broker was down when the step committed). notify_event delivers each once."""
-    from pips.notifications.handlers import HANDLERS  # notifications imports this module's handler
-
     return list(
         AuditEvent.objects.filter(
             action__in=sorted(HANDLERS),
@@ -835,7 +709,7 @@ def undelivered_events(now: dt.datetime) -> list[int]:
 def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     """Find what is due and claim it: record the reminders the schedule calls for and take
     back those a dead run left unsent. The task layer then queues send_claimed for the claimed
-    reminders (in chunks), open_due_review for each review and notify_event for each event."""
+    reminders (in chunks), open_review for each review and notify_event for each event."""
     now = now or timezone.now()
     report = SweepReport(claimed_at=now)
     wanted, report.reviews_to_open = due_work(now)
@@ -847,68 +721,3 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     if report.to_send or report.reviews_to_open or report.events_to_deliver:
         logger.info("Reminder sweep: %s", report.as_dict())
     return report
-
-
-# --- reviews -----------------------------------------------------------------------------------
-
-
-def open_due_review(schedule_item_id: int) -> bool:
-    """Open the review a schedule item calls for. Safe to call again (review_open finds it
-    open); a plan whose state no longer allows it is left alone. Returns whether it opened."""
-    from pips.services import TransitionError, review_open
-
-    item = (
-        ScheduleItem.objects.select_related("pip")
-        .filter(pk=schedule_item_id, kind__in=REVIEW_KINDS, cancelled_at__isnull=True)
-        .first()
-    )
-    if item is None:
-        return False
-    try:
-        _, created = review_open(pip=item.pip, kind=item.kind)
-    except (TransitionError, PermissionDenied) as error:
-        logger.info("Review for schedule item %s not opened: %s", schedule_item_id, error)
-        return False
-    return created
-
-
-def review_opened_notify(event: AuditEvent) -> None:
-    """The midpoint or final review is open: the supervisor and HR are told, by e-mail with the
-    meeting's invitation and in the app."""
-    pip = event.pip
-    kind = Review.Kind.MIDPOINT if event.action.startswith("midpoint") else Review.Kind.FINAL
-    version = pip.current_version
-    due_on = version.midpoint_date if kind == Review.Kind.MIDPOINT else version.final_review_date
-    item = (
-        ScheduleItem.objects.filter(pip=pip, kind=kind, due_on=due_on, cancelled_at__isnull=True)
-        .select_related("pip__agent__team", "pip__agent__user", "pip__supervisor")
-        .first()
-    )
-    hr = _HrUsers().for_plan(pip)
-    label = MEETINGS[kind][0]
-    zone = team_zone(pip)
-    when = when_text(item.due_at, zone) if item else f"{due_on:%A %d %b %Y}"
-    url = plan_url(pip, "pips:reviews")
-    attachments = [ics.attachment([meeting_invitation(item, pip, hr)])] if item else []
-    recipients = list(dict.fromkeys([pip.supervisor, *hr]))
-    for user in recipients:
-        emails.send(
-            "review-opened",
-            [user.email],
-            {
-                "pip": pip,
-                "recipient_name": display_name(user),
-                "agent_name": pip.agent.full_name,
-                "supervisor_name": display_name(pip.supervisor),
-                "meeting": label,
-                "when": when,
-                "url": emails.absolute(url),
-            },
-            attachments=attachments,
-        )
-    emails.notify(
-        recipients,
-        pip=pip,
-        url=url,
-        text=f"The {label} of {pip.reference} ({pip.agent.full_name}) is open: {when}.",
-    )

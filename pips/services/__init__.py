@@ -6,6 +6,7 @@ status. The public functions and inputs are re-exported here: `services.pip_subm
 
 from __future__ import annotations
 
+from pips.dates import add_working_days
 from pips.inputs import (
     CONSENT_TEXT,
     NO_META,
@@ -16,7 +17,7 @@ from pips.inputs import (
 )
 from pips.rules import full_name_matches
 from pips.services.amendments import amendment_decide, amendment_start, amendment_submit
-from pips.services.common import TransitionError, add_working_days
+from pips.services.common import TransitionError
 from pips.services.plans import (
     content_from_template,
     fill_baselines,

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import rules
+from pips.audit import AuditAction
 from pips.content import (
     content_from_version,
 )
@@ -16,7 +17,6 @@ from pips.inputs import (
     RequestMeta,
 )
 from pips.models import (
-    RUNNING_STATUSES,
     Pip,
     PipVersion,
     Status,
@@ -48,7 +48,7 @@ def amendment_start(
     with transaction.atomic():
         pip = lock(pip)
         require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can amend it.")
-        require_state(pip, RUNNING_STATUSES, "amend")
+        require_state(pip, rules.AMENDABLE, "amend")
         if pip.versions.exclude(
             state__in=[VersionState.ISSUED, VersionState.SUPERSEDED, VersionState.WITHDRAWN]
         ).exists():
@@ -77,7 +77,7 @@ def amendment_start(
         write_audit(
             pip=pip,
             actor=actor,
-            action="amendment_started",
+            action=AuditAction.AMENDMENT_STARTED,
             meta=meta,
             version=version,
             comment=change_summary.strip(),
@@ -103,7 +103,9 @@ def amendment_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip
         validate_content(content_from_version(version), amendment=True)
         version.state = VersionState.PENDING_HR
         version.save(update_fields=["state"])
-        write_audit(pip=pip, actor=actor, action="amendment_submitted", meta=meta, version=version)
+        write_audit(
+            pip=pip, actor=actor, action=AuditAction.AMENDMENT_SUBMITTED, meta=meta, version=version
+        )
     return version
 
 
@@ -115,9 +117,9 @@ def amendment_decide(
         raise ValidationError({"comment": "Say what needs to change before returning it."})
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR decides on amendments.")
-        require(actor.pk != pip.supervisor_id, "HR cannot decide on an amendment they wrote.")
-        require_state(pip, RUNNING_STATUSES, "amend")
+        require(rules.is_hr(actor), "Only HR decides on amendments.")
+        require(rules.is_other_hr(actor, pip), "HR cannot decide on an amendment they wrote.")
+        require_state(pip, rules.AMENDABLE, "amend")
         version = _pending_amendment(pip, VersionState.PENDING_HR)
         if not approve:
             version.state = VersionState.DRAFT
@@ -125,7 +127,7 @@ def amendment_decide(
             write_audit(
                 pip=pip,
                 actor=actor,
-                action="amendment_returned",
+                action=AuditAction.AMENDMENT_RETURNED,
                 meta=meta,
                 version=version,
                 comment=comment.strip(),
@@ -144,7 +146,7 @@ def amendment_decide(
         write_audit(
             pip=pip,
             actor=actor,
-            action="amendment_approved",
+            action=AuditAction.AMENDMENT_APPROVED,
             meta=meta,
             version=version,
             comment=comment.strip(),

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from pips import notifications, tasks
+from pips import notifications
+from pips.audit import AuditAction
 from pips.inputs import NO_META, RequestMeta
 from pips.models import (
     AuditEvent,
     Pip,
     PipVersion,
 )
+from pips.notifications.tasks import notify_event
+from pipsystem.celery import enqueue
 
 
 class TransitionError(ValidationError):
@@ -25,7 +27,7 @@ def write_audit(
     *,
     pip: Pip | None,
     actor,
-    action: str,
+    action: AuditAction,
     meta: RequestMeta | None = None,
     from_status: str = "",
     to_status: str = "",
@@ -49,7 +51,7 @@ def write_audit(
     if notifications.wants_delivery(action):
         # Only once the step is committed: a rolled-back step tells nobody anything.
         # A broker outage is logged, not raised: the sweep delivers what was missed.
-        transaction.on_commit(lambda: tasks.enqueue(tasks.notify_event, event.pk))
+        transaction.on_commit(lambda: enqueue(notify_event, event.pk))
     return event
 
 
@@ -88,12 +90,3 @@ def transition(
         comment=comment,
         version=pip.current_version,
     )
-
-
-def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
-    result = start
-    while days > 0:
-        result += dt.timedelta(days=1)
-        if result.weekday() < 5:
-            days -= 1
-    return result

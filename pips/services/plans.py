@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import rules
+from pips.audit import AuditAction
 from pips.content import (
     ActionData,
     PlanContent,
@@ -22,13 +23,14 @@ from pips.content import (
     template_expectations,
     template_reasons,
 )
+from pips.dates import add_working_days
 from pips.inputs import (
     RequestMeta,
     SignatureInput,
 )
-from pips.kpis import baseline_for
 from pips.models import (
     OPEN_STATUSES,
+    PLAN_TEXT_FIELDS,
     ActionItem,
     Agent,
     Cadence,
@@ -44,7 +46,6 @@ from pips.models import (
 )
 from pips.services.common import (
     TransitionError,
-    add_working_days,
     lock,
     require,
     require_state,
@@ -52,6 +53,7 @@ from pips.services.common import (
     write_audit,
 )
 from pips.services.signatures import signature_write
+from pips.snapshots import baselines
 
 
 def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
@@ -145,14 +147,19 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
 
 
 def fill_baselines(*, agent: Agent, content: PlanContent, today: dt.date | None = None) -> None:
-    """Fill each KPI-linked row's current performance from the agent's last 30 days of data."""
-    today = today or timezone.localdate()
+    """Fill each KPI-linked row's current performance from the agent's last 30 full days of
+    data (one query for every row)."""
+    found = baselines(
+        agent.employee_id,
+        [row.kpi_id for row in content.expectations if row.kpi_id is not None],
+        today or timezone.localdate(),
+    )
     for row in content.expectations:
         if row.kpi_id is None:
             row.baseline_value = row.baseline_from = row.baseline_to = None
             row.baseline_source = ""
             continue
-        baseline = baseline_for(agent.employee_id, row.kpi_id, today)
+        baseline = found[row.kpi_id]
         row.baseline_value = baseline.value
         row.baseline_from = baseline.start
         row.baseline_to = baseline.end
@@ -195,17 +202,13 @@ def write_rows(version: PipVersion, content: PlanContent) -> None:
 def apply_content(version: PipVersion, content: PlanContent) -> list[str]:
     """Copy the header and section fields onto the version; return the changed field names."""
     names = [
-        "job_title",
-        "description",
+        *PLAN_TEXT_FIELDS,
         "period_start",
         "period_end",
         "final_review_date",
         "checkin_cadence",
         "checkin_weekday",
-        "monitoring_reports",
         "midpoint_date",
-        "outcome_success",
-        "outcome_failure",
         "change_summary",
     ]
     changed = []
@@ -257,7 +260,7 @@ def pip_create(
 ) -> Pip:
     """Draft a plan for an agent the actor supervises."""
     require(
-        roles.is_supervisor(actor) and agent.supervisor_id == actor.pk,
+        rules.is_agent_supervisor(actor, agent),
         "Only the agent's supervisor can draft a plan for them.",
     )
     fill_baselines(agent=agent, content=content, today=today)
@@ -289,7 +292,7 @@ def pip_create(
         write_audit(
             pip=pip,
             actor=actor,
-            action="created",
+            action=AuditAction.CREATED,
             meta=meta,
             to_status=Status.DRAFT,
             version=version,
@@ -322,7 +325,7 @@ def pip_update_draft(
         require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can edit it.")
         version = _draft_version(pip)
         if version.number == 1:
-            require_state(pip, [Status.DRAFT], "edit")
+            require_state(pip, rules.EDITABLE, "edit")
         # Amendments keep the baselines frozen at the first issue; drafts refresh them.
         if version.number == 1:
             fill_baselines(agent=pip.agent, content=content, today=today)
@@ -333,7 +336,7 @@ def pip_update_draft(
         write_audit(
             pip=pip,
             actor=actor,
-            action="edited",
+            action=AuditAction.EDITED,
             meta=meta,
             version=version,
             changes={"fields": changed},
@@ -347,7 +350,7 @@ def pip_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip:
         require(
             rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can submit it to HR."
         )
-        require_state(pip, [Status.DRAFT], "submit")
+        require_state(pip, rules.EDITABLE, "submit")
         version = pip.current_version
         validate_content(content_from_version(version))
         version.state = VersionState.PENDING_HR
@@ -356,7 +359,7 @@ def pip_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip:
             pip,
             actor=actor,
             to=Status.PENDING_HR,
-            action="submitted",
+            action=AuditAction.SUBMITTED,
             meta=meta,
             submitted_at=timezone.now(),
         )
@@ -369,8 +372,8 @@ def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None
         raise ValidationError({"comment": "Say what needs to change before returning the plan."})
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR can return a plan.")
-        require_state(pip, [Status.PENDING_HR], "return")
+        require(rules.is_hr(actor), "Only HR can return a plan.")
+        require_state(pip, rules.HR_DECIDES, "return")
         version = pip.current_version
         version.state = VersionState.DRAFT
         version.save(update_fields=["state"])
@@ -378,7 +381,7 @@ def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None
             pip,
             actor=actor,
             to=Status.DRAFT,
-            action="returned",
+            action=AuditAction.RETURNED,
             meta=meta,
             comment=comment.strip(),
             hr_comment=comment.strip(),
@@ -389,9 +392,9 @@ def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None
 def pip_approve(*, actor, pip: Pip, comment: str = "", meta: RequestMeta | None = None) -> Pip:
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR can approve a plan.")
-        require(actor.pk != pip.supervisor_id, "HR cannot approve a plan they drafted.")
-        require_state(pip, [Status.PENDING_HR], "approve")
+        require(rules.is_hr(actor), "Only HR can approve a plan.")
+        require(rules.is_other_hr(actor, pip), "HR cannot approve a plan they drafted.")
+        require_state(pip, rules.HR_DECIDES, "approve")
         version = pip.current_version
         version.state = VersionState.APPROVED
         version.save(update_fields=["state"])
@@ -399,7 +402,7 @@ def pip_approve(*, actor, pip: Pip, comment: str = "", meta: RequestMeta | None 
             pip,
             actor=actor,
             to=Status.APPROVED,
-            action="approved",
+            action=AuditAction.APPROVED,
             meta=meta,
             comment=comment.strip(),
             approved_at=timezone.now(),
@@ -433,7 +436,7 @@ def pip_issue(
     with transaction.atomic():
         pip = lock(pip)
         require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can issue it.")
-        require_state(pip, [Status.APPROVED], "issue")
+        require_state(pip, rules.ISSUABLE, "issue")
         version = pip.current_version
         freeze_version(version, issued_on=meeting_held_on)
         now = timezone.now()
@@ -441,7 +444,7 @@ def pip_issue(
             pip,
             actor=actor,
             to=Status.ISSUED,
-            action="issued",
+            action=AuditAction.ISSUED,
             meta=meta,
             issued_at=now,
             meeting_held_on=meeting_held_on,
@@ -463,8 +466,8 @@ def pip_cancel(*, actor, pip: Pip, reason: str, meta: RequestMeta | None = None)
         raise ValidationError({"reason": "Give the reason for cancelling the plan."})
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR can cancel a plan.")
-        require_state(pip, OPEN_STATUSES, "cancel")
+        require(rules.is_hr(actor), "Only HR can cancel a plan.")
+        require_state(pip, rules.CANCELLABLE, "cancel")
         pip.schedule.filter(done_at__isnull=True, cancelled_at__isnull=True).update(
             cancelled_at=timezone.now()
         )
@@ -472,7 +475,7 @@ def pip_cancel(*, actor, pip: Pip, reason: str, meta: RequestMeta | None = None)
             pip,
             actor=actor,
             to=Status.CANCELLED,
-            action="cancelled",
+            action=AuditAction.CANCELLED,
             meta=meta,
             comment=reason.strip(),
             cancel_reason=reason.strip(),
@@ -485,7 +488,7 @@ def pip_viewed(
     *,
     actor,
     pip: Pip,
-    what: str = "viewed",
+    what: AuditAction = AuditAction.VIEWED,
     meta: RequestMeta | None = None,
     version: PipVersion | None = None,
 ) -> None:
@@ -501,7 +504,7 @@ def report_exported(*, actor, report: str, filters: dict, meta: RequestMeta | No
     write_audit(
         pip=None,
         actor=actor,
-        action="report_exported",
+        action=AuditAction.REPORT_EXPORTED,
         meta=meta,
         comment=report,
         changes={"filters": filters},

@@ -9,14 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import rules
+from pips.audit import AuditAction
 from pips.inputs import (
     CheckInInput,
     RequestMeta,
     ReviewItemInput,
 )
 from pips.models import (
-    RUNNING_STATUSES,
     ActionItem,
     ActionSession,
     ActionStatus,
@@ -58,7 +58,7 @@ def checkin_record(
         require(
             rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins."
         )
-        require_state(pip, RUNNING_STATUSES, "record a check-in on")
+        require_state(pip, rules.RECORDABLE, "record a check-in on")
         version = pip.current_version
         items = {a.pk: a for a in version.actions.all()}
         unknown = (set(data.action_statuses) | set(data.sessions_held)) - set(items)
@@ -103,7 +103,7 @@ def checkin_record(
         write_audit(
             pip=pip,
             actor=actor,
-            action="checkin_recorded",
+            action=AuditAction.CHECKIN_RECORDED,
             meta=meta,
             version=version,
             changes={"held_on": data.held_on.isoformat(), "checkin": checkin.pk},
@@ -152,7 +152,7 @@ def checkin_missed(
         require(
             rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins."
         )
-        require_state(pip, RUNNING_STATUSES, "record a check-in on")
+        require_state(pip, rules.RECORDABLE, "record a check-in on")
         try:
             with transaction.atomic():
                 checkin = CheckIn.objects.create(
@@ -172,7 +172,7 @@ def checkin_missed(
         write_audit(
             pip=pip,
             actor=actor,
-            action="checkin_missed",
+            action=AuditAction.CHECKIN_MISSED,
             meta=meta,
             version=pip.current_version,
             comment=reason.strip(),
@@ -188,7 +188,7 @@ def checkin_agent_comment(
         raise ValidationError({"agent_comment": "Write your comment."})
     with transaction.atomic():
         pip = lock(checkin.pip)
-        require(pip.agent.user_id == actor.pk, "Only the employee can comment here.")
+        require(rules.is_plan_employee(actor, pip), "Only the employee can comment here.")
         checkin = CheckIn.objects.select_for_update().get(pk=checkin.pk)
         if checkin.agent_comment:
             raise TransitionError("You have already commented on this check-in.")
@@ -197,7 +197,7 @@ def checkin_agent_comment(
         write_audit(
             pip=pip,
             actor=actor,
-            action="checkin_commented",
+            action=AuditAction.CHECKIN_COMMENTED,
             meta=meta,
             comment=comment.strip(),
             changes={"checkin": checkin.pk},
@@ -221,7 +221,7 @@ def review_open(
         pip = lock(pip)
         if actor is not None:
             require(
-                rules.is_plan_supervisor(actor, pip) or roles.is_hr(actor),
+                rules.manages_plan(actor, pip),
                 "Only the plan's supervisor or HR opens a review.",
             )
         version = pip.current_version
@@ -229,14 +229,12 @@ def review_open(
         if existing is not None:
             return existing, False
         if kind == Review.Kind.MIDPOINT:
-            require_state(pip, [Status.ACTIVE], "open the midpoint review of")
+            require_state(pip, rules.MIDPOINT_OPENABLE, "open the midpoint review of")
             if not version.midpoint_date:
                 raise TransitionError("This plan has no midpoint review.")
             due = version.midpoint_date
         elif kind == Review.Kind.FINAL:
-            require_state(
-                pip, [Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED], "open the final review of"
-            )
+            require_state(pip, rules.FINAL_OPENABLE, "open the final review of")
             if (
                 version.midpoint_date
                 and not pip.reviews.filter(
@@ -254,10 +252,16 @@ def review_open(
             )
         review = Review.objects.create(pip=pip, version=version, kind=kind, due_on=due)
         if kind == Review.Kind.FINAL:
-            transition(pip, actor=actor, to=Status.FINAL, action="final_review_opened", meta=meta)
+            transition(
+                pip, actor=actor, to=Status.FINAL, action=AuditAction.FINAL_REVIEW_OPENED, meta=meta
+            )
         else:
             write_audit(
-                pip=pip, actor=actor, action="midpoint_review_opened", meta=meta, version=version
+                pip=pip,
+                actor=actor,
+                action=AuditAction.MIDPOINT_REVIEW_OPENED,
+                meta=meta,
+                version=version,
             )
     return review, True
 
@@ -299,7 +303,9 @@ def midpoint_record(
         review = Review.objects.select_for_update().get(pk=review.pk)
         if review.kind != Review.Kind.MIDPOINT or review.state != Review.State.OPEN:
             raise TransitionError("This midpoint review is not open.")
-        require_state(pip, [Status.ACTIVE], "record the midpoint review of")
+        require_state(
+            pip, [rules.REVIEW_RECORDABLE[Review.Kind.MIDPOINT]], "record the midpoint review of"
+        )
         _review_items(review, items, suggestions)
         review.state = Review.State.DONE
         review.summary = summary.strip()
@@ -312,7 +318,7 @@ def midpoint_record(
             pip,
             actor=actor,
             to=Status.MIDPOINT,
-            action="midpoint_recorded",
+            action=AuditAction.MIDPOINT_RECORDED,
             meta=meta,
             comment=summary.strip(),
         )
@@ -343,7 +349,9 @@ def final_record(
         review = Review.objects.select_for_update().get(pk=review.pk)
         if review.kind != Review.Kind.FINAL or review.state != Review.State.OPEN:
             raise TransitionError("This final review is not open.")
-        require_state(pip, [Status.FINAL], "record the final review of")
+        require_state(
+            pip, [rules.REVIEW_RECORDABLE[Review.Kind.FINAL]], "record the final review of"
+        )
         if outcome == Outcome.EXTENDED:
             if pip.extension_count >= settings.PIP_MAX_EXTENSIONS:
                 raise ValidationError({"outcome": "This plan has already been extended."})
@@ -383,7 +391,7 @@ def final_record(
                 pip,
                 actor=actor,
                 to=Status.CLOSED_SUCCESSFUL,
-                action="closed",
+                action=AuditAction.CLOSED,
                 meta=meta,
                 comment=summary.strip(),
                 outcome=outcome,
@@ -394,7 +402,7 @@ def final_record(
                 pip,
                 actor=actor,
                 to=Status.EXTENDED,
-                action="extended",
+                action=AuditAction.EXTENDED,
                 meta=meta,
                 comment=summary.strip(),
             )
@@ -402,7 +410,7 @@ def final_record(
             write_audit(
                 pip=pip,
                 actor=actor,
-                action="referred_to_hr",
+                action=AuditAction.REFERRED_TO_HR,
                 meta=meta,
                 version=pip.current_version,
                 comment=summary.strip(),
@@ -432,8 +440,8 @@ def pip_decide_unsuccessful(
         raise ValidationError(errors)
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR decides on an unsuccessful plan.")
-        require_state(pip, [Status.FINAL], "decide on")
+        require(rules.is_hr(actor), "Only HR decides on an unsuccessful plan.")
+        require_state(pip, rules.OUTCOME_DECIDABLE, "decide on")
         review = pip.reviews.filter(
             kind=Review.Kind.FINAL, state=Review.State.DONE, version=pip.current_version
         ).first()
@@ -445,7 +453,7 @@ def pip_decide_unsuccessful(
             pip,
             actor=actor,
             to=Status.CLOSED_UNSUCCESSFUL,
-            action="closed",
+            action=AuditAction.CLOSED,
             meta=meta,
             comment=decision.strip(),
             outcome=Outcome.UNSUCCESSFUL,

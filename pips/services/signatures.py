@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import rules
+from pips.audit import AuditAction
 from pips.inputs import (
     CONSENT_TEXT,
     NO_META,
@@ -15,7 +16,6 @@ from pips.inputs import (
     SignatureInput,
 )
 from pips.models import (
-    RUNNING_STATUSES,
     Pip,
     PipVersion,
     Signature,
@@ -33,6 +33,17 @@ from pips.services.common import (
     write_audit,
 )
 from pips.services.schedule import schedule_write
+
+# Why a signature is refused: the signer does not hold the role, or the one before has not signed.
+SIGNER_REFUSALS = {
+    SignerRole.AGENT: "Only the employee can sign as employee.",
+    SignerRole.MANAGER: "Only the plan's supervisor signs as manager.",
+    SignerRole.HR: "Only HR can countersign.",
+}
+OUT_OF_ORDER = {
+    SignerRole.AGENT: "The manager signs first, when the plan is issued.",
+    SignerRole.HR: "HR countersigns after the employee's acknowledgment.",
+}
 
 
 def signature_write(
@@ -76,7 +87,7 @@ def signature_write(
     write_audit(
         pip=pip,
         actor=actor,
-        action="signed",
+        action=AuditAction.SIGNED,
         meta=meta,
         version=version,
         changes={"role": role, "agrees": sig.agrees, "sha256": version.content_sha256},
@@ -106,14 +117,18 @@ def _maybe_activate(*, actor, pip: Pip, version: PipVersion, meta) -> None:
                 pip,
                 actor=actor,
                 to=Status.ACTIVE,
-                action="activated",
+                action=AuditAction.ACTIVATED,
                 meta=meta,
                 activated_at=timezone.now(),
             )
             schedule_write(pip=pip)
         else:
             write_audit(
-                pip=pip, actor=actor, action="amendment_acknowledged", meta=meta, version=version
+                pip=pip,
+                actor=actor,
+                action=AuditAction.AMENDMENT_ACKNOWLEDGED,
+                meta=meta,
+                version=version,
             )
 
 
@@ -131,23 +146,15 @@ def signature_add(
     with transaction.atomic():
         pip = lock(pip)
         version = PipVersion.objects.get(pk=version.pk)
-        if role == SignerRole.AGENT:
-            require(pip.agent.user_id == actor.pk, "Only the employee can sign as employee.")
-        elif role == SignerRole.MANAGER:
-            require(
-                rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor signs as manager."
-            )
-        elif role == SignerRole.HR:
-            require(roles.is_hr(actor), "Only HR can countersign.")
-        else:
+        if role not in SIGNER_REFUSALS:
             raise ValidationError({"role": "Unknown signer role."})
-        require_state(pip, {Status.ISSUED} | RUNNING_STATUSES, "sign")
+        require(rules.may_sign_as(actor, pip, role), SIGNER_REFUSALS[role])
+        require_state(pip, rules.SIGNABLE, "sign")
         _signable_version(pip, version)
         signed = _roles_signed(version)
-        if role == SignerRole.AGENT and SignerRole.MANAGER not in signed:
-            raise TransitionError("The manager signs first, when the plan is issued.")
-        if role == SignerRole.HR and SignerRole.AGENT not in signed:
-            raise TransitionError("HR countersigns after the employee's acknowledgment.")
+        before = rules.SIGNS_AFTER[role]
+        if before is not None and before not in signed:
+            raise TransitionError(OUT_OF_ORDER[role])
         sig = signature_write(
             actor=actor, pip=pip, version=version, role=role, data=data, meta=meta
         )
@@ -174,14 +181,14 @@ def refusal_record(
         require(
             rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records a refusal."
         )
-        require_state(pip, {Status.ISSUED} | RUNNING_STATUSES, "record a refusal on")
+        require_state(pip, rules.SIGNABLE, "record a refusal on")
         version = pip.current_version
         _signable_version(pip, version)
         signed = _roles_signed(version)
         if SignerRole.AGENT in signed:
             raise TransitionError("The employee's acknowledgment is already recorded.")
-        if SignerRole.MANAGER not in signed:
-            raise TransitionError("The manager signs first, when the plan is issued.")
+        if not rules.signature_due(SignerRole.AGENT, signed):
+            raise TransitionError(OUT_OF_ORDER[SignerRole.AGENT])
         meta = meta or NO_META
         try:
             with transaction.atomic():
@@ -203,7 +210,7 @@ def refusal_record(
         write_audit(
             pip=pip,
             actor=actor,
-            action="refusal_recorded",
+            action=AuditAction.REFUSAL_RECORDED,
             meta=meta,
             version=version,
             comment=note.strip(),

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from pips import roles
+from pips import rules
+from pips.audit import AuditAction
 from pips.content import (
     ActionData,
     PlanContent,
@@ -24,6 +25,7 @@ from pips.content import (
 )
 from pips.inputs import RequestMeta
 from pips.models import (
+    PLAN_TEXT_FIELDS,
     AuditEvent,
     DeadlineKind,
     PipTemplate,
@@ -39,11 +41,7 @@ def template_content(template: PipTemplate) -> TemplateContent:
     return TemplateContent(
         name=template.name,
         period_days=template.period_days,
-        description=template.description,
-        job_title=template.job_title,
-        monitoring_reports=template.monitoring_reports,
-        outcome_success=template.outcome_success,
-        outcome_failure=template.outcome_failure,
+        **{name: getattr(template, name) for name in PLAN_TEXT_FIELDS},
         reasons=template_reasons(template),
         expectations=template_expectations(template),
         actions=[
@@ -54,7 +52,7 @@ def template_content(template: PipTemplate) -> TemplateContent:
 
 
 def _require_hr(actor) -> None:
-    if not roles.is_hr(actor):
+    if not rules.is_hr(actor):
         raise PermissionDenied("Only HR can change templates.")
 
 
@@ -176,19 +174,15 @@ def template_copy(
         copy = PipTemplate.objects.create(
             name=data.name,
             slug=_unique_slug(data.name),
-            description=data.description,
-            job_title=data.job_title,
             period_days=data.period_days,
-            monitoring_reports=data.monitoring_reports,
-            outcome_success=data.outcome_success,
-            outcome_failure=data.outcome_failure,
+            **{name: getattr(data, name) for name in PLAN_TEXT_FIELDS},
             is_default=False,
             is_active=True,
         )
         _write_rows(copy, data)
         _audit(
             actor=actor,
-            action="template_created",
+            action=AuditAction.TEMPLATE_CREATED,
             template=copy,
             meta=meta,
             copied_from=template.pk,
@@ -204,22 +198,20 @@ def template_update(
     validate_template(data, exclude_pk=template.pk)
     with transaction.atomic():
         template = PipTemplate.objects.select_for_update().get(pk=template.pk)
-        names = [
-            "name",
-            "description",
-            "job_title",
-            "period_days",
-            "monitoring_reports",
-            "outcome_success",
-            "outcome_failure",
-        ]
+        names = ["name", "period_days", *PLAN_TEXT_FIELDS]
         changed = [n for n in names if getattr(template, n) != getattr(data, n)]
         for name in names:
             setattr(template, name, getattr(data, name))
         template.name = template.name.strip()
         template.save(update_fields=names)
         _write_rows(template, data)
-        _audit(actor=actor, action="template_edited", template=template, meta=meta, fields=changed)
+        _audit(
+            actor=actor,
+            action=AuditAction.TEMPLATE_EDITED,
+            template=template,
+            meta=meta,
+            fields=changed,
+        )
     return template
 
 
@@ -241,7 +233,7 @@ def template_set_active(
         template.save(update_fields=["is_active"])
         _audit(
             actor=actor,
-            action="template_reactivated" if active else "template_deactivated",
+            action=AuditAction.TEMPLATE_REACTIVATED if active else AuditAction.TEMPLATE_DEACTIVATED,
             template=template,
             meta=meta,
         )

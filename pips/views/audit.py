@@ -14,11 +14,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from pips import selectors
+from pips.audit import ACCESS_ACTIONS
 from pips.content import content_hash
-from pips.models import AuditEvent, PipVersion, Signature, Status
+from pips.models import AuditEvent, PipVersion, Signature, status_label
 
 EVENTS_PER_PAGE = 100
-VIEW_ACTIONS = ("viewed", "downloaded")
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,6 @@ class EventRow:
     from_label: str
     to_label: str
     changes: list[tuple[str, str]]
-
-
-def _status_label(value: str) -> str:
-    if not value:
-        return ""
-    try:
-        return Status(value).label
-    except ValueError:
-        return value
 
 
 def _change_text(value) -> str:
@@ -52,8 +43,8 @@ def _row(event: AuditEvent) -> EventRow:
     changes = event.changes if isinstance(event.changes, dict) else {"value": event.changes}
     return EventRow(
         event=event,
-        from_label=_status_label(event.from_status),
-        to_label=_status_label(event.to_status),
+        from_label=status_label(event.from_status),
+        to_label=status_label(event.to_status),
         changes=[(key.replace("_", " "), _change_text(value)) for key, value in changes.items()],
     )
 
@@ -67,7 +58,7 @@ def audit(request: HttpRequest, pk: int) -> HttpResponse:
         AuditEvent.objects.filter(pip=pip).select_related("actor", "version").order_by("at", "id")
     )
     if hide_views:
-        events = events.exclude(action__in=VIEW_ACTIONS)
+        events = events.exclude(action__in=ACCESS_ACTIONS)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     versions = list(
         PipVersion.objects.filter(pip=pip).prefetch_related("reasons", "expectations", "actions")

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics.models import Kpi
-from pips import roles, selectors, services
+from pips import roles, rules, selectors, services
 from pips.content import content_from_version
 from pips.forms.authoring import IssueForm, NewPlanForm, PlanForms
-from pips.models import Agent, Pip, PipVersion, Status
+from pips.models import Agent, Pip, PipVersion
 from pips.progress import keep_gap_expectations
 from pips.views.common import error_text, request_meta
 
@@ -90,8 +90,8 @@ def _render_plan_form(request: HttpRequest, context: dict) -> HttpResponse:
     return response
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def plan_new(request: HttpRequest) -> HttpResponse:
     """A new plan: first whose and from which template, then every section on one page."""
     if not roles.is_supervisor(request.user):
@@ -154,8 +154,8 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit the draft: the first version before HR approves it, or an amendment in progress."""
     pip = selectors.pip_for_owner(request.user, pk)
@@ -220,7 +220,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _may_preview(user, pip: Pip) -> bool:
-    return selectors.is_plan_owner(user, pip) or roles.is_hr(user)
+    return rules.manages_plan(user, pip)
 
 
 @login_required
@@ -244,15 +244,15 @@ def plan_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "pip": pip,
             "version": version,
             "signatures": signatures,
-            "can_edit": selectors.is_plan_owner(request.user, pip),
+            "can_edit": rules.is_plan_supervisor(request.user, pip),
         },
     )
     response["Cache-Control"] = "no-store"
     return response
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """Submit the draft (or an amendment) to HR, after a confirmation page."""
     pip = selectors.pip_for_owner(request.user, pk)
@@ -282,13 +282,13 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def plan_issue(request: HttpRequest, pk: int) -> HttpResponse:
     """The meeting was held: the supervisor records its date and signs as manager; the plan is
     issued and the agent is told to read and sign it."""
     pip = selectors.pip_for_owner(request.user, pk)
-    if pip.status != Status.APPROVED:
+    if pip.status not in rules.ISSUABLE:
         messages.error(
             request,
             f"Only a plan approved by HR can be issued; this one is "

@@ -10,30 +10,30 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pips import roles, selectors, services
-from pips.forms.authoring import HrDecisionForm, TemplateCopyForm, TemplateForms
-from pips.models import PipTemplate, Status
+from pips import rules, selectors, services
+from pips.forms.authoring import ApprovalDecisionForm, TemplateCopyForm, TemplateForms
+from pips.models import PipTemplate
 from pips.views.authoring import show_on_form
 from pips.views.common import error_text, request_meta
 
 
 def _require_hr(user) -> None:
-    if not roles.is_hr(user):
+    if not rules.is_hr(user):
         raise PermissionDenied("Only HR can do this.")
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def hr_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan as submitted, the history of submissions and comments, and HR's decision."""
     pip = selectors.pip_for_hr(request.user, pk)
-    if pip.status != Status.PENDING_HR:
+    if pip.status not in rules.HR_DECIDES:
         messages.error(
             request,
             f"{pip.reference} is not waiting for HR; it is {pip.get_status_display().lower()}.",
         )
         return redirect(pip)
-    form = HrDecisionForm(request.POST if request.method == "POST" else None)
+    form = ApprovalDecisionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         decision = form.cleaned_data["decision"]
         comment = form.cleaned_data["comment"]
@@ -85,8 +85,8 @@ def template_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pips/hr/templates.html", {"templates": selectors.templates_all()})
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def template_copy(request: HttpRequest, pk: int) -> HttpResponse:
     """A new template, copied from an existing one, then edited."""
     _require_hr(request.user)
@@ -111,8 +111,8 @@ def template_copy(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "pips/hr/template_copy.html", {"form": form, "source": source})
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """A template's name, period, texts and rows."""
     _require_hr(request.user)

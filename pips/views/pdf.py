@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pips import selectors, services
+from pips.audit import AuditAction
 from pips.forms.verify import VerifyCopyForm
 from pips.printing.render import version_for_user
 from pips.printing.seal import open_copy
@@ -53,7 +54,7 @@ def _download(request: HttpRequest, pk: int, number: int | None) -> HttpResponse
     services.pip_viewed(
         actor=request.user,
         pip=pip,
-        what="downloaded",
+        what=AuditAction.DOWNLOADED,
         meta=request_meta(request),
         version=version,
     )

@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from pips import roles, selectors, services
+from pips import rules, selectors, services
 from pips.actions import available_actions
 from pips.content import content_hash
 from pips.progress import expectation_progress
@@ -19,7 +19,7 @@ def detail(request: HttpRequest, pk: int, number: int | None = None) -> HttpResp
     With a version number, that version as it was (old versions stay readable)."""
     pip = selectors.pip_detail(request.user, pk)
     versions = list(pip.versions.all())
-    if not (selectors.is_plan_owner(request.user, pip) or roles.is_hr(request.user)):
+    if not rules.manages_plan(request.user, pip):
         # The employee reads only what was issued to them, never a draft amendment.
         versions = [v for v in versions if v.is_frozen()]
     wanted = pip.current_version_id if number is None else None

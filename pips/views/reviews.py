@@ -16,26 +16,25 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pips import roles, selectors, services, snapshots
+from pips import rules, selectors, services, snapshots
 from pips.forms.reviews import (
     ActionUpdateForm,
     AgentCommentForm,
     CancelForm,
     CheckInForm,
-    HrDecisionForm,
     MissedCheckInForm,
+    OutcomeDecisionForm,
     ReviewForm,
     ReviewItemForm,
     ReviewOpenForm,
     add_service_error,
 )
 from pips.models import (
-    RUNNING_STATUSES,
     CheckIn,
     CheckInActionUpdate,
     Outcome,
@@ -43,16 +42,8 @@ from pips.models import (
     Review,
     ReviewItem,
     ScheduleItem,
-    Status,
 )
 from pips.views.common import flash_error, request_meta
-
-
-def _optional_url(name: str, pk: int) -> str | None:
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
 
 
 def _date_param(request: HttpRequest) -> dt.date | None:
@@ -63,7 +54,7 @@ def _date_param(request: HttpRequest) -> dt.date | None:
 
 
 def _refuse_unless_running(request: HttpRequest, pip: Pip, doing: str) -> HttpResponse | None:
-    if pip.status in RUNNING_STATUSES:
+    if pip.status in rules.RECORDABLE:
         return None
     messages.error(
         request, f"You cannot {doing} a plan that is {pip.get_status_display().lower()}."
@@ -230,7 +221,7 @@ def checkin_detail(request: HttpRequest, pk: int, checkin_id: int) -> HttpRespon
         ),
         pk=checkin_id,
     )
-    is_employee = pip.agent.user_id == request.user.pk
+    is_employee = rules.is_plan_employee(request.user, pip)
     form = None
     if request.method == "POST":
         if not is_employee:
@@ -270,7 +261,6 @@ def _schedule_rows(pip: Pip, *, can_record: bool, can_open: bool, today: dt.date
     """The plan's dated steps, each with what has happened and what can be done now."""
     checkins = {c.scheduled_for: c for c in pip.checkins.all() if c.scheduled_for}
     reviews = {(r.kind, r.due_on): r for r in pip.reviews.all()}
-    running = pip.status in RUNNING_STATUSES
     rows = []
     for item in pip.schedule.all():
         row = {"item": item, "record": None, "missed": None, "open": False, "link": None}
@@ -282,7 +272,7 @@ def _schedule_rows(pip: Pip, *, can_record: bool, can_open: bool, today: dt.date
                 row["link"] = reverse("pips:checkin", args=[pip.pk, checkin.pk])
                 row["state"] = checkin.get_state_display()
                 row["overdue"] = False
-            elif item.done_at is None and running and can_record:
+            elif item.done_at is None and can_record:
                 query = f"?date={item.due_on.isoformat()}"
                 row["record"] = reverse("pips:checkin_new", args=[pip.pk]) + query
                 if item.due_on <= today:
@@ -293,12 +283,7 @@ def _schedule_rows(pip: Pip, *, can_record: bool, can_open: bool, today: dt.date
                 row["link"] = reverse("pips:review", args=[pip.pk, review.pk])
                 row["state"] = review.get_state_display()
                 row["overdue"] = row["overdue"] and review.state == Review.State.OPEN
-            elif (
-                item.done_at is None
-                and item.due_on <= today
-                and can_open
-                and pip.status in {Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED}
-            ):
+            elif item.done_at is None and item.due_on <= today and can_open:
                 row["open"] = True
         rows.append(row)
     return rows
@@ -310,12 +295,11 @@ def _schedule_rows(pip: Pip, *, can_record: bool, can_open: bool, today: dt.date
 def reviews(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan's schedule, check-ins and reviews, with links to each."""
     pip = selectors.pip_detail(request.user, pk)
-    owner = selectors.is_plan_owner(request.user, pip)
     today = timezone.localdate()
     rows = _schedule_rows(
         pip,
-        can_record=owner,
-        can_open=owner or roles.is_hr(request.user),
+        can_record=rules.can_record_checkin(request.user, pip),
+        can_open=rules.can_open_review(request.user, pip),
         today=today,
     )
     return render(
@@ -326,8 +310,7 @@ def reviews(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "checkins": list(pip.checkins.all()),
             "reviews": list(pip.reviews.all()),
-            "owner": owner,
-            "running": pip.status in RUNNING_STATUSES,
+            "can_record_checkin": rules.can_record_checkin(request.user, pip),
         },
     )
 
@@ -337,7 +320,7 @@ def reviews(request: HttpRequest, pk: int) -> HttpResponse:
 def review_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a due midpoint or final review by hand (the schedule opens it on its day too)."""
     pip = selectors.pip_for_user(request.user, pk)
-    if not (selectors.is_plan_owner(request.user, pip) or roles.is_hr(request.user)):
+    if not rules.manages_plan(request.user, pip):
         raise PermissionDenied("Only the plan's supervisor or HR opens a review.")
     form = ReviewOpenForm(request.POST)
     if not form.is_valid():
@@ -377,11 +360,6 @@ def _review_for(pip: Pip, review_id: int) -> Review:
     return get_object_or_404(_reviews_of(pip), pk=review_id)
 
 
-def _review_editable(pip: Pip, review: Review) -> bool:
-    wanted = Status.ACTIVE if review.kind == Review.Kind.MIDPOINT else Status.FINAL
-    return review.state == Review.State.OPEN and pip.status == wanted
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 @never_cache
@@ -390,10 +368,10 @@ def review(request: HttpRequest, pk: int, review_id: int) -> HttpResponse:
     see the plan)."""
     pip = selectors.pip_for_user(request.user, pk)
     review = _review_for(pip, review_id)
-    owner = selectors.is_plan_owner(request.user, pip)
+    owner = rules.is_plan_supervisor(request.user, pip)
     if request.method == "POST" and not owner:
         raise PermissionDenied("Only the plan's supervisor records a review.")
-    editable = owner and _review_editable(pip, review)
+    editable = rules.can_record_review(request.user, pip, review)
     if request.method == "POST" and not editable:
         messages.error(request, "This review is not open for recording.")
         return redirect("pips:review", pip.pk, review.pk)
@@ -401,9 +379,10 @@ def review(request: HttpRequest, pk: int, review_id: int) -> HttpResponse:
         "pip": pip,
         "review": review,
         "editable": editable,
-        "amend_url": _optional_url("pips:amend", pip.pk),
-        "decide_url": _optional_url("pips:hr_decide", pip.pk),
-        "is_hr": roles.is_hr(request.user),
+        "amend_url": reverse("pips:amend", args=[pip.pk]),
+        "decide_url": reverse("pips:hr_decide", args=[pip.pk])
+        if rules.can_decide_outcome(request.user, pip) and review.outcome == Outcome.UNSUCCESSFUL
+        else None,
     }
     if not editable:
         context["recorded"] = snapshots.recorded_rows(review)
@@ -485,11 +464,15 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(kind=Review.Kind.FINAL, state=Review.State.DONE, version=pip.current_version_id)
         .first()
     )
-    if pip.status != Status.FINAL or final is None or final.outcome != Outcome.UNSUCCESSFUL:
+    if (
+        pip.status not in rules.OUTCOME_DECIDABLE
+        or final is None
+        or final.outcome != Outcome.UNSUCCESSFUL
+    ):
         messages.error(request, "This plan is not waiting for HR's decision.")
         return redirect(pip)
     if request.method == "POST":
-        form = HrDecisionForm(request.POST, user=request.user)
+        form = OutcomeDecisionForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 services.pip_decide_unsuccessful(
@@ -505,7 +488,7 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "The decision is recorded and the plan is closed.")
                 return redirect(pip)
     else:
-        form = HrDecisionForm(
+        form = OutcomeDecisionForm(
             initial={"consequence": pip.current_version.outcome_failure}, user=request.user
         )
     return render(

@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pips import roles, selectors, services
+from pips import roles, rules, selectors, services
+from pips.audit import AuditAction
 from pips.content import content_hash
 from pips.diff import version_diff
 from pips.forms.signing import (
@@ -26,7 +27,6 @@ from pips.forms.signing import (
     add_service_error,
 )
 from pips.models import (
-    RUNNING_STATUSES,
     AuditEvent,
     Pip,
     PipVersion,
@@ -37,20 +37,12 @@ from pips.models import (
 )
 from pips.views.common import request_meta
 
-SIGNABLE_STATUSES = frozenset({Status.ISSUED}) | RUNNING_STATUSES
 IN_PROGRESS = (VersionState.DRAFT, VersionState.PENDING_HR)
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _url_or_none(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _checked_signatures(version: PipVersion) -> list[tuple[Signature, bool]]:
@@ -65,18 +57,18 @@ def _checked_signatures(version: PipVersion) -> list[tuple[Signature, bool]]:
 def signing_role(user, pip: Pip, signed: dict[str, Signature]) -> str | None:
     """The role the viewer signs in: the plan's employee as employee, the supervisor as manager
     while the version in force lacks the manager's signature (an amended version), HR as HR."""
-    if pip.agent.user_id == user.pk:
+    if rules.is_plan_employee(user, pip):
         return SignerRole.AGENT
-    if selectors.is_plan_owner(user, pip) and SignerRole.MANAGER not in signed:
+    if rules.is_plan_supervisor(user, pip) and SignerRole.MANAGER not in signed:
         return SignerRole.MANAGER
-    if roles.is_hr(user):
+    if rules.is_hr(user):
         return SignerRole.HR
     return None
 
 
 def _waiting_for(pip: Pip, version: PipVersion, role: str, signed: dict[str, Signature]) -> str:
     """Why the viewer cannot sign right now, in plain words; empty when they can."""
-    if pip.status not in SIGNABLE_STATUSES:
+    if pip.status not in rules.SIGNABLE:
         return f"This plan is {pip.get_status_display().lower()}: there is nothing to sign."
     mine = signed.get(role)
     if mine is not None:
@@ -201,7 +193,7 @@ def refusal(request: HttpRequest, pk: int) -> HttpResponse:
                     request, "The refusal to sign is recorded; the acknowledgment step is complete."
                 )
                 return redirect(pip)
-    elif pip.status not in SIGNABLE_STATUSES:
+    elif pip.status not in rules.SIGNABLE:
         waiting = f"This plan is {pip.get_status_display().lower()}: there is nothing to sign."
     elif SignerRole.AGENT in signed:
         waiting = _waiting_for(pip, version, SignerRole.AGENT, signed)
@@ -257,7 +249,7 @@ def amend(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("pips:amendment", pip.pk)
     waiting = ""
-    if not posted and pip.status not in RUNNING_STATUSES:
+    if not posted and pip.status not in rules.AMENDABLE:
         waiting = (
             f"This plan is {pip.get_status_display().lower()}. Only a plan that is running "
             "(signed by everyone, not yet closed) can be amended."
@@ -274,7 +266,7 @@ def _changes_context(request: HttpRequest, pip: Pip, old_pk: int, new_pk: int) -
         "old": old,
         "new": new,
         "diff": version_diff(old, new),
-        "is_owner": selectors.is_plan_owner(request.user, pip),
+        "is_owner": rules.is_plan_supervisor(request.user, pip),
         "is_hr": roles.is_hr(request.user),
     }
 
@@ -293,13 +285,12 @@ def _render_amendment(
         context = {
             "pip": pip,
             "latest": latest,
-            "is_owner": selectors.is_plan_owner(request.user, pip),
-            "can_amend": pip.status in RUNNING_STATUSES,
+            "can_amend": rules.can_amend(request.user, pip),
         }
         return _no_store(render(request, "pips/signing/no_amendment.html", context))
     context = _changes_context(request, pip, pip.current_version_id, draft.pk)
     returned = (
-        AuditEvent.objects.filter(pip=pip, version=draft, action="amendment_returned")
+        AuditEvent.objects.filter(pip=pip, version=draft, action=AuditAction.AMENDMENT_RETURNED)
         .select_related("actor")
         .order_by("-at", "-id")
         .first()
@@ -317,7 +308,7 @@ def _render_amendment(
             "returned": returned if draft.state == VersionState.DRAFT else None,
             "submit_form": submit_form if draft.state == VersionState.DRAFT else None,
             "decision_form": decision_form if draft.state == VersionState.PENDING_HR else None,
-            "edit_url": _url_or_none("pips:edit", pip.pk)
+            "edit_url": reverse("pips:edit", args=[pip.pk])
             if owner and draft.state == VersionState.DRAFT
             else None,
         }
@@ -327,7 +318,7 @@ def _render_amendment(
 
 def _pip_for_owner_or_hr(user, pk: int) -> Pip:
     pip = selectors.pip_for_user(user, pk)
-    if not (selectors.is_plan_owner(user, pip) or roles.is_hr(user)):
+    if not rules.manages_plan(user, pip):
         raise PermissionDenied("Only the plan's supervisor and HR work on amendments.")
     return pip
 
@@ -410,9 +401,7 @@ def version_changes(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     old = versions.get(number - 1)
     if new is None or old is None:
         raise Http404("There is no earlier version to compare this one with.")
-    if not new.is_frozen() and not (
-        selectors.is_plan_owner(request.user, pip) or roles.is_hr(request.user)
-    ):
+    if not new.is_frozen() and not (rules.manages_plan(request.user, pip)):
         raise PermissionDenied("This version is not in force yet.")
     context = _changes_context(request, pip, old.pk, new.pk)
     services.pip_viewed(actor=request.user, pip=pip, meta=request_meta(request))

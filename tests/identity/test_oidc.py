@@ -17,7 +17,7 @@ from pipsystem.identity.models import Invitation
 from tests.identity.conftest import ROLE_GROUPS
 from tests.identity.sso import TESTSERVER, sso_login
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ from metrics.models import Kpi, Sample
 from metrics.queries import (
     WeekPoint,
     below_standard,
-    kpi_window,
+    below_standard_by_kpi,
     team_window,
-    weekly_series,
     weekly_series_by_kpi,
+    window_means,
+    windows_for,
 )
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +37,13 @@ def test_window_mean_is_weighted():
     add("E1", "aht", MON + days(9), 999)  # outside the window
     add("E2", "aht", MON, 100)  # someone else
 
-    window = kpi_window(employee_id="E1", kpi="aht", start=MON, end=MON + days(6))
+    figures = windows_for(
+        windows=[("E1", MON, MON + days(6)), ("E9", MON, MON + days(6))], kpis=["aht"]
+    )
 
+    window = figures[("E1", MON, MON + days(6))]["aht"]
     assert (window.kpi, window.value, window.weight, window.samples) == ("aht", 375, 40, 2)
-    empty = kpi_window(employee_id="E9", kpi="aht", start=MON, end=MON + days(6))
+    empty = figures[("E9", MON, MON + days(6))]["aht"]
     assert (empty.value, empty.weight, empty.samples) == (None, 0, 0)
 
 
@@ -49,9 +53,9 @@ def test_weekly_series_uses_iso_weeks_starting_monday(kpis):
     add("E1", "qa_score", MON + days(6), 90, weight=3)  # Sunday: same week as MON
     add("E1", "qa_score", MON + days(14), 85)  # a week with no data in between
 
-    series = weekly_series(
-        employee_id="E1", kpi=kpis["qa_score"], start=MON - days(7), end=MON + days(20)
-    )
+    series = weekly_series_by_kpi(
+        employee_id="E1", kpis=[kpis["qa_score"]], start=MON - days(7), end=MON + days(20)
+    )["qa_score"]
 
     assert series == [
         WeekPoint(MON - days(7), 70, 1, 1),
@@ -154,3 +158,73 @@ def test_below_standard_needs_a_target(kpis):
     kpis["csat"].standard = None
     with pytest.raises(ValueError, match="no standard"):
         below_standard(kpi=kpis["csat"], today=MON)
+
+
+def test_window_means_by_kpi_id_in_one_query(kpis, django_assert_num_queries):
+    add("E1", "qa_score", MON, 90, weight=1)
+    add("E1", "qa_score", MON + days(1), 80, weight=3)
+    add("E1", "csat", MON, 70, weight=2)
+    add("E1", "csat", MON + days(8), 10)  # after the window
+    ids = [kpis["qa_score"].pk, kpis["csat"].pk, kpis["aht"].pk]
+
+    with django_assert_num_queries(1):
+        values = window_means(employee_id="E1", kpi_ids=ids, start=MON, end=MON + days(6))
+
+    assert values == {kpis["qa_score"].pk: 82.5, kpis["csat"].pk: 70, kpis["aht"].pk: None}
+    assert window_means(employee_id="E1", kpi_ids=[], start=MON, end=MON) == {}
+    # The same mean as the window of several employees gives.
+    figures = windows_for(windows=[("E1", MON, MON + days(6))], kpis=["qa_score"])
+    assert values[kpis["qa_score"].pk] == figures[("E1", MON, MON + days(6))]["qa_score"].value
+
+
+@pytest.mark.parametrize("employees", [2, 20])
+def test_many_windows_in_one_query(employees, kpis, django_assert_num_queries):
+    for n in range(employees):
+        add(f"E{n}", "qa_score", MON, 80 + n, weight=2)
+        add(f"E{n}", "qa_score", MON + days(5), 90, weight=2)
+    windows = [(f"E{n}", MON, MON + days(6)) for n in range(employees)]
+    windows.append(("E0", MON + days(3), MON + days(9)))  # the same employee, a later week
+    windows.append(("NODATA", MON, MON + days(6)))
+
+    with django_assert_num_queries(1):
+        figures = windows_for(windows=windows, kpis=[kpis["qa_score"], kpis["csat"]])
+
+    assert figures[("E1", MON, MON + days(6))]["qa_score"].value == 85.5
+    assert figures[("E1", MON, MON + days(6))]["qa_score"].weight == 4
+    assert figures[("E0", MON + days(3), MON + days(9))]["qa_score"].value == 90
+    assert figures[("E1", MON, MON + days(6))]["csat"].value is None
+    assert figures[("NODATA", MON, MON + days(6))]["qa_score"].samples == 0
+    for employee, start, end in windows:
+        alone = window_means(
+            employee_id=employee, kpi_ids=[kpis["qa_score"].pk], start=start, end=end
+        )
+        assert figures[(employee, start, end)]["qa_score"].value == alone[kpis["qa_score"].pk]
+
+
+def test_below_standard_for_several_kpis_in_one_query(kpis, django_assert_num_queries):
+    # Whole weeks from 3 March; "today" is in the week of 7 April, so the last whole week is
+    # 31 March and a twelve-week look-back reaches 13 January.
+    today = dt.date(2025, 4, 9)
+    weeks_of("qa_score", "E1", [80] * 5, MON)  # below 85 for five weeks in a row
+    weeks_of("aht", "E1", [290, 290, 310, 320, 290], MON)  # twice in the last four, not last
+    weeks_of("qa_score", "E2", [90] * 5, MON)
+    weeks_of("aht", "E3", [400], MON)  # only long before the last four weeks
+
+    with django_assert_num_queries(1):
+        found = below_standard_by_kpi(
+            kpis=[kpis["qa_score"], kpis["aht"]],
+            employee_ids=["E1", "E2", "E3"],
+            weeks_below=2,
+            of_last=4,
+            streak_weeks=12,
+            today=today,
+        )
+
+    assert set(found) == {("E1", "qa_score"), ("E1", "aht")}
+    qa = found[("E1", "qa_score")]
+    assert (qa.weeks_below, qa.streak, qa.since, len(qa.weeks)) == (4, 5, MON, 4)
+    aht = found[("E1", "aht")]
+    assert (aht.weeks_below, aht.streak, aht.since) == (2, 0, None)
+    # The same judgement as the one-KPI question, over the same four weeks.
+    one = below_standard(kpi=kpis["qa_score"], employee_ids=["E1"], today=today)["E1"]
+    assert (one.weeks, one.weeks_below, one.flagged) == (qa.weeks, qa.weeks_below, True)

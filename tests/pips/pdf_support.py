@@ -1,5 +1,5 @@
-"""Fixtures and helpers shared by the PDF tests: a signing certificate under tmp_path (never
-var/), a plan with every part a print copy shows, and ways to read a PDF back."""
+"""Helpers shared by the PDF tests: a drawn signature, KPI data and a plan walked to its
+midpoint, and ways to read a PDF back. The fixtures (`signing`, `rich_plan`) are in conftest."""
 
 from __future__ import annotations
 
@@ -11,16 +11,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-from django.utils import timezone
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from metrics.models import Kpi, Sample
 from pips import services
-from pips.models import Pip, Review, SignerRole
-from pips.services import CheckInInput, ReviewItemInput, SignatureInput
-from pipsystem import pdfsign
+from pips.models import Pip, Review
+from pips.services import CheckInInput, ReviewItemInput
 
 
 def signature_png() -> str:
@@ -33,33 +30,6 @@ def signature_png() -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-@pytest.fixture(scope="module")
-def signing_pair(tmp_path_factory) -> tuple[bytes, bytes]:
-    """One key pair per module: generating the RSA key is the slow part."""
-    directory = tmp_path_factory.mktemp("signing-pair")
-    pdfsign.create_self_signed_cert(
-        directory / "cert.pem",
-        directory / "key.pem",
-        common_name="Acme Contact Center document signing",
-        organisation="Acme Contact Center",
-        days=30,
-    )
-    return (directory / "cert.pem").read_bytes(), (directory / "key.pem").read_bytes()
-
-
-@pytest.fixture
-def signing(signing_pair, tmp_path: Path, settings) -> Path:
-    directory = tmp_path / "signing"
-    directory.mkdir()
-    (directory / "cert.pem").write_bytes(signing_pair[0])
-    (directory / "key.pem").write_bytes(signing_pair[1])
-    settings.PIP_SIGNING_CERT = str(directory / "cert.pem")
-    settings.PIP_SIGNING_KEY = str(directory / "key.pem")
-    settings.PIP_SIGNING_KEY_PASSPHRASE = None
-    settings.PIP_SIGNING_EXTRA_TRUST_ROOTS = []
-    return directory
 
 
 def add_samples(employee_id: str, start: dt.date, end: dt.date) -> None:
@@ -144,39 +114,6 @@ def walk_to_midpoint(pip: Pip, *, supervisor, checkins: int = 2) -> Pip:
         suggestions={e.pk: (80.0, True) for e in expectations if e.kpi},
     )
     return Pip.objects.get(pk=pip.pk)
-
-
-@pytest.fixture
-def rich_plan(make_plan, alex, sam, harper):
-    """Alex's 60-day plan, signed by all three (the employee with a drawn signature), with KPI
-    data, two check-ins and the midpoint review done."""
-    today = timezone.localdate()
-    start = today - dt.timedelta(days=35)
-    add_samples(alex.employee_id, start - dt.timedelta(days=35), today)
-    pip = make_plan(alex, "issued", hr=harper, start=start, days=60)
-    version = pip.current_version
-    services.signature_add(
-        actor=alex.user,
-        pip=pip,
-        version=version,
-        role=SignerRole.AGENT,
-        data=SignatureInput(
-            typed_name="Alex Rivera",
-            consent=True,
-            agrees=False,
-            comments="I disagree with the AHT target: my calls are the complex billing cases.",
-            image=signature_png(),
-        ),
-    )
-    services.signature_add(
-        actor=harper,
-        pip=pip,
-        version=version,
-        role=SignerRole.HR,
-        data=SignatureInput(typed_name="Harper Lee", consent=True),
-    )
-    pip = Pip.objects.get(pk=pip.pk)
-    return walk_to_midpoint(pip, supervisor=sam)
 
 
 def pdf_text(data: bytes) -> str:

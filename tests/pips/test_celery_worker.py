@@ -370,7 +370,7 @@ def test_with_redis_stopped_pages_and_saves_work_and_reminders_go_out_when_it_is
             assert client.get(f"/pips/{approved.pk}/").status_code == 200
             assert client.get("/notifications/").status_code == 200
             started = time.monotonic()
-            with caplog.at_level(logging.ERROR, logger="pips.tasks"):
+            with caplog.at_level(logging.ERROR, logger="pipsystem.celery"):
                 response = client.post(
                     f"/pips/{approved.pk}/issue/",
                     {

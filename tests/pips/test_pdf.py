@@ -30,13 +30,9 @@ from pips.selectors import version_with_sections
 from pips.services import CheckInInput, RequestMeta, SignatureInput
 from pipsystem import pdfsign
 from pipsystem.pdfrender import StaticFilesURLFetcher, render_pdf
-from tests.pips import pdf_support
 from tests.pips.pdf_support import page_images, pdf_text, pdftotext, walk_to_midpoint
 
 # The shared fixtures.
-signing_pair = pdf_support.signing_pair
-signing = pdf_support.signing
-rich_plan = pdf_support.rich_plan
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 

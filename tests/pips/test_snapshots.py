@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from metrics.models import Sample
+from metrics.queries import window_means
 from pips import services, snapshots
-from pips.kpis import window_value
 from pips.models import ActionItem, CheckIn, Expectation, PipVersion, Review
 from pips.selectors import version_with_sections
 from pips.services import CheckInInput
@@ -65,7 +65,9 @@ class TestCheckinSnapshot:
         assert set(by_kpi) == {"qa_score", "aht", "csat", "adherence"}
         qa = by_kpi["qa_score"]
         assert qa["value"] == pytest.approx((80 * 10 + 90 * 30) / 40)  # 87.5
-        assert qa["value"] == pytest.approx(window_value("E1001", kpis["qa_score"].pk, start, end))
+        qa_id = kpis["qa_score"].pk
+        window = window_means(employee_id="E1001", kpi_ids=[qa_id], start=start, end=end)
+        assert qa["value"] == window[qa_id]
         assert qa["formatted"] == "87.5 %"
         assert qa["target"] == 85.0 and qa["standard"] == "≥ 85 %"
         assert qa["met"] is True
@@ -98,11 +100,11 @@ class TestCheckinSnapshot:
         add_samples("E1", kpis["csat"], {days_ago(1): (70.0, 2)})
         ids = [kpis["qa_score"].pk, kpis["csat"].pk, kpis["aht"].pk]
         with django_assert_num_queries(1):
-            values = snapshots.window_values("E1", ids, days_ago(7), TODAY())
+            values = window_means(employee_id="E1", kpi_ids=ids, start=days_ago(7), end=TODAY())
         assert values[kpis["qa_score"].pk] == pytest.approx(82.5)
         assert values[kpis["csat"].pk] == 70.0
         assert values[kpis["aht"].pk] is None
-        assert snapshots.window_values("E1", [], days_ago(7), TODAY()) == {}
+        assert window_means(employee_id="E1", kpi_ids=[], start=days_ago(7), end=TODAY()) == {}
 
 
 class TestMetSuggestion:

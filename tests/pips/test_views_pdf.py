@@ -23,8 +23,6 @@ from pipsystem.pdfsign import verify_pdf
 from tests.pips import pdf_support
 
 # The shared fixtures.
-signing_pair = pdf_support.signing_pair
-signing = pdf_support.signing
 
 
 def _login(client, user):

@@ -13,6 +13,8 @@ from pips.roster.parsing import RosterMapping
 from pips.services.roster import RosterFile, roster_preview
 from tests.roster.conftest import MAPPING, csv_bytes, person, supervisor
 
+pytestmark = pytest.mark.slow
+
 
 def roster(size: int, *, teams: int = 20, per_supervisor: int = 25) -> list[list[str]]:
     supervisors = max(size // per_supervisor, 1)

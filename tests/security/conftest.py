@@ -26,11 +26,8 @@ from pips import services
 from pips.models import CheckIn, Notification, Pip, PipTemplate, Review
 from pips.services import CheckInInput
 from tests.conftest import make_user
-from tests.pips import pdf_support
 
 # The shared fixtures: a signing certificate, so PDF downloads work as in production.
-signing_pair = pdf_support.signing_pair
-signing = pdf_support.signing
 
 PLAN_STATES = ("draft", "pending_hr", "approved", "issued", "active")
 
