@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from pips.inputs import RequestMeta
 from pips.models import Team
 from pips.roster import selectors, uploads
 from pips.roster.forms import InviteForm, MappingForm, UploadForm
@@ -25,9 +26,19 @@ from pips.services.roster import (
     roster_load,
     roster_preview,
 )
-from pips.views.common import request_meta
+from pipsystem.security import client_ip
 
 PAGE = 50
+
+
+def request_meta(request: HttpRequest) -> RequestMeta:
+    """Who loads the roster from where, for the plans' records it moves or ends."""
+    return RequestMeta(
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+    )
+
+
 SHOWN_CHANGES = 200
 
 

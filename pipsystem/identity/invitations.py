@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,13 +94,19 @@ def invitations_send(*, actor, users: Iterable) -> list[Invitation]:
     return invitations
 
 
-def _queue(ids: list[int]) -> None:
-    from pipsystem.identity import tasks
+@shared_task(
+    name="pipsystem.identity.tasks.send_invitations", acks_late=True, reject_on_worker_lost=True
+)
+def send_invitations_task(invitation_ids: list[int]) -> int:
+    """The e-mails of these invitations, each once (pipsystem.identity.tasks names it)."""
+    return send_pending(invitation_ids)
 
+
+def _queue(ids: list[int]) -> None:
     for start in range(0, len(ids), SEND_CHUNK):
         chunk = ids[start : start + SEND_CHUNK]
         try:
-            tasks.send_invitations.delay(chunk)
+            send_invitations_task.delay(chunk)
         except Exception:
             # The invitations stay unsent (sent_at empty): the list shows them, and a resend
             # or the next sweep sends them.

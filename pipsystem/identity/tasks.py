@@ -6,10 +6,8 @@ from celery import shared_task
 
 from pipsystem.identity import invitations
 
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def send_invitations(invitation_ids: list[int]) -> int:
-    return invitations.send_pending(invitation_ids)
+# Defined beside the invitations it sends (which queue it), under this module's name.
+send_invitations = invitations.send_invitations_task
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
