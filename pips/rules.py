@@ -265,3 +265,16 @@ def can_reassign(user, pip: Pip) -> bool:
 
 def can_cancel(user, pip: Pip) -> bool:
     return is_hr(user) and pip.status in CANCELLABLE
+
+
+# --- the roster: people moving and leaving, and invitations ---------------------------------
+
+
+def may_manage_roster(user) -> bool:
+    """HR and administrators load the roster, and move or end plans when people move or leave."""
+    return bool(user and user.is_authenticated and (roles.is_hr(user) or user.is_superuser))
+
+
+def may_invite(user, agent) -> bool:
+    """HR and administrators invite anyone; a supervisor invites the people they lead."""
+    return may_manage_roster(user) or (roles.is_supervisor(user) and agent.supervisor_id == user.pk)

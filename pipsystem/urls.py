@@ -5,6 +5,7 @@ from django.urls import include, path
 from pips.forms.accounts import LoginForm
 from pips.views.accounts import PasswordResetView
 from pipsystem import health
+from pipsystem.identity import views as identity_views
 
 urlpatterns = [
     # For load balancers and orchestrators: no login, GET only, never cached.
@@ -15,7 +16,8 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=LoginForm),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Logs out of the identity provider too when the session came from single sign-on.
+    path("accounts/logout/", identity_views.logout, name="logout"),
     # Password reset by e-mail (Django's views; templates in templates/registration/).
     path(
         "accounts/password-reset/",
@@ -39,6 +41,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    path("", include("pipsystem.identity.urls")),
     path("metrics/", include("metrics.urls")),
+    path("people/", include("pips.roster.urls")),
     path("", include("pips.urls")),
 ]

@@ -165,7 +165,7 @@ def pip_reassign(
     with transaction.atomic():
         pip = lock(pip)
         if actor is not None:
-            require(roles.is_hr(actor), "Only HR reassigns a plan.")
+            require(rules.may_manage_roster(actor), "Only HR reassigns a plan.")
         require_state(pip, OPEN_STATUSES, "reassign")
         agent = pip.agent
         if supervisor.pk == pip.supervisor_id:
@@ -202,13 +202,13 @@ def pip_end_employment(
 ) -> Pip:
     """The employee left the company: the plan ends with the reason "employment ended", its
     meetings and reminders are called off, and the agent's record is marked inactive. Called by
-    HR, or by the roster import with no actor."""
+    HR (or an administrator loading the roster), or by the roster import with no actor."""
     if ended_on > timezone.localdate() + dt.timedelta(days=366):
         raise ValidationError({"ended_on": "Give the last day of employment."})
     with transaction.atomic():
         pip = lock(pip)
         if actor is not None:
-            require(roles.is_hr(actor), "Only HR records that the employment ended.")
+            require(rules.may_manage_roster(actor), "Only HR records that the employment ended.")
         require_state(pip, OPEN_STATUSES, "end")
         now = timezone.now()
         pip.schedule.filter(done_at__isnull=True, cancelled_at__isnull=True).update(
