@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from pips import roles
+from pips.inputs import CONSENT_TEXT, SignatureInput
 from pips.models import Pip, SignerRole
-from pips.services import CONSENT_TEXT, SignatureInput
 
 PNG_PREFIX = "data:image/png;base64,"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

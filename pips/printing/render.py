@@ -1,35 +1,21 @@
-"""Print copies of plans: the print HTML of one plan version, rendered with WeasyPrint and
-signed by the organisation (PAdES); the stored copies; and the check of an uploaded copy.
-
-A copy is rendered once per version and state and kept in the default storage. Its name carries
-a key made of everything the copy shows that can change: the version's content hash, the plan's
-status, how many signatures, check-ins, reviews and events (other than views and downloads)
-exist, and the last day the KPI charts show. Any step of the lifecycle writes an audit event, so
-it gives a new copy; looking at the plan or downloading it does not. Earlier copies of the version
-are removed when a new one is stored.
-"""
+"""The print copy of a plan version: its HTML (every section, the KPI charts, the check-in log,
+signature blocks, an audit page) and which version a user may print."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import logging
 import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.files.base import ContentFile, File
-from django.core.files.storage import default_storage
-from django.db.models import Count, IntegerField, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from pips import pdfsign, roles
-from pips.content import content_hash
+from pips import roles
 from pips.models import (
     AuditEvent,
     CheckIn,
@@ -44,11 +30,8 @@ from pips.models import (
     Status,
     VersionState,
 )
-from pips.pdfrender import StaticFilesURLFetcher, render_pdf, resource_url
 from pips.progress import expectation_progress
-from pips.selectors import pips_visible, version_with_sections
-
-logger = logging.getLogger(__name__)
+from pipsystem.pdfrender import resource_url
 
 PRINT_TEMPLATE = "pips/print/plan.html"
 #: Static stylesheets of the print copy, parsed once per process by the renderer.
@@ -59,8 +42,6 @@ PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 #: Beyond this many views and downloads, the audit certificate sums them up per person.
 MAX_ACCESS_EVENTS = 60
 ACCESS_ACTIONS = ("viewed", "downloaded")
-#: Largest upload the verification page accepts.
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 #: Versions the employee may print: the ones that were issued to them.
 EMPLOYEE_VERSION_STATES = (VersionState.ISSUED, VersionState.SUPERSEDED)
 SIGNER_ORDER = (SignerRole.AGENT, SignerRole.MANAGER, SignerRole.HR)
@@ -97,152 +78,6 @@ def version_for_user(user, pip: Pip, number: int | None = None) -> PipVersion:
     if not sees_drafts and version.state not in EMPLOYEE_VERSION_STATES:
         raise Http404("No such version of this plan.")
     return version
-
-
-# --- the stored copy ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PdfCopy:
-    """A signed copy in storage: its storage name, the name to download it as, and whether this
-    call rendered it (False: it was already stored)."""
-
-    name: str
-    filename: str
-    rendered: bool
-
-
-class _CountOf(Subquery):
-    """COUNT(*) of a (correlated) queryset, as a subquery in the SELECT list."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) _counted)"
-    output_field = IntegerField()
-
-
-def _count(queryset) -> _CountOf:
-    return _CountOf(queryset.order_by().values("pk"))
-
-
-def copy_state(pip: Pip, version: PipVersion, current_hash: str) -> dict[str, object]:
-    """What the copy of this version shows that can change, in one query."""
-    counts = (
-        Pip.objects.filter(pk=pip.pk)
-        .annotate(
-            n_signatures=_count(Signature.objects.filter(version_id=version.pk)),
-            n_checkins=_count(CheckIn.objects.filter(pip_id=OuterRef("pk"))),
-            n_reviews=_count(Review.objects.filter(pip_id=OuterRef("pk"))),
-            n_reviews_done=_count(
-                Review.objects.filter(pip_id=OuterRef("pk"), state=Review.State.DONE)
-            ),
-            n_events=_count(
-                AuditEvent.objects.filter(pip_id=OuterRef("pk")).exclude(action__in=ACCESS_ACTIONS)
-            ),
-        )
-        .values("status", "n_signatures", "n_checkins", "n_reviews", "n_reviews_done", "n_events")
-        .get()
-    )
-    return {
-        "layout": PRINT_LAYOUT,
-        "page_size": page_size(),
-        "version": version.number,
-        "version_state": version.state,
-        "content_hash": current_hash,
-        # The KPI charts run to today while the period lasts: a copy is redrawn at most once a
-        # day for new data, and not at all once the period is over.
-        "charts_until": min(version.period_end, timezone.localdate()).isoformat(),
-        **counts,
-    }
-
-
-def copy_name(pip: Pip, version: PipVersion, state: dict[str, object]) -> str:
-    key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:12]
-    return f"pdf/{pip.pk}/v{version.number}-{state['status']}-{key}.pdf"
-
-
-def download_name(pip: Pip, version: PipVersion) -> str:
-    return f"{pip.reference}-v{version.number}.pdf"
-
-
-def stored_copy(*, pip: Pip, version: PipVersion) -> PdfCopy:
-    """The signed copy of this version as the plan stands, rendered now if not stored yet.
-
-    Raises PdfRenderTimeout (the renderer is busy or slow), PdfRenderError, SigningError or
-    SigningNotConfigured.
-    """
-    version = version_with_sections(version.pk)
-    current_hash = content_hash(version)
-    name = copy_name(pip, version, copy_state(pip, version, current_hash))
-    filename = download_name(pip, version)
-    if default_storage.exists(name):
-        return PdfCopy(name=name, filename=filename, rendered=False)
-    data = signed_pdf(pip=pip, version=version, current_hash=current_hash)
-    saved = default_storage.save(name, ContentFile(data))
-    if saved != name:
-        # Rendered at the same time by another request: keep the first, drop ours.
-        default_storage.delete(saved)
-    _prune(pip, version, keep=name)
-    return PdfCopy(name=name, filename=filename, rendered=True)
-
-
-def open_copy(*, pip: Pip, version: PipVersion) -> tuple[PdfCopy, File]:
-    """The stored copy (rendered first if need be), opened for reading. A copy found stored may
-    be removed by a newer one rendered at the same moment: then the newer one is opened."""
-    copy = stored_copy(pip=pip, version=version)
-    try:
-        return copy, default_storage.open(copy.name, "rb")
-    except FileNotFoundError:
-        copy = stored_copy(pip=pip, version=version)
-        return copy, default_storage.open(copy.name, "rb")
-
-
-def _prune(pip: Pip, version: PipVersion, *, keep: str) -> None:
-    """Remove the version's earlier copies: they are renderings, not records (the audit trail
-    records each download, and a copy handed out verifies by its signature and hash)."""
-    folder = f"pdf/{pip.pk}"
-    try:
-        names = default_storage.listdir(folder)[1]
-    except (FileNotFoundError, NotImplementedError):
-        return
-    for filename in names:
-        name = f"{folder}/{filename}"
-        if filename.startswith(f"v{version.number}-") and name != keep:
-            default_storage.delete(name)
-
-
-# --- rendering ---------------------------------------------------------------------------------
-
-
-def signed_pdf(
-    *,
-    pip: Pip,
-    version: PipVersion,
-    current_hash: str | None = None,
-    now: dt.datetime | None = None,
-    url_fetcher: StaticFilesURLFetcher | None = None,
-) -> bytes:
-    """Render the version and sign it with the organisation's certificate. Not stored."""
-    now = now or timezone.now()
-    current_hash = current_hash or content_hash(version)
-    context = print_context(pip=pip, version=version, current_hash=current_hash, now=now)
-    pip = context["pip"]  # as it stands now, with everything the copy shows
-    document = render_pdf(
-        render_to_string(PRINT_TEMPLATE, context),
-        stylesheets=PRINT_STYLESHEETS,
-        resources=chart_resources(context["charts"]),
-        timeout_seconds=render_timeout(),
-        title=f"{pip.reference} version {version.number}: Performance Improvement Plan",
-        author=getattr(settings, "SITE_NAME", "pipsystem"),
-        subject=f"Performance Improvement Plan of {version.employee_name}",
-        metadata={
-            "pip_id": pip.pk,
-            "version": version.number,
-            "content_hash": current_hash,
-            "plan_status": pip.status,
-            "printed_at": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-        url_fetcher=url_fetcher,
-    )
-    return pdfsign.sign_pdf(document, reason=f"Copy of {pip.reference} version {version.number}")
 
 
 def print_html(
@@ -504,131 +339,3 @@ def _without_tooltips(svg: str) -> str:
 
 
 # --- verification of an uploaded copy ----------------------------------------------------------
-
-
-GENUINE = "genuine"  # signed by us, intact, and matching the record
-CHANGED = "changed"  # signed by us and intact, but the record differs now
-UNKNOWN = "unknown"  # signed by us and intact, but there is no such record
-NOT_GENUINE = "not_genuine"  # altered, unsigned, signed by someone else, or not a PDF
-
-
-@dataclass(frozen=True)
-class CopyCheck:
-    """What the verification page says about an uploaded file, in plain words. ``pip`` and
-    ``version_number`` are set only when the user may see that plan."""
-
-    verdict: str
-    headline: str
-    details: list[str]
-    status: str
-    pip: Pip | None = None
-    version_number: int | None = None
-    url: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict == GENUINE
-
-
-def _printed_at(raw: str | None) -> str:
-    if not raw:
-        return ""
-    try:
-        moment = dt.datetime.strptime(raw, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    except ValueError:
-        return ""
-    return timezone.localtime(moment).strftime("%d %b %Y %H:%M %Z")
-
-
-def check_copy(user, data: bytes) -> CopyCheck:
-    """Check an uploaded PDF: is the organisation's signature intact, which plan and version is
-    it, and does its content hash match the record. Tells the plan's number only to a user who
-    may see that plan."""
-    result = pdfsign.verify_pdf(data)
-    if not result.ok:
-        headline = {
-            pdfsign.STATUS_NOT_PDF: "Not a PDF",
-            pdfsign.STATUS_UNSIGNED: "Not signed: not an authentic copy",
-            pdfsign.STATUS_ALTERED: "Altered: not an authentic copy",
-            pdfsign.STATUS_UNTRUSTED: "Signed by someone else: not an authentic copy",
-            pdfsign.STATUS_MODIFIED: "Changed after signing: not an authentic copy",
-        }[result.status]
-        return CopyCheck(
-            verdict=NOT_GENUINE, headline=headline, details=[result.summary], status=result.status
-        )
-
-    details = [result.summary]
-    try:
-        pip_id, number = int(result.pip_id or ""), int(result.version or "")
-    except ValueError:
-        pip_id = number = None
-    version = (
-        PipVersion.objects.select_related("pip").filter(pip_id=pip_id, number=number).first()
-        if pip_id is not None
-        else None
-    )
-    if version is None:
-        return CopyCheck(
-            verdict=UNKNOWN,
-            headline="Signed by us, but it matches no record",
-            details=[*details, "There is no plan record for this copy."],
-            status=result.status,
-        )
-
-    # An issued version's hash was fixed at issue; a draft's is the draft as it stands now.
-    recorded = version.content_sha256 or content_hash(version_with_sections(version.pk))
-    matches = bool(result.content_hash) and result.content_hash == recorded
-    visible = pips_visible(user).filter(pk=pip_id).exists()
-    printed = _printed_at(result.metadata.get("printed_at"))
-    if printed:
-        details.append(f"The copy was printed on {printed}.")
-
-    if matches:
-        details.append(
-            "Its content hash matches the record: the plan it shows is the plan on file."
-        )
-    else:
-        details.append("Its content hash does not match the record.")
-    if not visible:
-        if matches:
-            return CopyCheck(
-                verdict=GENUINE,
-                headline="Authentic: it matches a record you do not have access to",
-                details=details,
-                status=result.status,
-            )
-        return CopyCheck(
-            verdict=CHANGED,
-            headline="Signed by us, but it no longer matches the record",
-            details=details,
-            status=result.status,
-        )
-
-    pip = version.pip
-    label = f"{pip.reference} version {version.number}"
-    url = reverse("pips:version", args=[pip.pk, version.number])
-    if matches:
-        if not version.content_sha256:
-            details.append(f"Version {version.number} is a draft that has not been issued.")
-        return CopyCheck(
-            verdict=GENUINE,
-            headline=f"Authentic: it matches plan {label}",
-            details=details,
-            status=result.status,
-            pip=pip,
-            version_number=version.number,
-            url=url,
-        )
-    details.append(
-        f"The content of {label} on file is different from the content of this copy: it was "
-        "printed from a draft that has changed since."
-    )
-    return CopyCheck(
-        verdict=CHANGED,
-        headline=f"Signed by us, but it no longer matches plan {label}",
-        details=details,
-        status=result.status,
-        pip=pip,
-        version_number=version.number,
-        url=url,
-    )
