@@ -334,7 +334,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+# Caches: the rate limits (pipsystem.ratelimit) are counted in Redis when there is one, so
+# every web process shares them; otherwise in each process's memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "pipsystem",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+}
+
 # The product's own settings.
+# The public page that checks a PDF copy: checks per client address per hour.
+PIP_VERIFY_PER_HOUR = env_int("PIP_VERIFY_PER_HOUR", 30)
 PIP_ACK_DEADLINE_WORKING_DAYS = env_int("PIP_ACK_DEADLINE_WORKING_DAYS", 3)
 PIP_MAX_EXTENSIONS = env_int("PIP_MAX_EXTENSIONS", 1)
 PIP_DEFAULT_PERIOD_DAYS = env_int("PIP_DEFAULT_PERIOD_DAYS", 30)
