@@ -4,6 +4,7 @@ step with the same ones, so a button is never offered that the service would ref
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 from pips import roles
@@ -24,3 +25,20 @@ def full_name_matches(typed: str, user) -> bool:
 
     expected = norm(user.get_full_name())
     return bool(expected) and norm(typed) == expected
+
+
+# --- What needs someone now (the homes' "needs you now") ---------------------------------------
+
+#: A check-in or review is "due" from the day before it, so it is on the list the day it is
+#: prepared, and "overdue" from the day after it.
+DUE_AHEAD = dt.timedelta(days=1)
+#: An employee's disagreement stays on the supervisor's and HR's list this long after signing.
+DISAGREEMENT_FRESH = dt.timedelta(days=14)
+
+
+def is_step_due(due_on: dt.date | None, today: dt.date) -> bool:
+    return due_on is not None and due_on <= today + DUE_AHEAD
+
+
+def is_step_overdue(due_on: dt.date | None, today: dt.date) -> bool:
+    return due_on is not None and due_on < today

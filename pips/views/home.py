@@ -1,8 +1,9 @@
 """Home pages, one part per role, each in a constant number of queries.
 
-A supervisor sees their team with each KPI against the standard (the agents below standard
-first) and their plans grouped by state with what each is waiting for; HR the approval queue
-and every plan, filtered; an agent their own issued plans."""
+Each starts with "needs you now" (pips.selectors.needs_you_now), the user's short, ordered
+to-do. A supervisor then sees who is below standard (one row per agent), their plans grouped by
+state with what each is waiting for, and their team with each KPI against the standard; HR the
+approval queue and every plan, filtered; an agent their own issued plans."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from django.views.decorators.http import require_GET
 
 from pips import roles, selectors
 from pips.forms.home import PlanFilterForm
-from pips.models import Status
 from pips.progress import agents_below_standard
 
 PAGE_SIZE = 50
@@ -33,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user_roles = roles.roles_of(user)
     is_hr = bool(user_roles & {roles.HR, roles.ADMIN})
     context: dict = {
+        "todos": selectors.needs_you_now(user),
         "is_hr": is_hr,
         "is_supervisor": roles.SUPERVISOR in user_roles,
         "is_agent": roles.AGENT in user_roles,
@@ -75,6 +76,5 @@ def home(request: HttpRequest) -> HttpResponse:
         own = selectors.agent_own_plans(user)
         context.update(
             own_plans=[(p, selectors.waiting_for(p)) for p in own],
-            to_sign=[p for p in own if p.status == Status.ISSUED and not p.employee_signed],
         )
     return render(request, "pips/home.html", context)

@@ -6,6 +6,7 @@ Screenshots of each page go to test-artifacts/screenshots/<test>/."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -177,9 +178,12 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
 
     # The agent sees the plan waiting for their signature.
     log_in(page, base, "alex")
-    expect(page.get_by_role("heading", name="Waiting for your signature")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Needs you now"))).to_be_visible()
+    expect(page.locator(".needs-you-now .todo-sign")).to_contain_text(
+        f"Read and sign {pip.reference}"
+    )
     shots(page, "agent-home")
-    page.get_by_role("link", name=pip.reference).first.click()
+    page.locator("section[aria-labelledby='h-own']").get_by_role("link", name=pip.reference).click()
     expect(page.get_by_role("heading", name="2. Performance Expectations")).to_be_visible()
     expect(page.locator("body")).to_contain_text("First contact resolution")
     shots(page, "agent-plan")

@@ -78,9 +78,10 @@ def test_agent_signs_with_the_mouse_and_hr_countersigns(
 
     # The agent logs in and finds the plan waiting for them.
     log_in(page, base, "alex")
-    expect(page.get_by_text("Waiting for your signature")).to_be_visible()
+    todo = page.locator(".needs-you-now .todo-sign")
+    expect(todo).to_contain_text(f"Read and sign {pip.reference}")
     shots(page, "agent-home")
-    page.get_by_role("link", name=re.compile(pip.reference)).first.click()
+    page.locator("section[aria-labelledby='h-own']").get_by_role("link", name=pip.reference).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Alex Rivera")
     shots(page, "agent-plan")
     page.get_by_role("link", name="Sign acknowledgment").click()
