@@ -19,6 +19,7 @@ from pips import roles
 from pips.kpis import BASELINE_DAYS
 from pips.models import (
     RUNNING_STATUSES,
+    TERMINAL_STATUSES,
     Agent,
     AuditEvent,
     CheckIn,
@@ -310,6 +311,11 @@ class PlanGroup:
     status: str
     label: str
     plans: list[tuple[Pip, tuple[str, str, bool]]]
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed or cancelled: nothing more will happen to these plans."""
+        return self.status in TERMINAL_STATUSES
 
 
 def group_by_status(plans: list[Pip], today: dt.date | None = None) -> list[PlanGroup]:

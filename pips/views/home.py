@@ -47,7 +47,9 @@ def home(request: HttpRequest) -> HttpResponse:
             kpi_columns=[(kpi, selectors.standard_display(kpi)) for kpi in kpis],
             team_rows=team_rows,
             below_standard=agents_below_standard([row.agent for row in team_rows], kpis, plans),
-            plan_groups=selectors.group_by_status(plans),
+            plan_groups=(groups := selectors.group_by_status(plans)),
+            open_groups=[group for group in groups if not group.is_closed],
+            closed_groups=[group for group in groups if group.is_closed],
             window=(start, end),
         )
     if is_hr:
