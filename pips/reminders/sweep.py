@@ -19,7 +19,7 @@ the audit event's handler, `review_opened_notify`, then tells the supervisor and
 Claiming is what makes it safe to run twice, or twice at once. Reminders are inserted with
 ON CONFLICT DO NOTHING RETURNING id against the unique (pip, kind, due_on, recipient), so only
 the run that inserted a row claims it. The claimed rows are sent by `send_claimed` tasks, in
-chunks, and sent_at is then set with a conditional UPDATE. The start of a row's current claim
+chunks (each person's rows side by side, and sent to them as one digest e-mail), and sent_at is then set with a conditional UPDATE. The start of a row's current claim
 is its created_at: a send task takes only rows still under the claim it was given, and a row
 left unsent by a task that died is claimed again by a later sweep once the lease has passed,
 by a conditional UPDATE that only one run can win. The sweep runs a fixed number of queries
@@ -374,6 +374,9 @@ def record(wanted: list[Want], now: dt.datetime) -> list[int]:
     only one run ever sends it."""
     if not wanted:
         return []
+    # Each person's reminders side by side, so a chunk sent together holds all of them and
+    # they go out as one digest (send_claimed).
+    wanted = sorted(wanted, key=lambda w: (w.recipient_id, w.pip_id, w.kind, w.due_on))
     table = connection.ops.quote_name(Reminder._meta.db_table)
     created = connection.ops.adapt_datetimefield_value(now)
     columns = "(pip_id, kind, due_on, recipient_id, created_at)"
@@ -736,6 +739,42 @@ def take(ids: list[int], claimed_at: dt.datetime, now: dt.datetime) -> list[int]
     )
 
 
+def digest_groups(
+    built: list[tuple[Reminder, Outgoing]],
+) -> list[list[tuple[Reminder, Outgoing]]]:
+    """The reminders of one send, grouped by the address they go to, in the order of each
+    address's first reminder: one e-mail per person, however many reminders and escalations a
+    sweep has for them (a digest when there are several)."""
+    groups: dict[str, list[tuple[Reminder, Outgoing]]] = {}
+    for reminder, out in built:
+        groups.setdefault(out.to.strip().lower(), []).append((reminder, out))
+    return list(groups.values())
+
+
+def _send_group(group: list[tuple[Reminder, Outgoing]], mail) -> None:
+    if len(group) == 1:
+        _, out = group[0]
+        attachments = [ics.attachment([out.meeting])] if out.meeting else []
+        emails.send(out.template, [out.to], out.context, attachments=attachments, connection=mail)
+        return
+    reminder, first = group[0]
+    meetings = [out.meeting for _, out in group if out.meeting]
+    emails.send(
+        "reminder-digest",
+        [first.to],
+        {
+            "recipient_name": display_name(reminder.recipient),
+            "items": [
+                {"text": out.text, "url": emails.absolute(out.url), "pip": r.pip}
+                for r, out in group
+            ],
+            "overdue": sum(r.kind in OVERDUE_KINDS or "escalation" in r.kind for r, _ in group),
+        },
+        attachments=[ics.attachment(meetings)] if meetings else [],
+        connection=mail,
+    )
+
+
 def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
     """Send reminders a sweep claimed: one e-mail (with the meeting's invitation) and one
     in-app notification each, then mark them sent. A reminder that fails is logged and left
@@ -777,33 +816,37 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
     )
     sent: list[int] = []
     notes: list[Notification] = []
+    built: list[tuple[Reminder, Outgoing]] = []
+    for reminder in reminders:
+        item_kind = MEETING_REMINDER_KINDS.get(reminder.kind) or OVERDUE_KINDS.get(reminder.kind)
+        item = items.get((reminder.pip_id, item_kind, reminder.due_on)) if item_kind else None
+        try:
+            if reminder.kind in MEETING_REMINDER_KINDS and item is None:
+                raise ValueError("the meeting is no longer on the schedule")
+            built.append((reminder, _outgoing(reminder, item, numbers)))
+        except Exception:
+            # One bad reminder must not hold up the others; it is tried again later.
+            logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
+            report.failed += 1
     mail = get_connection()
     try:
         mail.open()
-        for reminder in reminders:
-            item_kind = MEETING_REMINDER_KINDS.get(reminder.kind) or OVERDUE_KINDS.get(
-                reminder.kind
-            )
-            item = items.get((reminder.pip_id, item_kind, reminder.due_on)) if item_kind else None
+        for group in digest_groups(built):
             try:
-                if reminder.kind in MEETING_REMINDER_KINDS and item is None:
-                    raise ValueError("the meeting is no longer on the schedule")
-                out = _outgoing(reminder, item, numbers)
-                attachments = [ics.attachment([out.meeting])] if out.meeting else []
-                emails.send(
-                    out.template, [out.to], out.context, attachments=attachments, connection=mail
-                )
+                _send_group(group, mail)
             except Exception:
-                # One bad reminder must not hold up the others; it is tried again later.
-                logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
-                report.failed += 1
-                continue
-            sent.append(reminder.pk)
-            notes.append(
-                Notification(
-                    user=reminder.recipient, pip=reminder.pip, text=out.text[:300], url=out.url
+                logger.exception(
+                    "Reminders %s could not be sent", ", ".join(str(r.pk) for r, _ in group)
                 )
-            )
+                report.failed += len(group)
+                continue
+            for reminder, out in group:
+                sent.append(reminder.pk)
+                notes.append(
+                    Notification(
+                        user=reminder.recipient, pip=reminder.pip, text=out.text[:300], url=out.url
+                    )
+                )
     finally:
         mail.close()
     if sent:
