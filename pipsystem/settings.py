@@ -395,6 +395,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Logins, failures, lockouts and refusals (pipsystem.security); never passwords.
         "pipsystem.security": {"level": "INFO"},
+        # A banner at every start of every process.
+        "axes.apps": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
