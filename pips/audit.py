@@ -1,9 +1,12 @@
 """The audit actions: what an audit event says happened. The values are the strings stored in
 `AuditEvent.action`; services write them, notification handlers and pages read them, and a
-misspelt name fails at import instead of silently matching nothing."""
+misspelt name fails at import instead of silently matching nothing. Each action also has its
+audience (`AUDIENCE`): who may read that entry of a plan's history, on pages, in e-mails and
+notifications and in the PDF's audit certificate alike."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -39,6 +42,12 @@ class AuditAction(StrEnum):
     TEMPLATE_EDITED = "template_edited"
     TEMPLATE_DEACTIVATED = "template_deactivated"
     TEMPLATE_REACTIVATED = "template_reactivated"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    REASSIGNED = "reassigned"
+    EMPLOYMENT_ENDED = "employment_ended"
+    DELEGATED = "delegated"
+    DELEGATION_ENDED = "delegation_ended"
 
 
 # How the audit trail names each action (the plan's history page, the PDF's audit page).
@@ -69,4 +78,110 @@ AUDIT_LABELS: dict[AuditAction, str] = {
     AuditAction.CANCELLED: "Cancelled",
     AuditAction.VIEWED: "Viewed",
     AuditAction.DOWNLOADED: "PDF downloaded",
+    AuditAction.PAUSED: "Paused for leave",
+    AuditAction.RESUMED: "Resumed after leave",
+    AuditAction.REASSIGNED: "Reassigned to another supervisor",
+    AuditAction.EMPLOYMENT_ENDED: "Ended: employment ended",
+    AuditAction.DELEGATED: "Delegate named",
+    AuditAction.DELEGATION_ENDED: "Cover ended",
 }
+
+
+class Audience(StrEnum):
+    """Who sees an entry of a plan's history. The supervisor and HR see every entry whole."""
+
+    #: The employee sees the entry and its note, from the plan's issue on.
+    EVERYONE = "everyone"
+    #: The employee sees that it happened, not the note (HR's note to the supervisor, say).
+    EMPLOYEE_WITHOUT_NOTE = "employee_without_note"
+    #: The supervisor and HR only: the drafting between them, internal steps, page views.
+    STAFF = "staff"
+
+
+#: One audience per kind of entry, applied alike to the plan page, e-mails, in-app notifications
+#: and the PDF's audit certificate. An action not listed here is the staff's only.
+AUDIENCE: dict[AuditAction, Audience] = {
+    AuditAction.CREATED: Audience.STAFF,
+    AuditAction.EDITED: Audience.STAFF,
+    AuditAction.SUBMITTED: Audience.STAFF,
+    AuditAction.RETURNED: Audience.STAFF,
+    AuditAction.APPROVED: Audience.STAFF,
+    AuditAction.ISSUED: Audience.EVERYONE,
+    AuditAction.SIGNED: Audience.EVERYONE,
+    AuditAction.REFUSAL_RECORDED: Audience.EVERYONE,
+    AuditAction.ACTIVATED: Audience.EVERYONE,
+    AuditAction.AMENDMENT_STARTED: Audience.STAFF,
+    AuditAction.AMENDMENT_SUBMITTED: Audience.STAFF,
+    AuditAction.AMENDMENT_RETURNED: Audience.STAFF,
+    AuditAction.AMENDMENT_APPROVED: Audience.EMPLOYEE_WITHOUT_NOTE,
+    AuditAction.AMENDMENT_ACKNOWLEDGED: Audience.EVERYONE,
+    AuditAction.CHECKIN_RECORDED: Audience.EVERYONE,
+    AuditAction.CHECKIN_MISSED: Audience.EVERYONE,
+    AuditAction.CHECKIN_COMMENTED: Audience.EVERYONE,
+    AuditAction.MIDPOINT_REVIEW_OPENED: Audience.EVERYONE,
+    AuditAction.MIDPOINT_RECORDED: Audience.EVERYONE,
+    AuditAction.FINAL_REVIEW_OPENED: Audience.EVERYONE,
+    AuditAction.REFERRED_TO_HR: Audience.EVERYONE,
+    AuditAction.EXTENDED: Audience.EVERYONE,
+    AuditAction.CLOSED: Audience.EVERYONE,
+    AuditAction.CANCELLED: Audience.EVERYONE,
+    AuditAction.PAUSED: Audience.EVERYONE,
+    AuditAction.RESUMED: Audience.EVERYONE,
+    AuditAction.REASSIGNED: Audience.EMPLOYEE_WITHOUT_NOTE,
+    AuditAction.EMPLOYMENT_ENDED: Audience.EVERYONE,
+    AuditAction.DELEGATED: Audience.STAFF,
+    AuditAction.DELEGATION_ENDED: Audience.STAFF,
+    AuditAction.VIEWED: Audience.STAFF,
+    AuditAction.DOWNLOADED: Audience.STAFF,
+}
+
+
+def audience_of(action: str) -> Audience:
+    try:
+        return AUDIENCE.get(AuditAction(action), Audience.STAFF)
+    except ValueError:
+        return Audience.STAFF
+
+
+def employee_sees(event, *, issued_at) -> bool:
+    """Whether the plan's employee may see this entry: a kind meant for them, from the plan's
+    issue on (nothing of the drafting before it)."""
+    if issued_at is None or event.at < issued_at:
+        return False
+    return audience_of(event.action) != Audience.STAFF
+
+
+def employee_sees_note(event, *, issued_at) -> bool:
+    return employee_sees(event, issued_at=issued_at) and (
+        audience_of(event.action) == Audience.EVERYONE
+    )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry of a plan's history as one reader may see it."""
+
+    event: object
+    label: str
+    comment: str
+    on_behalf_of: str = ""
+
+
+def entries(events, *, issued_at, whole: bool) -> list[Entry]:
+    """The entries a reader sees: all of them for the supervisor and HR (`whole`), the
+    employee's audience otherwise, each with its note only where the rule allows it."""
+    shown = []
+    for event in events:
+        if not whole and not employee_sees(event, issued_at=issued_at):
+            continue
+        note = event.comment if whole or employee_sees_note(event, issued_at=issued_at) else ""
+        changes = event.changes if isinstance(event.changes, dict) else {}
+        shown.append(
+            Entry(
+                event=event,
+                label=event.label,
+                comment=note,
+                on_behalf_of=str(changes.get("on_behalf_of") or ""),
+            )
+        )
+    return shown

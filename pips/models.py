@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from pips import limits
 from pips.audit import AUDIT_LABELS
 
 User = settings.AUTH_USER_MODEL
@@ -144,6 +145,15 @@ class PipTemplate(models.Model):
             models.UniqueConstraint(
                 fields=["is_default"], condition=Q(is_default=True), name="one_default_template"
             ),
+            *limits.constraints(
+                "template",
+                {
+                    "description": limits.MEDIUM_TEXT,
+                    "monitoring_reports": limits.LONG_TEXT,
+                    "outcome_success": limits.LONG_TEXT,
+                    "outcome_failure": limits.LONG_TEXT,
+                },
+            ),
         ]
 
     def __str__(self) -> str:
@@ -215,6 +225,7 @@ class Status(models.TextChoices):
     CLOSED_SUCCESSFUL = "closed_successful", "Closed: successful"
     CLOSED_UNSUCCESSFUL = "closed_unsuccessful", "Closed: unsuccessful"
     CANCELLED = "cancelled", "Cancelled"
+    ENDED = "ended", "Ended: employment ended"
 
 
 OPEN_STATUSES = frozenset(
@@ -231,7 +242,7 @@ OPEN_STATUSES = frozenset(
 )
 RUNNING_STATUSES = frozenset({Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED, Status.FINAL})
 TERMINAL_STATUSES = frozenset(
-    {Status.CLOSED_SUCCESSFUL, Status.CLOSED_UNSUCCESSFUL, Status.CANCELLED}
+    {Status.CLOSED_SUCCESSFUL, Status.CLOSED_UNSUCCESSFUL, Status.CANCELLED, Status.ENDED}
 )
 
 
@@ -244,7 +255,9 @@ class Outcome(models.TextChoices):
 class PipQuerySet(models.QuerySet):
     def visible_to(self, user) -> PipQuerySet:
         """The one rule for who may see a plan: HR and administrators everything, a supervisor
-        the plans of agents they manage, an agent their own issued plans; anything else none."""
+        the plans of agents they manage (and, on a day they cover for another supervisor, that
+        supervisor's plans), an agent their own plans once a version was issued to them (a plan
+        cancelled before its issue never was); anything else none."""
         from pips.roles import ADMIN, HR, SUPERVISOR, roles_of
 
         roles = roles_of(user)
@@ -255,9 +268,13 @@ class PipQuerySet(models.QuerySet):
         condition = Q(pk__in=[])
         if SUPERVISOR in roles:
             condition |= Q(agent__supervisor=user) | Q(supervisor=user)
-        condition |= Q(agent__user=user) & ~Q(
-            status__in=[Status.DRAFT, Status.PENDING_HR, Status.APPROVED]
-        )
+            covered = (
+                Delegation.objects.active_on(timezone.localdate())
+                .filter(delegate=user)
+                .values("supervisor")
+            )
+            condition |= Q(supervisor__in=covered)
+        condition |= Q(agent__user=user, issued_at__isnull=False)
         return self.filter(condition)
 
     def open(self) -> PipQuerySet:
@@ -305,6 +322,10 @@ class Pip(models.Model):
     consequence = models.TextField(blank=True)
     cancel_reason = models.TextField(blank=True)
     extension_count = models.PositiveSmallIntegerField(default=0)
+    # Leave: the day the current pause began (None while running), and the days of every pause
+    # that has ended, by which the plan's dates still ahead moved.
+    paused_since = models.DateField(null=True, blank=True)
+    paused_days = models.PositiveSmallIntegerField(default=0)
 
     objects = PipQuerySet.as_manager()
 
@@ -316,6 +337,15 @@ class Pip(models.Model):
                 fields=["agent"],
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
                 name="one_open_pip_per_agent",
+            ),
+            *limits.constraints(
+                "pip",
+                {
+                    "hr_comment": limits.MEDIUM_TEXT,
+                    "hr_decision": limits.MEDIUM_TEXT,
+                    "consequence": limits.MEDIUM_TEXT,
+                    "cancel_reason": limits.MEDIUM_TEXT,
+                },
             ),
         ]
         indexes = [
@@ -349,6 +379,28 @@ class Pip(models.Model):
         return (
             self.status == Status.ISSUED and self.ack_due_at is not None and now > self.ack_due_at
         )
+
+    def shifted(self, day: dt.date | None) -> dt.date | None:
+        """A date of the plan as its pauses moved it: by the days of every ended pause that
+        began on or before it. The signed content keeps the date as issued."""
+        if day is None or not self.paused_days:
+            return day
+        moved = sum(p.days or 0 for p in self.pauses.all() if p.end_on and p.start_on <= day)
+        return day + dt.timedelta(days=moved)
+
+    def period_end(self) -> dt.date | None:
+        return self.shifted(self.current_version.period_end)
+
+    def final_review_date(self) -> dt.date | None:
+        return self.shifted(self.current_version.final_review_date)
+
+    def midpoint_date(self) -> dt.date | None:
+        return self.shifted(self.current_version.midpoint_date)
+
+    def current_pause(self) -> PipPause | None:
+        if self.paused_since is None:
+            return None
+        return next((p for p in self.pauses.all() if p.end_on is None), None)
 
 
 class VersionState(models.TextChoices):
@@ -403,6 +455,16 @@ class PipVersion(models.Model):
         ordering = ["pip", "number"]
         constraints = [
             models.UniqueConstraint(fields=["pip", "number"], name="version_number_unique"),
+            *limits.constraints(
+                "version",
+                {
+                    "description": limits.LONG_TEXT,
+                    "monitoring_reports": limits.LONG_TEXT,
+                    "outcome_success": limits.LONG_TEXT,
+                    "outcome_failure": limits.LONG_TEXT,
+                    "change_summary": limits.MEDIUM_TEXT,
+                },
+            ),
             models.CheckConstraint(
                 condition=Q(period_end__gt=models.F("period_start")),
                 name="version_end_after_start",
@@ -608,6 +670,10 @@ class CheckIn(models.Model):
     snapshot_note = models.TextField(blank=True)
     agent_comment = models.TextField(blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Set when a delegate recorded it: the supervisor they covered for.
+    on_behalf_of = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -621,6 +687,17 @@ class CheckIn(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="missed") | ~Q(missed_reason=""),
                 name="missed_checkin_has_reason",
+            ),
+            *limits.constraints(
+                "checkin",
+                {
+                    "missed_reason": limits.MEDIUM_TEXT,
+                    "notes": limits.LONG_TEXT,
+                    "coaching_done": limits.LONG_TEXT,
+                    "next_steps": limits.LONG_TEXT,
+                    "snapshot_note": limits.MEDIUM_TEXT,
+                    "agent_comment": limits.MEDIUM_TEXT,
+                },
             ),
         ]
 
@@ -666,6 +743,12 @@ class Review(models.Model):
     new_end_date = models.DateField(null=True, blank=True)
     supervisor_comments = models.TextField(blank=True)
     hr_comments = models.TextField(blank=True)
+    # A final review proposing success although a target is not met: why, for HR to decide.
+    justification = models.TextField(blank=True)
+    # Set when a delegate recorded it: the supervisor they covered for.
+    on_behalf_of = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     completed_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -680,6 +763,15 @@ class Review(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind="final") | Q(outcome=""), name="only_final_has_outcome"
+            ),
+            *limits.constraints(
+                "review",
+                {
+                    "summary": limits.LONG_TEXT,
+                    "supervisor_comments": limits.LONG_TEXT,
+                    "hr_comments": limits.MEDIUM_TEXT,
+                    "justification": limits.MEDIUM_TEXT,
+                },
             ),
         ]
 
@@ -700,7 +792,10 @@ class ReviewItem(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["review", "expectation"], name="one_item_per_expectation"
-            )
+            ),
+            *limits.constraints(
+                "reviewitem", {"evidence": limits.MEDIUM_TEXT, "adjustment": limits.MEDIUM_TEXT}
+            ),
         ]
 
     def __str__(self) -> str:
@@ -765,6 +860,7 @@ class Signature(models.Model):
                 condition=~Q(agrees=False) | ~Q(comments=""),
                 name="disagreement_has_comments",
             ),
+            *limits.constraints("signature", {"comments": limits.MEDIUM_TEXT}),
         ]
 
     def __str__(self) -> str:
@@ -929,3 +1025,87 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"Delivery of {self.event_id}"
+
+
+# --- Changes plans go through: leave, cover ------------------------------------------------------
+
+
+class PipPause(models.Model):
+    """A pause of a running plan for documented leave. While it lasts, no meeting is held and
+    nothing is reminded; when it ends, the plan's dates still ahead move by its days."""
+
+    class Kind(models.TextChoices):
+        SICK_LEAVE = "sick_leave", "Sick leave"
+        STATUTORY_LEAVE = "statutory_leave", "Statutory leave (parental, maternity, other)"
+        OTHER_LEAVE = "other_leave", "Other documented leave"
+
+    pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="pauses")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    note = models.TextField()
+    start_on = models.DateField()
+    end_on = models.DateField(null=True, blank=True)  # the day the plan resumed
+    paused_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    resumed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_on__isnull=True) | Q(end_on__gt=models.F("start_on")),
+                name="pause_ends_after_start",
+            ),
+            # One pause at a time.
+            models.UniqueConstraint(
+                fields=["pip"], condition=Q(end_on__isnull=True), name="one_open_pause"
+            ),
+            *limits.constraints("pause", {"note": limits.MEDIUM_TEXT}),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.start_on}"
+
+    @property
+    def days(self) -> int | None:
+        return (self.end_on - self.start_on).days if self.end_on else None
+
+
+class DelegationQuerySet(models.QuerySet):
+    def active_on(self, day: dt.date) -> DelegationQuerySet:
+        return self.filter(start_on__lte=day, end_on__gte=day, revoked_at__isnull=True)
+
+
+class Delegation(models.Model):
+    """A supervisor's delegate for a date range (both days included): on those days the
+    delegate sees the supervisor's plans and may record check-ins and reviews on their behalf."""
+
+    supervisor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="delegations_given")
+    delegate = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="delegations_received"
+    )
+    start_on = models.DateField()
+    end_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DelegationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_on__gte=models.F("start_on")), name="delegation_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(supervisor=models.F("delegate")), name="delegate_is_someone_else"
+            ),
+        ]
+        indexes = [
+            # Who covers whom today: the plan access rule and the recording check.
+            models.Index(fields=["delegate", "start_on", "end_on"], name="delegation_delegate"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegate} for {self.supervisor}, {self.start_on}–{self.end_on}"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from metrics import queries as metric_queries
 from metrics.models import Kpi
-from pips import roles
+from pips import roles, rules
 from pips.kpis import BASELINE_DAYS
 from pips.models import (
     RUNNING_STATUSES,
@@ -69,12 +69,15 @@ def pip_detail(user, pk: int) -> Pip:
                     action__in=["viewed", "downloaded"]
                 ),
             ),
-            Prefetch("checkins", queryset=CheckIn.objects.select_related("recorded_by")),
+            Prefetch(
+                "checkins", queryset=CheckIn.objects.select_related("recorded_by", "on_behalf_of")
+            ),
             Prefetch("reviews", queryset=Review.objects.select_related("completed_by")),
             Prefetch(
                 "schedule",
                 queryset=ScheduleItem.objects.filter(cancelled_at__isnull=True),
             ),
+            "pauses",
         ),
         pk=pk,
     )
@@ -396,6 +399,118 @@ def teams() -> QuerySet[Team]:
     return Team.objects.order_by("name")
 
 
+# --- HR's countersignature list, who held a plan, cover -------------------------------------------
+
+#: The most plans HR's countersignature list shows at once, oldest signature first.
+COUNTERSIGN_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class CountersignRow:
+    pip: Pip
+    version_number: int
+    signed_at: dt.datetime
+    disagrees: bool
+    refused: bool
+    comments: str
+    may_sign: bool
+
+
+def awaiting_countersignature(user) -> list[CountersignRow]:
+    """Plans whose version in force the employee has signed (or refused to, witnessed) and HR
+    has not countersigned, the disagreements first, then the oldest. Three queries."""
+    signatures = Signature.objects.filter(version_id=OuterRef("current_version"))
+    plans = list(
+        pips_visible(user)
+        .filter(status__in={Status.ISSUED} | RUNNING_STATUSES)
+        .filter(Exists(signatures.filter(role=SignerRole.AGENT)))
+        .exclude(Exists(signatures.filter(role=SignerRole.HR)))
+        .order_by("updated_at")[:COUNTERSIGN_LIMIT]
+    )
+    by_version: dict[int, dict[str, Signature]] = {}
+    for sig in Signature.objects.filter(version_id__in=[p.current_version_id for p in plans]):
+        by_version.setdefault(sig.version_id, {})[sig.role] = sig
+    reviewed = set(
+        Review.objects.filter(pip__in=plans, completed_by=user).values_list("pip_id", flat=True)
+    )
+    is_hr = roles.is_hr(user)
+    rows = []
+    for pip in plans:
+        signed = by_version.get(pip.current_version_id, {})
+        employee = signed[SignerRole.AGENT]
+        manager = signed.get(SignerRole.MANAGER)
+        conflict = rules.hr_conflict(
+            user,
+            pip,
+            signed_as_manager=manager is not None and manager.signer_id == user.pk,
+            recorded_review=pip.pk in reviewed,
+        )
+        rows.append(
+            CountersignRow(
+                pip=pip,
+                version_number=pip.current_version.number,
+                signed_at=employee.signed_at,
+                disagrees=employee.agrees is False,
+                refused=employee.kind == Signature.Kind.REFUSED,
+                comments=employee.comments if employee.kind == Signature.Kind.SIGNED else "",
+                may_sign=is_hr and not conflict,
+            )
+        )
+    rows.sort(key=lambda row: (not row.disagrees, row.signed_at))
+    return rows
+
+
+@dataclass(frozen=True)
+class Holder:
+    supervisor: object
+    since: dt.datetime
+    until: dt.datetime | None
+
+    @property
+    def name(self) -> str:
+        return self.supervisor.get_full_name() or self.supervisor.get_username()
+
+
+def pip_holders(pip: Pip) -> list[Holder]:
+    """Who held the plan when: its author from its creation, then each supervisor it was
+    reassigned to. From the audit trail, in two queries."""
+    events = list(pip.events.filter(action__in=["created", "reassigned"]).order_by("at", "id"))
+    ids = [pip.created_by_id] + [e.changes.get("to_id") for e in events if e.action == "reassigned"]
+    users = get_user_model().objects.in_bulk([i for i in ids if i])
+    holders: list[Holder] = []
+    since = pip.created_at
+    current = pip.created_by_id
+    for event in events:
+        if event.action != "reassigned":
+            continue
+        holders.append(Holder(supervisor=users.get(current), since=since, until=event.at))
+        current, since = event.changes.get("to_id"), event.at
+    holders.append(Holder(supervisor=users.get(current), since=since, until=None))
+    return [h for h in holders if h.supervisor is not None]
+
+
+def delegations_of(user) -> tuple[list, list]:
+    """The covers a supervisor gave and those they hold, the current and coming ones."""
+    from pips.models import Delegation
+
+    today = timezone.localdate()
+    recent = Delegation.objects.filter(end_on__gte=today - dt.timedelta(days=30))
+    given = list(recent.filter(supervisor=user).select_related("delegate")[:50])
+    received = list(
+        recent.filter(delegate=user, revoked_at__isnull=True).select_related("supervisor")[:50]
+    )
+    return given, received
+
+
+def pip_for_recorder(user, pk: int) -> Pip:
+    """A plan whose check-ins and reviews the user is about to record: 404 when unseen, 403
+    for anyone but its supervisor and their delegate on a day of cover."""
+    pip = pip_for_user(user, pk)
+    if not rules.may_record_meetings(user, pip):
+        raise PermissionDenied("Only the plan's supervisor, or their delegate, records this.")
+    return pip
+
+
 # --- Needs you now: each role's short, ordered to-do at the top of the home ------------------
 
 
@@ -423,12 +538,14 @@ class Todo:
     action: str  # the button's words
     due_on: dt.date | None = None
     overdue: bool = False
+    flagged: bool = False  # needs reading first: the employee disagrees or refused
 
     @property
     def sort_key(self) -> tuple:
         return (
             TodoKind.ORDER.index(self.kind),
             not self.overdue,
+            not self.flagged,
             self.due_on or dt.date.max,
             self.pip.pk,
         )
@@ -438,11 +555,15 @@ class Todo:
 TODO_LIMIT = 20
 
 
-def needs_you_now(user, today: dt.date | None = None) -> list[Todo]:
+def needs_you_now(
+    user, today: dt.date | None = None, *, countersign: list[CountersignRow] | None = None
+) -> list[Todo]:
     """What is waiting for this user, in the order to do it: signing, countersigning, check-ins
     and reviews due or overdue, HR's approvals and amendments, disagreements to read, plans to
     issue or revise. A constant number of queries (one per kind the user's roles can have),
-    each bounded by TODO_LIMIT."""
+    each bounded by TODO_LIMIT. HR's countersignatures are `awaiting_countersignature`'s rows
+    (passed in when the page has them already): only those this HR user may sign (separation of
+    duties), a disagreement or refusal flagged and first."""
     today = today or timezone.localdate()
     user_roles = roles.roles_of(user)
     todos: list[Todo] = []
@@ -451,10 +572,41 @@ def needs_you_now(user, today: dt.date | None = None) -> list[Todo]:
     if roles.SUPERVISOR in user_roles:
         todos += _supervisor_todos(user, today)
     if roles.HR in user_roles:
+        if countersign is None:
+            countersign = awaiting_countersignature(user)
+        todos += _countersign_todos(countersign)
         todos += _hr_todos(user, today)
     if user_roles & {roles.SUPERVISOR, roles.HR}:
-        todos += _disagreements(user, today)
+        # A disagreement HR is about to countersign is on that line already.
+        flagged = {todo.pip.pk for todo in todos if todo.flagged}
+        todos += [t for t in _disagreements(user, today) if t.pip.pk not in flagged]
     return sorted(todos, key=lambda todo: todo.sort_key)
+
+
+def _countersign_todos(rows: list[CountersignRow]) -> list[Todo]:
+    todos = []
+    for row in rows:
+        if not row.may_sign:
+            continue
+        pip = row.pip
+        if row.refused:
+            note = "refused to sign (witnessed)"
+        elif row.disagrees:
+            note = "signed and disagrees: read their comments first"
+        else:
+            note = "has signed"
+        todos.append(
+            Todo(
+                TodoKind.COUNTERSIGN,
+                pip,
+                f"Countersign {pip.reference} ({pip.agent.full_name} {note})",
+                reverse("pips:sign", args=[pip.pk]),
+                "Countersign",
+                due_on=timezone.localdate(row.signed_at),
+                flagged=row.disagrees or row.refused,
+            )
+        )
+    return todos
 
 
 def _agent_todos(user) -> list[Todo]:
@@ -538,19 +690,6 @@ def _supervisor_todos(user, today: dt.date) -> list[Todo]:
 
 def _hr_todos(user, today: dt.date) -> list[Todo]:
     todos = []
-    countersign = with_progress(pips_visible(user)).filter(
-        status=Status.ISSUED, employee_signed=True, hr_signed=False
-    )
-    for pip in countersign.order_by("updated_at", "pk")[:TODO_LIMIT]:
-        todos.append(
-            Todo(
-                TodoKind.COUNTERSIGN,
-                pip,
-                f"Countersign {pip.reference} ({pip.agent.full_name} has signed)",
-                reverse("pips:sign", args=[pip.pk]),
-                "Countersign",
-            )
-        )
     for pip in approval_queue(user)[:TODO_LIMIT]:
         submitted = timezone.localdate(pip.submitted_at) if pip.submitted_at else None
         todos.append(

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from pips.views import audit as audit_views
-from pips.views import authoring, home, hr, plans
+from pips.views import authoring, changes, home, hr, plans
 from pips.views import notifications as notification_views
 from pips.views import pdf as pdf_views
 from pips.views import reviews as review_views
@@ -60,6 +60,12 @@ urlpatterns = [
         name="version_changes",
     ),
     path("pips/<int:pk>/audit/", audit_views.audit, name="audit"),
+    # Leave, transfer, the employee leaving, and cover.
+    path("pips/<int:pk>/pause/", changes.pause, name="pause"),
+    path("pips/<int:pk>/reassign/", changes.reassign, name="reassign"),
+    path("pips/<int:pk>/end-employment/", changes.end_employment, name="end_employment"),
+    path("pips/cover/", changes.cover, name="cover"),
+    path("pips/cover/<int:pk>/end/", changes.cover_end, name="cover_end"),
     # The in-app notification list.
     path("notifications/", notification_views.index, name="notifications"),
     path("notifications/read/", notification_views.read_all, name="notifications_read_all"),

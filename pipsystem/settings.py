@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # The form widgets' templates, overridable from templates/ (FORM_RENDERER below).
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
@@ -98,6 +100,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "pipsystem.urls"
+
+# Widgets render through the project's templates: templates/django/forms/widgets/attrs.html
+# turns a field's maxlength into data-limit, so the browser never cuts pasted text short (the
+# counter in static/js/text-limits.js shows the limit; the form refuses what is over it).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

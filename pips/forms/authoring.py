@@ -14,6 +14,7 @@ import math
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from crispy_forms.bootstrap import InlineCheckboxes, InlineRadios
@@ -25,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from metrics.models import Direction, Kpi, Unit
+from pips import limits
 from pips.content import (
     ActionData,
     ActionRow,
@@ -391,6 +393,7 @@ class HeaderForm(forms.Form):
     change_summary = forms.CharField(
         label="What this amendment changes, and why",
         required=False,
+        max_length=limits.MEDIUM_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -420,6 +423,7 @@ class DescriptionForm(forms.Form):
     description = forms.CharField(
         label="Describe the issue(s)",
         required=False,
+        max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Be specific and objective.",
     )
@@ -435,6 +439,7 @@ class MonitoringForm(forms.Form):
     monitoring_reports = forms.CharField(
         label="Reports used (one per line)",
         required=False,
+        max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     midpoint_date = forms.DateField(
@@ -462,10 +467,12 @@ class MonitoringForm(forms.Form):
 class OutcomesForm(forms.Form):
     outcome_success = forms.CharField(
         label="If improvement is achieved by the review deadline",
+        max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     outcome_failure = forms.CharField(
         label="If performance does not improve sufficiently",
+        max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -554,6 +561,85 @@ class SectionForms:
             or any(f.errors for f in self.forms.values())
             or any(fs.total_error_count() for fs in self.formsets.values())
         )
+
+    #: The page's sections, for the error summary: formset prefix → (heading id, name).
+    SECTION_NAMES: dict[str, tuple[str, str]] = {
+        "reasons": ("h-reasons", "Reasons"),
+        "expectations": ("h-expectations", "Expectations"),
+        "actions": ("h-actions", "Action plan"),
+    }
+
+    @property
+    def error_summary(self) -> list[ErrorLink]:
+        """Every problem on the page, in page order, each linking to its field (or row, or
+        section): the summary at the top of the form, so one submit shows them all."""
+        items = [ErrorLink("", "", message) for message in self.page_errors]
+        for form in self.forms.values():
+            items.extend(_form_errors(form, ""))
+        for prefix, formset in self.formsets.items():
+            anchor, name = self.SECTION_NAMES.get(prefix, (f"h-{prefix}", prefix.capitalize()))
+            for message in [*formset.non_form_errors(), *self.section_errors.get(prefix, [])]:
+                items.append(ErrorLink(anchor, name, message))
+            shown = 0
+            for form in formset.forms:
+                if form.empty_permitted and not form.has_changed():
+                    continue
+                shown += 1
+                items.extend(_form_errors(form, f"{name}, row {shown}: "))
+        return items
+
+    def rule_errors(self, partial, validate) -> None:
+        """Run the services' rules on what could be read from a page that also has field
+        errors, and show theirs too: one submit lists every problem, not the fields first and
+        the rules after. `partial` is (content, {prefix: (row forms, complete)}) or None when
+        the dates the rules need could not be read. A rule about a whole section whose rows
+        could not all be read is left for the next submit."""
+        if partial is None:
+            return
+        content, sections = partial
+        try:
+            validate(content)
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                self.page_errors.extend(error.messages)
+                return
+            for key, messages in error.message_dict.items():
+                prefix, _, index = key.partition("-")
+                if prefix in sections:
+                    rows, complete = sections[prefix]
+                    if index.isdigit() and int(index) < len(rows):
+                        for message in messages:
+                            rows[int(index)].add_error(None, message)
+                    elif not index and complete:
+                        self.section_errors.setdefault(prefix, []).extend(messages)
+                    continue
+                owner = self.field_owner(key)
+                if owner is None:
+                    self.page_errors.extend(messages)
+                elif key not in owner.errors:
+                    for message in messages:
+                        owner.add_error(key, message)
+
+
+@dataclass(frozen=True)
+class ErrorLink:
+    anchor: str
+    label: str
+    message: str
+
+
+def _form_errors(form: forms.Form, prefix: str) -> list[ErrorLink]:
+    items = []
+    first = next((name for name in form.fields if not form.fields[name].widget.is_hidden), None)
+    for name, messages in form.errors.items():
+        if name == "__all__":
+            anchor = form[first].auto_id if first else ""
+            items.extend(ErrorLink(anchor, prefix.rstrip(": ") or "", m) for m in messages)
+            continue
+        field = form[name]
+        label = f"{prefix}{field.label}" if field.label else prefix.rstrip(": ")
+        items.extend(ErrorLink(field.auto_id, label, m) for m in messages)
+    return items
 
 
 def _expectation_initial(e: ExpectationData, kpi_map: dict) -> dict[str, Any]:
@@ -690,6 +776,48 @@ class PlanForms(SectionForms):
     def header(self) -> HeaderForm:
         return self.forms["header"]
 
+    def partial_content(self) -> tuple[PlanContent, dict] | None:
+        """What can be read from a page that did not validate, for the services' rules (see
+        `rule_errors`): the rows that read cleanly, and per section whether that is all of
+        them. None when the period or the cadence, which most rules need, could not be read."""
+        header = getattr(self.forms["header"], "cleaned_data", {})
+        monitoring = getattr(self.forms["monitoring"], "cleaned_data", {})
+        if not (header.get("period_start") and header.get("period_end")):
+            return None
+        if "checkin_cadence" not in monitoring or "checkin_weekday" not in monitoring:
+            return None
+        outcomes = getattr(self.forms["outcomes"], "cleaned_data", {})
+        sections: dict[str, tuple[list[forms.Form], bool]] = {}
+        rows: dict[str, list] = {}
+        for prefix in ("reasons", "expectations", "actions"):
+            formset = self.formsets[prefix]
+            if not formset.management_form.is_valid():
+                return None
+            included = self.rows(prefix)
+            readable = [form for form in included if not form.errors]
+            sections[prefix] = (readable, len(readable) == len(included))
+            rows[prefix] = [form.data_row() for form in readable]
+        content = PlanContent(
+            period_start=header["period_start"],
+            period_end=header["period_end"],
+            final_review_date=monitoring.get("final_review_date") or header["period_end"],
+            job_title=self.content.job_title,
+            description=getattr(self.forms["description"], "cleaned_data", {}).get(
+                "description", ""
+            ),
+            checkin_cadence=monitoring["checkin_cadence"],
+            checkin_weekday=monitoring["checkin_weekday"],
+            monitoring_reports=monitoring.get("monitoring_reports", ""),
+            midpoint_date=monitoring.get("midpoint_date"),
+            outcome_success=outcomes.get("outcome_success", ""),
+            outcome_failure=outcomes.get("outcome_failure", ""),
+            change_summary=header.get("change_summary", ""),
+            reasons=rows["reasons"],
+            expectations=rows["expectations"],
+            actions=rows["actions"],
+        )
+        return content, sections
+
     def to_content(self) -> PlanContent:
         """The page as plan content, for the services. Call after is_valid()."""
         header = self.forms["header"].cleaned_data
@@ -821,7 +949,10 @@ class TemplateCopyForm(forms.Form):
 class TemplateForm(forms.Form):
     name = forms.CharField(label="Name", max_length=120)
     description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Description",
+        required=False,
+        max_length=limits.MEDIUM_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     job_title = forms.CharField(label="Job title", max_length=100)
     period_days = forms.IntegerField(
@@ -832,13 +963,18 @@ class TemplateForm(forms.Form):
     monitoring_reports = forms.CharField(
         label="Reports used (one per line)",
         required=False,
+        max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     outcome_success = forms.CharField(
-        label="If improvement is achieved", widget=forms.Textarea(attrs={"rows": 2})
+        label="If improvement is achieved",
+        max_length=limits.LONG_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     outcome_failure = forms.CharField(
-        label="If performance does not improve", widget=forms.Textarea(attrs={"rows": 2})
+        label="If performance does not improve",
+        max_length=limits.LONG_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, **kwargs):

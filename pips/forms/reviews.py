@@ -15,8 +15,9 @@ from crispy_forms.layout import HTML, Field, Fieldset, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
+from pips import limits
 from pips.models import ActionItem, ActionStatus, Outcome, Review
-from pips.rules import full_name_matches
+from pips.rules import full_name_matches, typed_name_message
 from pips.snapshots import ReviewRow
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -79,8 +80,12 @@ class CheckInForm(forms.Form):
         widget=_textarea(),
         help_text="Coaching, shadowing, training attended since the last check-in.",
     )
-    notes = forms.CharField(label="Discussion notes", widget=_textarea(4))
-    next_steps = forms.CharField(label="Next steps", required=False, widget=_textarea())
+    notes = forms.CharField(
+        label="Discussion notes", max_length=limits.LONG_TEXT, widget=_textarea(4)
+    )
+    next_steps = forms.CharField(
+        label="Next steps", required=False, max_length=limits.LONG_TEXT, widget=_textarea()
+    )
 
     def __init__(
         self,
@@ -208,7 +213,7 @@ class MissedCheckInForm(forms.Form):
 class AgentCommentForm(forms.Form):
     agent_comment = forms.CharField(
         label="Your comment",
-        max_length=4000,
+        max_length=limits.MEDIUM_TEXT,
         widget=_textarea(4),
         help_text="Your supervisor and HR will see it with the check-in. You can comment once.",
     )
@@ -231,8 +236,8 @@ class ReviewItemForm(forms.Form):
     confirms it, with the evidence and, at the midpoint, any adjustment."""
 
     confirmed = forms.ChoiceField(choices=YES_NO, widget=forms.RadioSelect)
-    evidence = forms.CharField(required=False, max_length=2000, widget=_textarea(2))
-    adjustment = forms.CharField(required=False, max_length=2000, widget=_textarea(2))
+    evidence = forms.CharField(required=False, max_length=limits.MEDIUM_TEXT, widget=_textarea(2))
+    adjustment = forms.CharField(required=False, max_length=limits.MEDIUM_TEXT, widget=_textarea(2))
 
     def __init__(self, *args, row: ReviewRow, kind: str, **kwargs):
         expectation = row.expectation
@@ -274,9 +279,18 @@ class ReviewForm(forms.Form):
     )
     summary = forms.CharField(
         label="Summary for the employee",
-        max_length=8000,
+        max_length=limits.LONG_TEXT,
         widget=_textarea(5),
         help_text="The employee receives this written summary by e-mail and in the app.",
+    )
+    justification = forms.CharField(
+        label="Justification for HR (only for a successful outcome with targets not met)",
+        required=False,
+        max_length=limits.MEDIUM_TEXT,
+        widget=_textarea(3),
+        help_text="A successful outcome must agree with the verdicts above. If a target is not "
+        "met, or the data says so, say why the plan should close as successful all the same: "
+        "HR decides before it takes effect. HR reads this; the employee does not.",
     )
 
     def __init__(self, *args, kind: str, **kwargs):
@@ -287,6 +301,7 @@ class ReviewForm(forms.Form):
         if kind == Review.Kind.MIDPOINT:
             del self.fields["outcome"]
             del self.fields["new_end_date"]
+            del self.fields["justification"]
             self.helper.layout = Layout(
                 HTML('{% include "pips/reviews/_review_items.html" %}'),
                 "summary",
@@ -296,7 +311,7 @@ class ReviewForm(forms.Form):
             self.fields["summary"].label = "Summary and supervisor's comments"
             self.helper.layout = Layout(
                 HTML('{% include "pips/reviews/_review_items.html" %}'),
-                Fieldset("Outcome", "outcome", "new_end_date"),
+                Fieldset("Outcome", "outcome", "new_end_date", "justification"),
                 "summary",
                 Submit("save", "Record the final review"),
             )
@@ -313,16 +328,30 @@ class ReviewForm(forms.Form):
 # --- HR ----------------------------------------------------------------------------------------
 
 
+HR_OUTCOMES = [
+    (Outcome.SUCCESSFUL, "Close as successful"),
+    (Outcome.EXTENDED, "Extend the plan"),
+    (Outcome.UNSUCCESSFUL, "Close as unsuccessful"),
+]
+
+
 class HrDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="HR's decision", choices=HR_OUTCOMES, widget=forms.RadioSelect
+    )
+    new_end_date = forms.DateField(
+        label="New end date (extension only)", required=False, widget=DateInput()
+    )
     decision = forms.CharField(
-        label="HR's decision",
-        max_length=8000,
+        label="Reasons",
+        max_length=limits.MEDIUM_TEXT,
         widget=_textarea(4),
-        help_text="What HR reviewed and decided.",
+        help_text="What HR reviewed and why it decided so. The employee reads it with the outcome.",
     )
     consequence = forms.CharField(
-        label="Consequence",
-        max_length=8000,
+        label="Consequence (unsuccessful only)",
+        required=False,
+        max_length=limits.MEDIUM_TEXT,
         widget=_textarea(3),
         help_text="Prefilled with the plan's section 5 text for an unsuccessful outcome.",
     )
@@ -333,27 +362,43 @@ class HrDecisionForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields[
+            "typed_name"
+        ].help_text = f"Exactly as your account holds it: “{user.get_full_name()}”."
         self.helper = FormHelper()
         self.helper.layout = Layout(
+            "outcome",
+            "new_end_date",
             "decision",
             "consequence",
             "typed_name",
-            Submit("save", "Close the plan as unsuccessful", css_class="btn-danger"),
+            Submit("save", "Sign off the decision", css_class="btn-danger"),
         )
 
     def clean_typed_name(self) -> str:
         typed = self.cleaned_data["typed_name"]
         if not full_name_matches(typed, self.user):
-            raise ValidationError(
-                f"Type your full name exactly as on your account: {self.user.get_full_name()}."
-            )
+            raise ValidationError(typed_name_message(self.user))
         return typed
+
+    def clean(self):
+        data = super().clean()
+        outcome = data.get("outcome")
+        if outcome == Outcome.EXTENDED and not data.get("new_end_date"):
+            self.add_error("new_end_date", "Give the new end date of the extended plan.")
+        if outcome != Outcome.EXTENDED:
+            data["new_end_date"] = None
+        if outcome == Outcome.UNSUCCESSFUL and not (data.get("consequence") or "").strip():
+            self.add_error("consequence", "Record the consequence.")
+        if outcome != Outcome.UNSUCCESSFUL:
+            data["consequence"] = ""
+        return data
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling",
-        max_length=4000,
+        max_length=limits.MEDIUM_TEXT,
         widget=_textarea(4),
         help_text="Recorded in the plan's audit trail. A cancelled plan is kept, not deleted.",
     )

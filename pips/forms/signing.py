@@ -16,6 +16,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.html import escape
 
 from pips import roles
 from pips.inputs import CONSENT_TEXT, SignatureInput
@@ -63,8 +64,12 @@ class SignatureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         full_name = user.get_full_name()
+        # Crispy renders help text as markup: the name is escaped.
         self.fields["typed_name"].help_text = (
-            f"Exactly as on your account: {full_name}." if full_name else ""
+            "Type it exactly as your account holds it, letter case included: "
+            f"“{escape(full_name)}”."
+            if full_name
+            else ""
         )
         self.fields["typed_name"].widget.attrs.update({"autocomplete": "name"})
 

@@ -4,6 +4,6 @@ sending) and `inbox` (the in-app notifications a user reads)."""
 
 from __future__ import annotations
 
-from pips.notifications.handlers import HANDLERS, deliver, wants_delivery
+from pips.notifications.handlers import HANDLERS, deliver, employee_recipients, wants_delivery
 
-__all__ = ["HANDLERS", "deliver", "wants_delivery"]
+__all__ = ["HANDLERS", "deliver", "employee_recipients", "wants_delivery"]

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from pips import roles, snapshots
+from pips import audit, roles, rules, snapshots
 from pips.models import (
     AuditEvent,
     CheckIn,
@@ -73,19 +73,18 @@ def deliver(event_id: int) -> bool:
 def _issued(event: AuditEvent) -> None:
     pip = event.pip
     url = emails.absolute(pip.get_absolute_url())
-    agent_user = pip.agent.user
+    addresses, users = employee_recipients(event)
     emails.send(
         "pip-issued",
-        [pip.agent.email or (agent_user.email if agent_user else "")],
+        addresses,
         {"pip": pip, "version": event.version or pip.current_version, "url": url},
     )
-    if agent_user:
-        emails.notify(
-            [agent_user],
-            pip=pip,
-            url=pip.get_absolute_url(),
-            text=f"Your plan {pip.reference} is ready to read and sign.",
-        )
+    emails.notify(
+        users,
+        pip=pip,
+        url=pip.get_absolute_url(),
+        text=f"Your plan {pip.reference} is ready to read and sign.",
+    )
 
 
 @handles("signed")
@@ -107,7 +106,8 @@ def _signed(event: AuditEvent) -> None:
     )
     if signature is None:
         return
-    addresses, _ = _employee(pip)
+    _employee_signed_notice(event, signature)
+    addresses, _ = employee_recipients(event)
     context = {
         "pip": pip,
         "version": version,
@@ -128,6 +128,16 @@ def _review_opened(event: AuditEvent) -> None:
 
 
 # --- Check-ins, reviews and outcomes: a written summary to the employee after each ----------
+
+
+def employee_recipients(event: AuditEvent) -> tuple[list[str], list]:
+    """The employee's address and account for what an event tells them, or nobody when the
+    event is not theirs to see (`pips.audit.AUDIENCE`): the one check every notice to the
+    employee goes through, whatever its handler."""
+    pip = event.pip
+    if not audit.employee_sees(event, issued_at=pip.issued_at):
+        return [], []
+    return _employee(pip)
 
 
 def _employee(pip: Pip) -> tuple[list[str], list]:
@@ -170,7 +180,7 @@ def _checkin_summary(event: AuditEvent) -> None:
     if checkin is None:
         return
     url = reverse("pips:checkin", args=[pip.pk, checkin.pk])
-    addresses, users = _employee(pip)
+    addresses, users = employee_recipients(event)
     context = {
         "pip": pip,
         "checkin": checkin,
@@ -193,7 +203,7 @@ def _review_summary(event: AuditEvent) -> None:
     if review is None:
         return
     url = reverse("pips:review", args=[pip.pk, review.pk])
-    addresses, users = _employee(pip)
+    addresses, users = employee_recipients(event)
     context = {
         "pip": pip,
         "review": review,
@@ -209,20 +219,26 @@ def _review_summary(event: AuditEvent) -> None:
         text=f"{pip.reference}: the summary of your {review.get_kind_display().lower()} is ready.",
     )
     if referred:
-        # HR decides an unsuccessful plan: the HR representative who signed it is asked to.
+        # HR decides: the HR representative who signed the plan is asked to (or who approved
+        # it), unless separation of duties bars them; then every HR user who may.
         hr_users = [
             s.signer
             for s in Signature.objects.filter(
                 version=review.version, role=SignerRole.HR, kind=Signature.Kind.SIGNED
             ).select_related("signer")
         ] or [pip.approved_by]
-        emails.notify(
-            hr_users,
-            pip=pip,
-            url=reverse("pips:hr_decide", args=[pip.pk]),
-            text=f"{pip.reference}: the final review found the plan unsuccessful; "
-            "HR's decision is needed.",
-        )
+        hr_users = [u for u in hr_users if u and rules.may_act_as_hr(u, pip)] or _hr_deciders(pip)
+        if review.outcome == "successful":
+            text = (
+                f"{pip.reference}: the final review proposes closing the plan as successful "
+                "although targets are not met; HR's decision is needed."
+            )
+        else:
+            text = (
+                f"{pip.reference}: the final review found the plan unsuccessful; "
+                "HR's decision is needed."
+            )
+        emails.notify(hr_users, pip=pip, url=reverse("pips:hr_decide", args=[pip.pk]), text=text)
 
 
 @handles("closed", "extended")
@@ -236,14 +252,18 @@ def _outcome(event: AuditEvent) -> None:
     else:
         outcome = "unsuccessful"
     url = pip.get_absolute_url()
-    addresses, users = _employee(pip)
+    addresses, users = employee_recipients(event)
+    rows = snapshots.recorded_rows(review) if review else []
+    not_met = sum(1 for row in rows if not row.item.confirmed)
     emails.send(
         "outcome",
         addresses,
         {
             "pip": pip,
             "review": review,
-            "rows": snapshots.recorded_rows(review) if review else [],
+            "rows": rows,
+            "not_met": not_met,
+            "judged": len(rows),
             "outcome": outcome,
             "version": event.version or pip.current_version,
             "decision": event.comment,
@@ -251,7 +271,9 @@ def _outcome(event: AuditEvent) -> None:
         },
     )
     text = {
-        "successful": "Congratulations: your plan is closed as successful.",
+        "successful": "your plan is closed as successful."
+        if not_met
+        else "Congratulations: your plan is closed as successful.",
         "extended": "your plan is extended; you will be asked to sign the amended plan.",
         "unsuccessful": "HR has recorded the outcome of your plan.",
     }[outcome]
@@ -400,11 +422,12 @@ def _approved(event: AuditEvent) -> None:
     )
 
 
-def _amended_version_notice(pip: Pip, version, *, ready: bool) -> None:
+def _amended_version_notice(event: AuditEvent, version, *, ready: bool) -> None:
     """The employee hears of an amended version in force: once HR approved it (they can read
     it; the manager signs first) and once the manager signed it (they can sign it)."""
+    pip = event.pip
     url = reverse("pips:sign", args=[pip.pk])
-    addresses, users = _employee(pip)
+    addresses, users = employee_recipients(event)
     emails.send(
         "pip-amended",
         addresses,
@@ -437,7 +460,7 @@ def _amendment_approved(event: AuditEvent) -> None:
     if version is None or version.pk != pip.current_version_id:
         return
     manager_signed = Signature.objects.filter(version=version, role=SignerRole.MANAGER).exists()
-    _amended_version_notice(pip, version, ready=manager_signed)
+    _amended_version_notice(event, version, ready=manager_signed)
     if manager_signed:
         return
     emails.notify(
@@ -458,4 +481,75 @@ def _amended_version_signable(event: AuditEvent) -> None:
         return
     if Signature.objects.filter(version=version, role=SignerRole.AGENT).exists():
         return
-    _amended_version_notice(pip, version, ready=True)
+    _amended_version_notice(event, version, ready=True)
+
+
+# --- The employee signed: HR countersigns next --------------------------------------------------
+
+
+def _hr_deciders(pip: Pip) -> list:
+    """Every active HR user who may act as HR on the plan (separation of duties)."""
+    users = (
+        get_user_model()
+        .objects.filter(groups__name=roles.HR, is_active=True)
+        .distinct()
+        .order_by("pk")
+    )
+    return [u for u in users if rules.may_act_as_hr(u, pip)]
+
+
+def _countersigners(pip: Pip) -> list:
+    """Who is told that HR's countersignature is next: the HR representative who approved the
+    plan when they still may act as HR on it, else every HR user who may."""
+    approver = pip.approved_by
+    if approver is not None and approver.is_active and rules.may_act_as_hr(approver, pip):
+        return [approver]
+    return _hr_deciders(pip)
+
+
+def _employee_signed_notice(event: AuditEvent, signature: Signature) -> None:
+    """The employee signed (or a refusal was recorded): HR, whose countersignature is next, and
+    the supervisor are told, by e-mail and in the app; a disagreement, with its comment."""
+    pip = event.pip
+    version = event.version or pip.current_version
+    disagrees = signature.agrees is False
+    refused = signature.kind == Signature.Kind.REFUSED
+    agent_name = pip.agent.full_name
+    hr = _countersigners(pip)
+    recipients = [(user, True) for user in hr]
+    if pip.supervisor_id not in {u.pk for u in hr} and event.actor_id != pip.supervisor_id:
+        recipients.append((pip.supervisor, False))
+    for user, for_hr in recipients:
+        url = reverse("pips:sign", args=[pip.pk]) if for_hr else pip.get_absolute_url()
+        emails.send(
+            "employee-signed",
+            [user.email],
+            {
+                "pip": pip,
+                "version": version,
+                "signature": signature,
+                "disagrees": disagrees,
+                "refused": refused,
+                "for_hr": for_hr,
+                "agent_name": agent_name,
+                "recipient_name": _name(user),
+                "url": emails.absolute(url),
+            },
+        )
+        if refused:
+            what = f"{agent_name} refused to sign (witnessed)"
+        elif disagrees:
+            what = f"{agent_name} signed and disagrees: {_excerpt(signature.comments)}"
+        else:
+            what = f"{agent_name} signed the acknowledgment"
+        next_step = "; HR countersigns next." if for_hr else "."
+        emails.notify([user], pip=pip, url=url, text=f"{pip.reference}: {what}{next_step}")
+
+
+@handles("refusal_recorded")
+def _refusal_recorded(event: AuditEvent) -> None:
+    pip = event.pip
+    version = event.version or pip.current_version
+    signature = Signature.objects.filter(version=version, role=SignerRole.AGENT).first()
+    if signature is not None:
+        _employee_signed_notice(event, signature)

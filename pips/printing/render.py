@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from pips import roles
+from pips import audit as audit_rules
+from pips import rules
 from pips.models import (
     AuditEvent,
     CheckIn,
@@ -71,21 +72,37 @@ def version_for_user(user, pip: Pip, number: int | None = None) -> PipVersion:
     )
     if version is None:
         raise Http404("No such version of this plan.")
-    user_roles = roles.roles_of(user)
-    sees_drafts = bool(user_roles & {roles.HR, roles.ADMIN}) or (
-        roles.SUPERVISOR in user_roles and user.pk in (pip.supervisor_id, pip.agent.supervisor_id)
-    )
+    sees_drafts = rules.sees_whole_plan(user, pip)
     if not sees_drafts and version.state not in EMPLOYEE_VERSION_STATES:
         raise Http404("No such version of this plan.")
     return version
 
 
+#: Who a copy is for: the employee's copy holds what the employee may see (its audit
+#: certificate their entries of the history, no page views); the staff's copy, everything.
+EMPLOYEE = "employee"
+STAFF = "staff"
+
+
+def audience_for(user, pip: Pip) -> str:
+    """The copy a reader gets: the supervisor's, their delegate's and HR's is the whole record;
+    anyone else who may see the plan (its employee) gets the employee's copy."""
+    return STAFF if rules.sees_whole_plan(user, pip) else EMPLOYEE
+
+
 def print_html(
-    *, pip: Pip, version: PipVersion, current_hash: str, now: dt.datetime | None = None
+    *,
+    pip: Pip,
+    version: PipVersion,
+    current_hash: str,
+    now: dt.datetime | None = None,
+    audience: str = STAFF,
 ) -> str:
     return render_to_string(
         PRINT_TEMPLATE,
-        print_context(pip=pip, version=version, current_hash=current_hash, now=now),
+        print_context(
+            pip=pip, version=version, current_hash=current_hash, now=now, audience=audience
+        ),
     )
 
 
@@ -134,6 +151,7 @@ def chart_resources(charts: list[KpiChart]) -> dict[str, tuple[bytes, str]]:
 class AuditRow:
     event: AuditEvent
     transition: str = ""
+    comment: str = ""
 
     @property
     def label(self) -> str:
@@ -167,7 +185,12 @@ def _status_label(value: str) -> str:
 
 
 def print_context(
-    *, pip: Pip, version: PipVersion, current_hash: str, now: dt.datetime | None = None
+    *,
+    pip: Pip,
+    version: PipVersion,
+    current_hash: str,
+    now: dt.datetime | None = None,
+    audience: str = STAFF,
 ) -> dict[str, object]:
     """Everything the print template shows, in a fixed number of queries. ``version`` comes
     from selectors.version_with_sections (its rows prefetched)."""
@@ -178,7 +201,7 @@ def print_context(
             Prefetch(
                 "checkins",
                 queryset=CheckIn.objects.filter(version__number__lte=version.number)
-                .select_related("recorded_by", "version")
+                .select_related("recorded_by", "on_behalf_of", "version")
                 .prefetch_related(
                     Prefetch(
                         "action_updates",
@@ -201,6 +224,7 @@ def print_context(
                     )
                 ),
             ),
+            "pauses",
         )
         .get(pk=pip.pk)
     )
@@ -234,7 +258,9 @@ def print_context(
         else "",
         "checkins": list(pip.checkins.all()),
         "reviews": reviews,
-        "certificate": audit_certificate(pip, until=now),
+        "certificate": audit_certificate(pip, until=now, audience=audience),
+        "audience": audience,
+        "pauses": list(pip.pauses.all()),
         "content_hash": current_hash,
         "is_issued": version.state in EMPLOYEE_VERSION_STATES,
         "is_current": version.pk == pip.current_version_id,
@@ -248,12 +274,35 @@ def _absolute(path: str) -> str:
     return getattr(settings, "SITE_URL", "").rstrip("/") + path
 
 
-def audit_certificate(pip: Pip, *, until: dt.datetime) -> AuditCertificate:
+def audit_certificate(pip: Pip, *, until: dt.datetime, audience: str = STAFF) -> AuditCertificate:
     """Every event of the plan up to ``until``, each with its actor, time and address. Views
     and downloads are listed one by one too, unless there are more than MAX_ACCESS_EVENTS (a
     plan may be opened hundreds of times): then each person's are summed up in one row, and the
-    audit trail in the app has them all. A fixed number of queries either way."""
+    audit trail in the app has them all. A fixed number of queries either way.
+
+    The employee's copy lists only the entries the employee may see (`pips.audit.AUDIENCE`),
+    with the notes the rule allows, and no page views."""
     events = AuditEvent.objects.filter(pip=pip, at__lte=until)
+    if audience == EMPLOYEE:
+        steps = [
+            event
+            for event in events.exclude(action__in=ACCESS_ACTIONS).select_related(
+                "actor", "version"
+            )
+            if audit_rules.employee_sees(event, issued_at=pip.issued_at)
+        ]
+        return AuditCertificate(
+            rows=[
+                AuditRow(
+                    event=event,
+                    transition=_transition_text(event),
+                    comment=event.comment
+                    if audit_rules.employee_sees_note(event, issued_at=pip.issued_at)
+                    else "",
+                )
+                for event in steps
+            ]
+        )
     access = events.filter(action__in=ACCESS_ACTIONS)
     related = ("actor", "version")
     steps = list(events.exclude(action__in=ACCESS_ACTIONS).select_related(*related))
@@ -263,15 +312,16 @@ def audit_certificate(pip: Pip, *, until: dt.datetime) -> AuditCertificate:
         few = []
         summary = _access_summary(access)
     rows = [
-        AuditRow(
-            event=event,
-            transition=f"{_status_label(event.from_status)} → {_status_label(event.to_status)}"
-            if event.from_status and event.to_status
-            else "",
-        )
+        AuditRow(event=event, transition=_transition_text(event), comment=event.comment)
         for event in sorted(steps + few, key=lambda e: (e.at, e.pk))
     ]
     return AuditCertificate(rows=rows, access=summary)
+
+
+def _transition_text(event: AuditEvent) -> str:
+    if event.from_status and event.to_status:
+        return f"{_status_label(event.from_status)} → {_status_label(event.to_status)}"
+    return ""
 
 
 def _access_summary(access) -> list[AccessSummary]:

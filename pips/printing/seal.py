@@ -37,6 +37,7 @@ from pips.printing.render import (
     PRINT_LAYOUT,
     PRINT_STYLESHEETS,
     PRINT_TEMPLATE,
+    STAFF,
     chart_resources,
     page_size,
     print_context,
@@ -70,7 +71,9 @@ def _count(queryset) -> _CountOf:
     return _CountOf(queryset.order_by().values("pk"))
 
 
-def copy_state(pip: Pip, version: PipVersion, current_hash: str) -> dict[str, object]:
+def copy_state(
+    pip: Pip, version: PipVersion, current_hash: str, audience: str = STAFF
+) -> dict[str, object]:
     """What the copy of this version shows that can change, in one query."""
     counts = (
         Pip.objects.filter(pk=pip.pk)
@@ -93,6 +96,8 @@ def copy_state(pip: Pip, version: PipVersion, current_hash: str) -> dict[str, ob
         "page_size": page_size(),
         "version": version.number,
         "version_state": version.state,
+        # The employee's copy and the staff's differ (the audit certificate): stored apart.
+        "audience": audience,
         "content_hash": current_hash,
         # The KPI charts run to today while the period lasts: a copy is redrawn at most once a
         # day for new data, and not at all once the period is over.
@@ -103,14 +108,14 @@ def copy_state(pip: Pip, version: PipVersion, current_hash: str) -> dict[str, ob
 
 def copy_name(pip: Pip, version: PipVersion, state: dict[str, object]) -> str:
     key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:12]
-    return f"pdf/{pip.pk}/v{version.number}-{state['status']}-{key}.pdf"
+    return f"pdf/{pip.pk}/v{version.number}-{state['audience']}-{state['status']}-{key}.pdf"
 
 
 def download_name(pip: Pip, version: PipVersion) -> str:
     return f"{pip.reference}-v{version.number}.pdf"
 
 
-def stored_copy(*, pip: Pip, version: PipVersion) -> PdfCopy:
+def stored_copy(*, pip: Pip, version: PipVersion, audience: str = STAFF) -> PdfCopy:
     """The signed copy of this version as the plan stands, rendered now if not stored yet.
 
     Raises PdfRenderTimeout (the renderer is busy or slow), PdfRenderError, SigningError or
@@ -118,31 +123,31 @@ def stored_copy(*, pip: Pip, version: PipVersion) -> PdfCopy:
     """
     version = version_with_sections(version.pk)
     current_hash = content_hash(version)
-    name = copy_name(pip, version, copy_state(pip, version, current_hash))
+    name = copy_name(pip, version, copy_state(pip, version, current_hash, audience))
     filename = download_name(pip, version)
     if default_storage.exists(name):
         return PdfCopy(name=name, filename=filename, rendered=False)
-    data = signed_pdf(pip=pip, version=version, current_hash=current_hash)
+    data = signed_pdf(pip=pip, version=version, current_hash=current_hash, audience=audience)
     saved = default_storage.save(name, ContentFile(data))
     if saved != name:
         # Rendered at the same time by another request: keep the first, drop ours.
         default_storage.delete(saved)
-    _prune(pip, version, keep=name)
+    _prune(pip, version, keep=name, audience=audience)
     return PdfCopy(name=name, filename=filename, rendered=True)
 
 
-def open_copy(*, pip: Pip, version: PipVersion) -> tuple[PdfCopy, File]:
+def open_copy(*, pip: Pip, version: PipVersion, audience: str = STAFF) -> tuple[PdfCopy, File]:
     """The stored copy (rendered first if need be), opened for reading. A copy found stored may
     be removed by a newer one rendered at the same moment: then the newer one is opened."""
-    copy = stored_copy(pip=pip, version=version)
+    copy = stored_copy(pip=pip, version=version, audience=audience)
     try:
         return copy, default_storage.open(copy.name, "rb")
     except FileNotFoundError:
-        copy = stored_copy(pip=pip, version=version)
+        copy = stored_copy(pip=pip, version=version, audience=audience)
         return copy, default_storage.open(copy.name, "rb")
 
 
-def _prune(pip: Pip, version: PipVersion, *, keep: str) -> None:
+def _prune(pip: Pip, version: PipVersion, *, keep: str, audience: str = STAFF) -> None:
     """Remove the version's earlier copies: they are renderings, not records (the audit trail
     records each download, and a copy handed out verifies by its signature and hash)."""
     folder = f"pdf/{pip.pk}"
@@ -152,7 +157,7 @@ def _prune(pip: Pip, version: PipVersion, *, keep: str) -> None:
         return
     for filename in names:
         name = f"{folder}/{filename}"
-        if filename.startswith(f"v{version.number}-") and name != keep:
+        if filename.startswith(f"v{version.number}-{audience}-") and name != keep:
             default_storage.delete(name)
 
 
@@ -166,11 +171,14 @@ def signed_pdf(
     current_hash: str | None = None,
     now: dt.datetime | None = None,
     url_fetcher: StaticFilesURLFetcher | None = None,
+    audience: str = STAFF,
 ) -> bytes:
     """Render the version and sign it with the organisation's certificate. Not stored."""
     now = now or timezone.now()
     current_hash = current_hash or content_hash(version)
-    context = print_context(pip=pip, version=version, current_hash=current_hash, now=now)
+    context = print_context(
+        pip=pip, version=version, current_hash=current_hash, now=now, audience=audience
+    )
     pip = context["pip"]  # as it stands now, with everything the copy shows
     document = render_pdf(
         render_to_string(PRINT_TEMPLATE, context),

@@ -19,7 +19,8 @@ the audit event's handler, `review_opened_notify`, then tells the supervisor and
 Claiming is what makes it safe to run twice, or twice at once. Reminders are inserted with
 ON CONFLICT DO NOTHING RETURNING id against the unique (pip, kind, due_on, recipient), so only
 the run that inserted a row claims it. The claimed rows are sent by `send_claimed` tasks, in
-chunks (each person's rows side by side, and sent to them as one digest e-mail), and sent_at is then set with a conditional UPDATE. The start of a row's current claim
+chunks (each person's rows side by side, sent to them as one digest e-mail), and sent_at is
+then set with a conditional UPDATE. The start of a row's current claim
 is its created_at: a send task takes only rows still under the claim it was given, and a row
 left unsent by a task that died is claimed again by a later sweep once the lease has passed,
 by a conditional UPDATE that only one run can win. The sweep runs a fixed number of queries
@@ -288,6 +289,8 @@ def _waiting_plans(now: dt.datetime) -> list[Pip]:
                 - dt.timedelta(days=settings.PIP_ACK_DEADLINE_WORKING_DAYS),
             )
         )
+        # A plan paused for leave is reminded of nothing until it resumes.
+        .filter(paused_since__isnull=True)
         .select_related(
             "agent__team", "agent__user", "supervisor", "approved_by", "current_version"
         )

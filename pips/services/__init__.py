@@ -16,6 +16,14 @@ from pips.inputs import (
 )
 from pips.rules import full_name_matches
 from pips.services.amendments import amendment_decide, amendment_start, amendment_submit
+from pips.services.changes import (
+    delegation_add,
+    delegation_end,
+    pip_end_employment,
+    pip_pause,
+    pip_reassign,
+    pip_resume,
+)
 from pips.services.common import TransitionError, add_working_days
 from pips.services.plans import (
     content_from_template,
@@ -32,12 +40,13 @@ from pips.services.plans import (
     validate_content,
 )
 from pips.services.reviews import (
+    awaiting_hr_decision,
     checkin_agent_comment,
     checkin_missed,
     checkin_record,
     final_record,
     midpoint_record,
-    pip_decide_unsuccessful,
+    pip_decide,
     review_open,
 )
 from pips.services.schedule import checkin_dates, schedule_write
@@ -62,11 +71,14 @@ __all__ = [
     "amendment_decide",
     "amendment_start",
     "amendment_submit",
+    "awaiting_hr_decision",
     "checkin_agent_comment",
     "checkin_dates",
     "checkin_missed",
     "checkin_record",
     "content_from_template",
+    "delegation_add",
+    "delegation_end",
     "fill_baselines",
     "final_record",
     "full_name_matches",
@@ -74,7 +86,11 @@ __all__ = [
     "pip_approve",
     "pip_cancel",
     "pip_create",
-    "pip_decide_unsuccessful",
+    "pip_decide",
+    "pip_end_employment",
+    "pip_pause",
+    "pip_reassign",
+    "pip_resume",
     "pip_issue",
     "pip_return",
     "pip_submit",

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import limits, roles, rules
 from pips.content import (
     content_from_version,
 )
@@ -43,11 +43,33 @@ def amendment_start(
 ) -> PipVersion:
     """A change after issue: a new version copied from the one in force, edited as a draft,
     approved by HR and signed again."""
-    if not change_summary.strip():
-        raise ValidationError({"change_summary": "Say why the plan is being amended."})
     with transaction.atomic():
         pip = lock(pip)
         require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can amend it.")
+        return create_amendment(
+            actor=actor,
+            pip=pip,
+            change_summary=change_summary,
+            meta=meta,
+            new_end_date=new_end_date,
+        )
+
+
+def create_amendment(
+    *,
+    actor,
+    pip: Pip,
+    change_summary: str,
+    meta: RequestMeta | None = None,
+    new_end_date: dt.date | None = None,
+) -> PipVersion:
+    """The new version itself, for a caller that has checked who may start it and holds the
+    plan's lock: the supervisor amending, or HR extending the plan at its final review. The
+    draft is the plan's supervisor's to complete and submit."""
+    if not change_summary.strip():
+        raise ValidationError({"change_summary": "Say why the plan is being amended."})
+    limits.check({"change_summary": (change_summary.strip(), limits.MEDIUM_TEXT)})
+    with transaction.atomic():
         require_state(pip, RUNNING_STATUSES, "amend")
         if pip.versions.exclude(
             state__in=[VersionState.ISSUED, VersionState.SUPERSEDED, VersionState.WITHDRAWN]
@@ -65,8 +87,9 @@ def amendment_start(
             employee_name=current.employee_name,
             employee_id=current.employee_id,
             department=current.department,
-            supervisor_name=current.supervisor_name,
-            created_by=actor,
+            # The plan's holder now: after a transfer, the new supervisor signs it as manager.
+            supervisor_name=pip.supervisor.get_full_name() or pip.supervisor.get_username(),
+            created_by=actor if rules.is_plan_supervisor(actor, pip) else pip.supervisor,
             period_start=content.period_start,
             period_end=content.period_end,
             final_review_date=content.final_review_date,
@@ -113,12 +136,14 @@ def amendment_decide(
     """HR approves an amendment (it comes into force and must be signed again) or returns it."""
     if not approve and not comment.strip():
         raise ValidationError({"comment": "Say what needs to change before returning it."})
+    limits.check({"comment": (comment.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
         require(roles.is_hr(actor), "Only HR decides on amendments.")
-        require(actor.pk != pip.supervisor_id, "HR cannot decide on an amendment they wrote.")
         require_state(pip, RUNNING_STATUSES, "amend")
         version = _pending_amendment(pip, VersionState.PENDING_HR)
+        conflict = rules.hr_conflict(actor, pip, version)
+        require(not conflict, conflict)
         if not approve:
             version.state = VersionState.DRAFT
             version.save(update_fields=["state"])

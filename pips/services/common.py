@@ -71,7 +71,15 @@ def require_state(pip: Pip, allowed: Iterable[str], doing: str) -> None:
 
 
 def transition(
-    pip: Pip, *, actor, to: str, action: str, meta: RequestMeta | None, comment: str = "", **fields
+    pip: Pip,
+    *,
+    actor,
+    to: str,
+    action: str,
+    meta: RequestMeta | None,
+    comment: str = "",
+    changes: dict | None = None,
+    **fields,
 ) -> AuditEvent:
     before = pip.status
     pip.status = to
@@ -86,6 +94,7 @@ def transition(
         from_status=before,
         to_status=to,
         comment=comment,
+        changes=changes,
         version=pip.current_version,
     )
 

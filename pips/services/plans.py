@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import limits, roles, rules
 from pips.content import (
     ActionData,
     PlanContent,
@@ -53,6 +53,26 @@ from pips.services.common import (
 )
 from pips.services.signatures import signature_write
 
+#: The version's free-text sections and their limits (the database holds the same).
+VERSION_TEXT_LIMITS = {
+    "description": limits.LONG_TEXT,
+    "monitoring_reports": limits.LONG_TEXT,
+    "outcome_success": limits.LONG_TEXT,
+    "outcome_failure": limits.LONG_TEXT,
+    "change_summary": limits.MEDIUM_TEXT,
+}
+
+
+def _row_limits(model) -> dict[str, int]:
+    """A row's text columns and their max_length, as the database holds them."""
+    return {
+        f.name: f.max_length
+        for f in model._meta.get_fields()
+        if getattr(f, "max_length", None)
+        and f.get_internal_type() == "CharField"
+        and f.name not in {"comparator", "deadline_kind", "status"}
+    }
+
 
 def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
     """The rules every version must meet before it is saved. Raises one ValidationError with
@@ -62,6 +82,26 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
 
     def add(key: str, message: str) -> None:
         errors.setdefault(key, []).append(message)
+
+    # Text is never cut short: what is over its limit is refused at its field.
+    for name, limit in VERSION_TEXT_LIMITS.items():
+        text = getattr(content, name) or ""
+        if len(text) > limit:
+            add(name, limits.too_long_message(limit, len(text)))
+    for prefix, rows, model in (
+        ("reasons", content.reasons, Reason),
+        ("expectations", content.expectations, Expectation),
+        ("actions", content.actions, ActionItem),
+    ):
+        for index, row in enumerate(rows):
+            for name, limit in _row_limits(model).items():
+                text = getattr(row, name, "") or ""
+                if isinstance(text, str) and len(text) > limit:
+                    label = model._meta.get_field(name).verbose_name
+                    add(
+                        f"{prefix}-{index}",
+                        f"{label.capitalize()}: " + limits.too_long_message(limit, len(text)),
+                    )
 
     days = (content.period_end - content.period_start).days
     if days <= 0:
@@ -140,6 +180,17 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
             d not in range(7) for d in row.recurrence_weekdays
         ):
             add(key, f"{row.action}: unknown weekday in the recurrence.")
+        elif (
+            row.deadline_kind == DeadlineKind.RECURRING
+            and not row.recurrence_weekdays
+            and not row.deadline_text.strip()
+        ):
+            # "Weekly" with no fixed day is a recurrence; one that says nothing of when is not.
+            add(
+                key,
+                f"{row.action}: say when it recurs: tick at least one weekday, or write how "
+                "often in “Deadline as printed” (Weekly, say).",
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -367,6 +418,7 @@ def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None
     """HR sends the draft back to the supervisor with comments."""
     if not comment.strip():
         raise ValidationError({"comment": "Say what needs to change before returning the plan."})
+    limits.check({"comment": (comment.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
         require(roles.is_hr(actor), "Only HR can return a plan.")
@@ -387,10 +439,12 @@ def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None
 
 
 def pip_approve(*, actor, pip: Pip, comment: str = "", meta: RequestMeta | None = None) -> Pip:
+    limits.check({"comment": (comment.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
         require(roles.is_hr(actor), "Only HR can approve a plan.")
-        require(actor.pk != pip.supervisor_id, "HR cannot approve a plan they drafted.")
+        conflict = rules.hr_conflict(actor, pip)
+        require(not conflict, conflict)
         require_state(pip, [Status.PENDING_HR], "approve")
         version = pip.current_version
         version.state = VersionState.APPROVED
@@ -461,6 +515,7 @@ def pip_issue(
 def pip_cancel(*, actor, pip: Pip, reason: str, meta: RequestMeta | None = None) -> Pip:
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for cancelling the plan."})
+    limits.check({"reason": (reason.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
         require(roles.is_hr(actor), "Only HR can cancel a plan.")

@@ -1,4 +1,9 @@
-"""Check-ins, the midpoint and final reviews, and HR's decision on an unsuccessful plan."""
+"""Check-ins, the midpoint and final reviews, and HR's decision on the outcome.
+
+Check-ins and reviews are recorded by the plan's supervisor, or by their delegate on a day of
+cover (recorded as the delegate's, on behalf of the supervisor); none while the plan is paused.
+An outcome the per-target verdicts do not support waits for HR, who decides any outcome with a
+typed-name sign-off."""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import limits, roles, rules
+from pips.audit import AuditAction
 from pips.inputs import (
     CheckInInput,
     RequestMeta,
@@ -30,7 +36,7 @@ from pips.models import (
     ScheduleItem,
     Status,
 )
-from pips.services.amendments import amendment_start
+from pips.services.amendments import create_amendment
 from pips.services.common import (
     TransitionError,
     lock,
@@ -39,6 +45,26 @@ from pips.services.common import (
     transition,
     write_audit,
 )
+
+
+def _require_recorder(actor, pip: Pip, doing: str) -> dict:
+    """The plan's supervisor, or their delegate today; the plan not paused. Returns what the
+    audit event says of a delegate: on whose behalf they recorded."""
+    require(
+        rules.may_record_meetings(actor, pip),
+        f"Only the plan's supervisor, or their delegate, {doing}.",
+    )
+    if pip.paused_since is not None:
+        raise TransitionError(
+            f"This plan is paused for leave since {pip.paused_since:%d %b %Y}; resume it first."
+        )
+    if rules.is_plan_supervisor(actor, pip):
+        return {}
+    return {"on_behalf_of": pip.supervisor.get_full_name() or pip.supervisor.get_username()}
+
+
+def _on_behalf_of(actor, pip: Pip):
+    return None if rules.is_plan_supervisor(actor, pip) else pip.supervisor
 
 
 def checkin_record(
@@ -53,11 +79,18 @@ def checkin_record(
     support sessions actually given."""
     if data.held_on > timezone.localdate():
         raise ValidationError({"held_on": "A check-in cannot be recorded before it is held."})
+    limits.check(
+        {
+            "attendees": (data.attendees.strip(), limits.SHORT_TEXT),
+            "notes": (data.notes.strip(), limits.LONG_TEXT),
+            "coaching_done": (data.coaching_done.strip(), limits.LONG_TEXT),
+            "next_steps": (data.next_steps.strip(), limits.LONG_TEXT),
+            "snapshot_note": (data.snapshot_note.strip(), limits.MEDIUM_TEXT),
+        }
+    )
     with transaction.atomic():
         pip = lock(pip)
-        require(
-            rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins."
-        )
+        behalf = _require_recorder(actor, pip, "records check-ins")
         require_state(pip, RUNNING_STATUSES, "record a check-in on")
         version = pip.current_version
         items = {a.pk: a for a in version.actions.all()}
@@ -81,6 +114,7 @@ def checkin_record(
                     snapshot_note=data.snapshot_note.strip(),
                     kpi_snapshot=snapshot,
                     recorded_by=actor,
+                    on_behalf_of=_on_behalf_of(actor, pip),
                 )
         except IntegrityError:
             raise ValidationError(
@@ -106,7 +140,7 @@ def checkin_record(
             action="checkin_recorded",
             meta=meta,
             version=version,
-            changes={"held_on": data.held_on.isoformat(), "checkin": checkin.pk},
+            changes={"held_on": data.held_on.isoformat(), "checkin": checkin.pk, **behalf},
         )
     return checkin
 
@@ -147,11 +181,10 @@ def checkin_missed(
 ) -> CheckIn:
     if not reason.strip():
         raise ValidationError({"missed_reason": "Say why the check-in did not happen."})
+    limits.check({"missed_reason": (reason.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
-        require(
-            rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records check-ins."
-        )
+        behalf = _require_recorder(actor, pip, "records check-ins")
         require_state(pip, RUNNING_STATUSES, "record a check-in on")
         try:
             with transaction.atomic():
@@ -163,6 +196,7 @@ def checkin_missed(
                     state=CheckIn.State.MISSED,
                     missed_reason=reason.strip(),
                     recorded_by=actor,
+                    on_behalf_of=_on_behalf_of(actor, pip),
                 )
         except IntegrityError:
             raise ValidationError(
@@ -176,7 +210,7 @@ def checkin_missed(
             meta=meta,
             version=pip.current_version,
             comment=reason.strip(),
-            changes={"scheduled_for": scheduled_for.isoformat()},
+            changes={"scheduled_for": scheduled_for.isoformat(), **behalf},
         )
     return checkin
 
@@ -221,8 +255,12 @@ def review_open(
         pip = lock(pip)
         if actor is not None:
             require(
-                rules.is_plan_supervisor(actor, pip) or roles.is_hr(actor),
-                "Only the plan's supervisor or HR opens a review.",
+                rules.may_record_meetings(actor, pip) or roles.is_hr(actor),
+                "Only the plan's supervisor, their delegate or HR opens a review.",
+            )
+        if pip.paused_since is not None:
+            raise TransitionError(
+                f"This plan is paused for leave since {pip.paused_since:%d %b %Y}; resume it first."
             )
         version = pip.current_version
         existing = Review.objects.filter(pip=pip, kind=kind, version=version).first()
@@ -232,7 +270,7 @@ def review_open(
             require_state(pip, [Status.ACTIVE], "open the midpoint review of")
             if not version.midpoint_date:
                 raise TransitionError("This plan has no midpoint review.")
-            due = version.midpoint_date
+            due = pip.shifted(version.midpoint_date)
         elif kind == Review.Kind.FINAL:
             require_state(
                 pip, [Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED], "open the final review of"
@@ -244,7 +282,7 @@ def review_open(
                 ).exists()
             ):
                 raise TransitionError("Complete the midpoint review first.")
-            due = version.final_review_date
+            due = pip.shifted(version.final_review_date)
         else:
             raise ValidationError({"kind": "Unknown review."})
         # The schedule opens a review on its day; by hand, it can be opened from that day on.
@@ -263,6 +301,13 @@ def review_open(
 
 
 def _review_items(review: Review, items: list[ReviewItemInput], suggestions: dict) -> None:
+    for item in items:
+        limits.check(
+            {
+                "items": (item.evidence.strip(), limits.MEDIUM_TEXT),
+                "adjustment": (item.adjustment.strip(), limits.MEDIUM_TEXT),
+            }
+        )
     expectations = {e.pk: e for e in review.version.expectations.all()}
     given = {i.expectation_id for i in items}
     if given != set(expectations):
@@ -292,10 +337,7 @@ def midpoint_record(
 ) -> Review:
     with transaction.atomic():
         pip = lock(review.pip)
-        require(
-            rules.is_plan_supervisor(actor, pip),
-            "Only the plan's supervisor records the midpoint review.",
-        )
+        behalf = _require_recorder(actor, pip, "records the midpoint review")
         review = Review.objects.select_for_update().get(pk=review.pk)
         if review.kind != Review.Kind.MIDPOINT or review.state != Review.State.OPEN:
             raise TransitionError("This midpoint review is not open.")
@@ -305,9 +347,19 @@ def midpoint_record(
         review.summary = summary.strip()
         review.held_on = timezone.localdate()
         review.completed_by = actor
+        review.on_behalf_of = _on_behalf_of(actor, pip)
         review.completed_at = timezone.now()
-        review.save(update_fields=["state", "summary", "held_on", "completed_by", "completed_at"])
-        _complete_schedule(pip, ScheduleItem.Kind.MIDPOINT, pip.current_version.midpoint_date)
+        review.save(
+            update_fields=[
+                "state",
+                "summary",
+                "held_on",
+                "completed_by",
+                "on_behalf_of",
+                "completed_at",
+            ]
+        )
+        _complete_schedule(pip, ScheduleItem.Kind.MIDPOINT, review.due_on)
         transition(
             pip,
             actor=actor,
@@ -315,8 +367,24 @@ def midpoint_record(
             action="midpoint_recorded",
             meta=meta,
             comment=summary.strip(),
+            changes=behalf or None,
         )
     return review
+
+
+def _not_met(
+    review: Review, items: list[ReviewItemInput], suggestions: dict
+) -> tuple[int, int, list[str]]:
+    """How many targets the verdicts mark not met, of how many, and which met verdicts the
+    data contradicts (by area)."""
+    areas = {e.pk: e.area for e in review.version.expectations.all()}
+    not_met = sum(1 for i in items if not i.confirmed)
+    contradicted = [
+        areas.get(i.expectation_id, "")
+        for i in items
+        if i.confirmed and suggestions.get(i.expectation_id, (None, None))[1] is False
+    ]
+    return not_met, len(items), contradicted
 
 
 def final_record(
@@ -328,42 +396,58 @@ def final_record(
     summary: str,
     suggestions: dict[int, tuple[float | None, bool | None]],
     new_end_date: dt.date | None = None,
+    justification: str = "",
     meta: RequestMeta | None = None,
 ) -> Review:
     """The final review: each expectation met or not, then the outcome. Successful closes the
-    plan; extended starts an amendment with the new end date; unsuccessful goes to HR."""
+    plan when the verdicts and the data support it; when a target is not met, or the data
+    contradicts a "met", it needs a written justification and goes to HR, who decides. Extended
+    starts an amendment with the new end date; unsuccessful goes to HR."""
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": "Choose an outcome."})
+    limits.check(
+        {
+            "summary": (summary.strip(), limits.LONG_TEXT),
+            "justification": (justification.strip(), limits.MEDIUM_TEXT),
+        }
+    )
     with transaction.atomic():
         pip = lock(review.pip)
-        require(
-            rules.is_plan_supervisor(actor, pip),
-            "Only the plan's supervisor records the final review.",
-        )
+        behalf = _require_recorder(actor, pip, "records the final review")
         review = Review.objects.select_for_update().get(pk=review.pk)
         if review.kind != Review.Kind.FINAL or review.state != Review.State.OPEN:
             raise TransitionError("This final review is not open.")
         require_state(pip, [Status.FINAL], "record the final review of")
         if outcome == Outcome.EXTENDED:
-            if pip.extension_count >= settings.PIP_MAX_EXTENSIONS:
-                raise ValidationError({"outcome": "This plan has already been extended."})
-            version = pip.current_version
-            limit = version.period_start + dt.timedelta(days=settings.PIP_MAX_PERIOD_DAYS)
-            if new_end_date is None or not version.period_end < new_end_date <= limit:
-                raise ValidationError(
-                    {
-                        "new_end_date": f"Give a new end date after {version.period_end:%d %b %Y} "
-                        f"and no later than {limit:%d %b %Y}."
-                    }
+            _check_extension(pip, new_end_date)
+        not_met, judged, contradicted = _not_met(review, items, suggestions)
+        to_hr = outcome == Outcome.SUCCESSFUL and (not_met or contradicted)
+        if to_hr and not justification.strip():
+            problems = []
+            if not_met:
+                problems.append(f"{not_met} of {judged} targets are marked not met")
+            if contradicted:
+                problems.append(
+                    "the data says " + ", ".join(contradicted) + " not met although marked met"
                 )
+            raise ValidationError(
+                {
+                    "justification": "A successful outcome must agree with the verdicts: "
+                    + "; ".join(problems)
+                    + ". Write why the plan should close as successful all the same; HR "
+                    "decides before it takes effect. Or choose another outcome."
+                }
+            )
         _review_items(review, items, suggestions)
         review.state = Review.State.DONE
         review.outcome = outcome
         review.summary = summary.strip()
         review.supervisor_comments = summary.strip()
+        review.justification = justification.strip() if to_hr else ""
         review.new_end_date = new_end_date if outcome == Outcome.EXTENDED else None
         review.held_on = timezone.localdate()
         review.completed_by = actor
+        review.on_behalf_of = _on_behalf_of(actor, pip)
         review.completed_at = timezone.now()
         review.save(
             update_fields=[
@@ -371,21 +455,24 @@ def final_record(
                 "outcome",
                 "summary",
                 "supervisor_comments",
+                "justification",
                 "new_end_date",
                 "held_on",
                 "completed_by",
+                "on_behalf_of",
                 "completed_at",
             ]
         )
         _complete_schedule(pip, ScheduleItem.Kind.FINAL, review.due_on)
-        if outcome == Outcome.SUCCESSFUL:
+        if outcome == Outcome.SUCCESSFUL and not to_hr:
             transition(
                 pip,
                 actor=actor,
                 to=Status.CLOSED_SUCCESSFUL,
-                action="closed",
+                action=AuditAction.CLOSED,
                 meta=meta,
                 comment=summary.strip(),
+                changes=behalf or None,
                 outcome=outcome,
                 closed_at=timezone.now(),
             )
@@ -394,21 +481,12 @@ def final_record(
                 pip,
                 actor=actor,
                 to=Status.EXTENDED,
-                action="extended",
+                action=AuditAction.EXTENDED,
                 meta=meta,
                 comment=summary.strip(),
+                changes=behalf or None,
             )
-        else:
-            write_audit(
-                pip=pip,
-                actor=actor,
-                action="referred_to_hr",
-                meta=meta,
-                version=pip.current_version,
-                comment=summary.strip(),
-            )
-        if outcome == Outcome.EXTENDED:
-            amendment_start(
+            create_amendment(
                 actor=actor,
                 pip=pip,
                 meta=meta,
@@ -416,41 +494,146 @@ def final_record(
                 change_summary=f"Extended to {new_end_date:%d %b %Y} at the final review. "
                 f"{summary.strip()}",
             )
+        else:
+            write_audit(
+                pip=pip,
+                actor=actor,
+                action=AuditAction.REFERRED_TO_HR,
+                meta=meta,
+                version=pip.current_version,
+                comment=summary.strip(),
+                changes={
+                    "proposed_outcome": outcome,
+                    "not_met": not_met,
+                    "judged": judged,
+                    **behalf,
+                },
+            )
     return review
 
 
-def pip_decide_unsuccessful(
-    *, actor, pip: Pip, decision: str, consequence: str, meta: RequestMeta | None = None
+def _check_extension(pip: Pip, new_end_date: dt.date | None) -> None:
+    if pip.extension_count >= settings.PIP_MAX_EXTENSIONS:
+        raise ValidationError({"outcome": "This plan has already been extended."})
+    version = pip.current_version
+    limit = version.period_start + dt.timedelta(days=settings.PIP_MAX_PERIOD_DAYS)
+    if new_end_date is None or not version.period_end < new_end_date <= limit:
+        raise ValidationError(
+            {
+                "new_end_date": f"Give a new end date after {version.period_end:%d %b %Y} "
+                f"and no later than {limit:%d %b %Y}."
+            }
+        )
+
+
+def awaiting_hr_decision(pip: Pip) -> Review | None:
+    """The final review of the version in force when it waits for HR: recorded, and the plan
+    still in its final review (an unsuccessful outcome, or a successful one the verdicts do not
+    support)."""
+    if pip.status != Status.FINAL:
+        return None
+    return pip.reviews.filter(
+        kind=Review.Kind.FINAL, state=Review.State.DONE, version=pip.current_version
+    ).first()
+
+
+def pip_decide(
+    *,
+    actor,
+    pip: Pip,
+    outcome: str,
+    decision: str,
+    typed_name: str,
+    consequence: str = "",
+    new_end_date: dt.date | None = None,
+    meta: RequestMeta | None = None,
 ) -> Pip:
-    """HR records the decision and the consequence of an unsuccessful plan, and signs it off."""
+    """HR decides the outcome of a plan its final review referred to HR: close it as
+    successful, extend it (an amendment with the new end date) or close it as unsuccessful with
+    the consequence. HR signs the decision off with their typed full name, checked here and
+    recorded in the audit trail. Refused to whoever holds the plan, wrote its version, signed it
+    as manager or recorded its review."""
     errors = {}
+    if outcome not in Outcome.values:
+        errors["outcome"] = "Choose the outcome."
     if not decision.strip():
-        errors["decision"] = "Record HR's decision."
-    if not consequence.strip():
+        errors["decision"] = "Record HR's decision and its reasons."
+    if outcome == Outcome.UNSUCCESSFUL and not consequence.strip():
         errors["consequence"] = "Record the consequence."
+    if not rules.full_name_matches(typed_name, actor):
+        errors["typed_name"] = rules.typed_name_message(actor)
     if errors:
         raise ValidationError(errors)
+    limits.check(
+        {
+            "decision": (decision.strip(), limits.MEDIUM_TEXT),
+            "consequence": (consequence.strip(), limits.MEDIUM_TEXT),
+        }
+    )
     with transaction.atomic():
         pip = lock(pip)
-        require(roles.is_hr(actor), "Only HR decides on an unsuccessful plan.")
+        require(roles.is_hr(actor), "Only HR decides the outcome.")
         require_state(pip, [Status.FINAL], "decide on")
-        review = pip.reviews.filter(
-            kind=Review.Kind.FINAL, state=Review.State.DONE, version=pip.current_version
-        ).first()
-        if review is None or review.outcome != Outcome.UNSUCCESSFUL:
-            raise TransitionError("The final review has not found the plan unsuccessful.")
+        review = awaiting_hr_decision(pip)
+        if review is None:
+            raise TransitionError("The final review has not referred the plan to HR.")
+        conflict = rules.hr_conflict(actor, pip)
+        require(not conflict, conflict)
+        if outcome == Outcome.EXTENDED:
+            _check_extension(pip, new_end_date)
         review.hr_comments = decision.strip()
         review.save(update_fields=["hr_comments"])
-        transition(
-            pip,
-            actor=actor,
-            to=Status.CLOSED_UNSUCCESSFUL,
-            action="closed",
-            meta=meta,
-            comment=decision.strip(),
-            outcome=Outcome.UNSUCCESSFUL,
-            hr_decision=decision.strip(),
-            consequence=consequence.strip(),
-            closed_at=timezone.now(),
-        )
+        signoff = {
+            "outcome": outcome,
+            "typed_name": " ".join(typed_name.split()),
+            "decided_by_hr": True,
+            "proposed_outcome": review.outcome,
+        }
+        now = timezone.now()
+        if outcome == Outcome.SUCCESSFUL:
+            transition(
+                pip,
+                actor=actor,
+                to=Status.CLOSED_SUCCESSFUL,
+                action=AuditAction.CLOSED,
+                meta=meta,
+                comment=decision.strip(),
+                changes=signoff,
+                outcome=outcome,
+                hr_decision=decision.strip(),
+                closed_at=now,
+            )
+        elif outcome == Outcome.EXTENDED:
+            transition(
+                pip,
+                actor=actor,
+                to=Status.EXTENDED,
+                action=AuditAction.EXTENDED,
+                meta=meta,
+                comment=decision.strip(),
+                changes={**signoff, "new_end_date": new_end_date.isoformat()},
+                hr_decision=decision.strip(),
+            )
+            create_amendment(
+                actor=actor,
+                pip=pip,
+                meta=meta,
+                new_end_date=new_end_date,
+                change_summary=f"Extended to {new_end_date:%d %b %Y} by HR's decision. "
+                f"{decision.strip()}",
+            )
+        else:
+            transition(
+                pip,
+                actor=actor,
+                to=Status.CLOSED_UNSUCCESSFUL,
+                action=AuditAction.CLOSED,
+                meta=meta,
+                comment=decision.strip(),
+                changes=signoff,
+                outcome=Outcome.UNSUCCESSFUL,
+                hr_decision=decision.strip(),
+                consequence=consequence.strip(),
+                closed_at=now,
+            )
     return pip

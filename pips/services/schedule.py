@@ -36,16 +36,22 @@ def _due_at(day: dt.date, tz_name: str) -> dt.datetime:
 
 
 def schedule_write(*, pip: Pip) -> list[ScheduleItem]:
-    """Write the plan's dated steps for the version in force. Steps of an earlier version that
-    have not happened are cancelled; the call is safe to repeat."""
+    """Write the plan's dated steps for the version in force, each moved by the leave paused
+    before it (`Pip.shifted`). Steps of an earlier version that have not happened are
+    cancelled; the call is safe to repeat. A paused plan has no steps ahead until it resumes."""
     version = pip.current_version
+    now = timezone.now()
+    if pip.paused_since is not None:
+        pip.schedule.filter(done_at__isnull=True, cancelled_at__isnull=True).update(
+            cancelled_at=now
+        )
+        return []
     wanted: list[tuple[str, dt.date]] = [
-        (ScheduleItem.Kind.CHECKIN, d) for d in checkin_dates(version)
+        (ScheduleItem.Kind.CHECKIN, pip.shifted(d)) for d in checkin_dates(version)
     ]
     if version.midpoint_date:
-        wanted.append((ScheduleItem.Kind.MIDPOINT, version.midpoint_date))
-    wanted.append((ScheduleItem.Kind.FINAL, version.final_review_date))
-    now = timezone.now()
+        wanted.append((ScheduleItem.Kind.MIDPOINT, pip.shifted(version.midpoint_date)))
+    wanted.append((ScheduleItem.Kind.FINAL, pip.shifted(version.final_review_date)))
     keep = set(wanted)
     stale = [
         item.pk

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pips import roles, rules
+from pips import limits, roles, rules
 from pips.inputs import (
     CONSENT_TEXT,
     NO_META,
@@ -42,11 +42,11 @@ def signature_write(
     if not data.consent:
         errors["consent"] = "Tick the box to agree to sign electronically."
     if not full_name_matches(data.typed_name, actor):
-        errors["typed_name"] = (
-            f"Type your full name exactly as on your account: {actor.get_full_name()}."
-        )
+        errors["typed_name"] = rules.typed_name_message(actor)
     if data.agrees is False and not data.comments.strip():
         errors["comments"] = "Say what you disagree with."
+    elif len(data.comments.strip()) > limits.MEDIUM_TEXT:
+        errors["comments"] = limits.too_long_message(limits.MEDIUM_TEXT, len(data.comments.strip()))
     if data.image and not data.image.startswith("data:image/png;base64,"):
         errors["image"] = "The drawn signature was not a PNG image."
     elif len(data.image) > 400_000:
@@ -139,6 +139,8 @@ def signature_add(
             )
         elif role == SignerRole.HR:
             require(roles.is_hr(actor), "Only HR can countersign.")
+            conflict = rules.hr_conflict(actor, pip, version)
+            require(not conflict, conflict)
         else:
             raise ValidationError({"role": "Unknown signer role."})
         require_state(pip, {Status.ISSUED} | RUNNING_STATUSES, "sign")

@@ -141,6 +141,9 @@ def plan_new(request: HttpRequest) -> HttpResponse:
                 request, "Draft saved. Preview it as the agent will see it, then submit it to HR."
             )
             return redirect(pip)
+    elif request.method == "POST" and not request.POST.get("add_row"):
+        # The fields have errors: show the plan's rules' problems in the same round.
+        page.rule_errors(page.partial_content(), services.validate_content)
     return _render_plan_form(
         request,
         {
@@ -203,6 +206,13 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Draft saved.")
             return redirect(pip)
+    elif request.method == "POST" and not request.POST.get("add_row"):
+        # The fields have errors: show the plan's rules' problems in the same round.
+        amendment = version.number > 1
+        page.rule_errors(
+            page.partial_content(),
+            lambda content: services.validate_content(content, amendment=amendment),
+        )
     return _render_plan_form(
         request,
         {

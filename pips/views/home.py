@@ -32,8 +32,11 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     user_roles = roles.roles_of(user)
     is_hr = bool(user_roles & {roles.HR, roles.ADMIN})
+    # HR's turn to countersign, disagreements first and flagged: on "needs you now" and in
+    # its own list below.
+    countersign = selectors.awaiting_countersignature(user) if is_hr else None
     context: dict = {
-        "todos": selectors.needs_you_now(user),
+        "todos": selectors.needs_you_now(user, countersign=countersign),
         "is_hr": is_hr,
         "is_supervisor": roles.SUPERVISOR in user_roles,
         "is_agent": roles.AGENT in user_roles,
@@ -69,6 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
             can_decide=roles.HR in user_roles,
             filter_form=filter_form,
             queue=[(p, selectors.waiting_for(p)) for p in selectors.approval_queue(user)],
+            countersign=countersign,
             all_plans=[(p, selectors.waiting_for(p)) for p in listed[:PAGE_SIZE]],
             page=page,
             has_next=len(listed) > PAGE_SIZE,

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pips import roles, selectors, services
+from pips import roles, rules, selectors, services
 from pips.forms.authoring import HrDecisionForm, TemplateCopyForm, TemplateForms
 from pips.models import PipTemplate, Status
 from pips.views.authoring import show_on_form
@@ -27,6 +27,10 @@ def _require_hr(user) -> None:
 def hr_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan as submitted, the history of submissions and comments, and HR's decision."""
     pip = selectors.pip_for_hr(request.user, pk)
+    conflict = rules.hr_conflict(request.user, pip)
+    if conflict:
+        # Separation of duties: nobody approves their own plan, even from the HR group.
+        raise PermissionDenied(conflict)
     if pip.status != Status.PENDING_HR:
         messages.error(
             request,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pips import selectors, services
 from pips.forms.verify import VerifyCopyForm
-from pips.printing.render import version_for_user
+from pips.printing.render import audience_for, version_for_user
 from pips.printing.seal import open_copy
 from pips.printing.verify import MAX_UPLOAD_BYTES, check_copy
 from pips.views.common import request_meta
@@ -47,7 +47,10 @@ def _download(request: HttpRequest, pk: int, number: int | None) -> HttpResponse
     pip = selectors.pip_for_user(request.user, pk)
     version = version_for_user(request.user, pip, number)
     try:
-        copy, content = open_copy(pip=pip, version=version)
+        # The employee gets the employee's copy; the supervisor and HR the whole record.
+        copy, content = open_copy(
+            pip=pip, version=version, audience=audience_for(request.user, pip)
+        )
     except PdfRenderTimeout:
         logger.warning("PDF of %s v%s not ready in time", pip.reference, version.number)
         return _unavailable(request, pip, busy=True)

@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from pips import roles, selectors, services
+from pips import audit, rules, selectors, services
 from pips.actions import available_actions
 from pips.content import content_hash
 from pips.progress import expectation_progress
@@ -19,7 +19,8 @@ def detail(request: HttpRequest, pk: int, number: int | None = None) -> HttpResp
     With a version number, that version as it was (old versions stay readable)."""
     pip = selectors.pip_detail(request.user, pk)
     versions = list(pip.versions.all())
-    if not (selectors.is_plan_owner(request.user, pip) or roles.is_hr(request.user)):
+    whole = rules.sees_whole_plan(request.user, pip)
+    if not whole:
         # The employee reads only what was issued to them, never a draft amendment.
         versions = [v for v in versions if v.is_frozen()]
     wanted = pip.current_version_id if number is None else None
@@ -43,7 +44,10 @@ def detail(request: HttpRequest, pk: int, number: int | None = None) -> HttpResp
             "signatures": signatures,
             "content_hash": current_hash,
             "actions": available_actions(request.user, pip),
-            "events": list(pip.events.all()),
+            # Each entry as this reader may see it: the employee's audience, or everything.
+            "events": audit.entries(pip.events.all(), issued_at=pip.issued_at, whole=whole),
+            "pauses": list(pip.pauses.all()),
+            "holders": selectors.pip_holders(pip),
             "progress": expectation_progress(version, version.employee_id),
         },
     )

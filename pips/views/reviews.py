@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pips import roles, selectors, services, snapshots
+from pips import roles, rules, selectors, services, snapshots
 from pips.forms.reviews import (
     ActionUpdateForm,
     AgentCommentForm,
@@ -79,7 +79,7 @@ def _refuse_unless_running(request: HttpRequest, pip: Pip, doing: str) -> HttpRe
 @never_cache
 def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a check-in: a scheduled one (?date=YYYY-MM-DD) or an extra one (?date=extra)."""
-    pip = selectors.pip_for_owner(request.user, pk)
+    pip = selectors.pip_for_recorder(request.user, pk)
     refused = _refuse_unless_running(request, pip, "record a check-in on")
     if refused:
         return refused
@@ -176,7 +176,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def checkin_missed(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that a scheduled check-in did not take place, and why."""
-    pip = selectors.pip_for_owner(request.user, pk)
+    pip = selectors.pip_for_recorder(request.user, pk)
     refused = _refuse_unless_running(request, pip, "record a check-in on")
     if refused:
         return refused
@@ -218,7 +218,7 @@ def checkin_detail(request: HttpRequest, pk: int, checkin_id: int) -> HttpRespon
     pip = selectors.pip_for_user(request.user, pk)
     checkin = get_object_or_404(
         CheckIn.objects.filter(pip=pip)
-        .select_related("recorded_by", "version")
+        .select_related("recorded_by", "on_behalf_of", "version")
         .prefetch_related(
             Prefetch(
                 "action_updates",
@@ -310,7 +310,7 @@ def _schedule_rows(pip: Pip, *, can_record: bool, can_open: bool, today: dt.date
 def reviews(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan's schedule, check-ins and reviews, with links to each."""
     pip = selectors.pip_detail(request.user, pk)
-    owner = selectors.is_plan_owner(request.user, pip)
+    owner = rules.may_record_meetings(request.user, pip)
     today = timezone.localdate()
     rows = _schedule_rows(
         pip,
@@ -337,8 +337,8 @@ def reviews(request: HttpRequest, pk: int) -> HttpResponse:
 def review_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a due midpoint or final review by hand (the schedule opens it on its day too)."""
     pip = selectors.pip_for_user(request.user, pk)
-    if not (selectors.is_plan_owner(request.user, pip) or roles.is_hr(request.user)):
-        raise PermissionDenied("Only the plan's supervisor or HR opens a review.")
+    if not (rules.may_record_meetings(request.user, pip) or roles.is_hr(request.user)):
+        raise PermissionDenied("Only the plan's supervisor, their delegate or HR opens a review.")
     form = ReviewOpenForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose the midpoint or the final review.")
@@ -390,7 +390,7 @@ def review(request: HttpRequest, pk: int, review_id: int) -> HttpResponse:
     see the plan)."""
     pip = selectors.pip_for_user(request.user, pk)
     review = _review_for(pip, review_id)
-    owner = selectors.is_plan_owner(request.user, pip)
+    owner = rules.may_record_meetings(request.user, pip)
     if request.method == "POST" and not owner:
         raise PermissionDenied("Only the plan's supervisor records a review.")
     editable = owner and _review_editable(pip, review)
@@ -450,6 +450,7 @@ def _record_review(request, review: Review, form: ReviewForm, items, rows) -> No
         messages.success(request, "Midpoint review recorded. The employee receives the summary.")
         return
     outcome = form.cleaned_data["outcome"]
+    justification = form.cleaned_data.get("justification", "")
     services.final_record(
         actor=request.user,
         review=review,
@@ -458,8 +459,16 @@ def _record_review(request, review: Review, form: ReviewForm, items, rows) -> No
         summary=summary,
         suggestions=suggestions,
         new_end_date=form.cleaned_data["new_end_date"],
+        justification=justification,
         meta=meta,
     )
+    if outcome == Outcome.SUCCESSFUL and Review.objects.get(pk=review.pk).justification:
+        messages.success(
+            request,
+            "Final review recorded. A successful outcome with targets not met goes to HR, who "
+            "decides before it takes effect.",
+        )
+        return
     messages.success(
         request,
         {
@@ -478,40 +487,59 @@ def _record_review(request, review: Review, form: ReviewForm, items, rows) -> No
 @login_required
 @never_cache
 def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    """HR records the decision and the consequence of an unsuccessful plan and signs it off."""
+    """HR decides the outcome of a plan its final review referred to HR (unsuccessful, or
+    successful with targets not met): close it as successful, extend it or close it as
+    unsuccessful, with the reasons, signed off with HR's typed name."""
     pip = selectors.pip_for_hr(request.user, pk)
-    final = (
-        _reviews_of(pip)
-        .filter(kind=Review.Kind.FINAL, state=Review.State.DONE, version=pip.current_version_id)
-        .first()
-    )
-    if pip.status != Status.FINAL or final is None or final.outcome != Outcome.UNSUCCESSFUL:
+    waiting = services.awaiting_hr_decision(pip)
+    final = _reviews_of(pip).filter(pk=waiting.pk).first() if waiting else None
+    if final is None:
         messages.error(request, "This plan is not waiting for HR's decision.")
         return redirect(pip)
+    conflict = rules.hr_conflict(request.user, pip)
+    if conflict:
+        raise PermissionDenied(conflict)
     if request.method == "POST":
         form = HrDecisionForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                services.pip_decide_unsuccessful(
+                services.pip_decide(
                     actor=request.user,
                     pip=pip,
+                    outcome=form.cleaned_data["outcome"],
                     decision=form.cleaned_data["decision"],
                     consequence=form.cleaned_data["consequence"],
+                    typed_name=form.cleaned_data["typed_name"],
+                    new_end_date=form.cleaned_data["new_end_date"],
                     meta=request_meta(request),
                 )
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                messages.success(request, "The decision is recorded and the plan is closed.")
+                messages.success(request, "HR's decision is recorded.")
                 return redirect(pip)
     else:
         form = HrDecisionForm(
-            initial={"consequence": pip.current_version.outcome_failure}, user=request.user
+            initial={
+                "outcome": final.outcome,
+                "consequence": pip.current_version.outcome_failure
+                if final.outcome == Outcome.UNSUCCESSFUL
+                else "",
+            },
+            user=request.user,
         )
+    recorded = snapshots.recorded_rows(final)
     return render(
         request,
         "pips/reviews/decide.html",
-        {"pip": pip, "review": final, "recorded": snapshots.recorded_rows(final), "form": form},
+        {
+            "pip": pip,
+            "review": final,
+            "recorded": recorded,
+            "form": form,
+            "not_met": sum(1 for row in recorded if not row.item.confirmed),
+            "judged": len(recorded),
+        },
     )
 
 

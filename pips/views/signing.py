@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pips import roles, selectors, services
+from pips import roles, rules, selectors, services
 from pips.content import content_hash
 from pips.diff import version_diff
 from pips.forms.signing import (
@@ -305,6 +305,8 @@ def _render_amendment(
         .first()
     )
     owner, hr = context["is_owner"], context["is_hr"]
+    # Separation of duties: whoever holds the plan or wrote the amendment does not decide it.
+    hr = hr and not rules.hr_conflict(request.user, pip, draft)
     if owner and draft.state == VersionState.DRAFT and submit_form is None:
         submit_form = AmendmentSubmitForm(action=reverse("pips:amendment_submit", args=[pip.pk]))
     if hr and draft.state == VersionState.PENDING_HR and decision_form is None:

@@ -504,7 +504,7 @@ def test_hr_cannot_decide_on_an_amendment_they_wrote(active, sam, harper):
     start(active, sam)
     services.amendment_submit(actor=sam, pip=active)
     for approve in (True, False):
-        with pytest.raises(PermissionDenied, match="amendment they wrote"):
+        with pytest.raises(PermissionDenied, match="another HR representative acts as HR"):
             services.amendment_decide(actor=sam, pip=active, approve=approve, comment="Fine.")
     assert not AuditEvent.objects.filter(
         pip=active, action__in=["amendment_approved", "amendment_returned"]

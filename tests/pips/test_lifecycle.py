@@ -262,12 +262,22 @@ class TestReviewsAndOutcomes:
         assert Pip.objects.get(pk=pip.pk).status == Status.FINAL
         assert_refused(
             pip,
-            lambda: services.pip_decide_unsuccessful(
-                actor=sam, pip=pip, decision="x", consequence="y"
+            lambda: services.pip_decide(
+                actor=sam,
+                pip=pip,
+                outcome=Outcome.UNSUCCESSFUL,
+                decision="x",
+                consequence="y",
+                typed_name="Sam Carter",
             ),
         )
-        services.pip_decide_unsuccessful(
-            actor=harper, pip=pip, decision="Reviewed.", consequence="Written warning."
+        services.pip_decide(
+            actor=harper,
+            pip=pip,
+            outcome=Outcome.UNSUCCESSFUL,
+            decision="Reviewed.",
+            consequence="Written warning.",
+            typed_name="Harper Lee",
         )
         pip.refresh_from_db()
         assert pip.status == Status.CLOSED_UNSUCCESSFUL
@@ -328,8 +338,13 @@ def test_each_state_refuses_steps_of_other_states(state, alex, sam, harper, make
             actor=sam, pip=pip, meeting_held_on=today, signature=sig(sam)
         ),
         "open_final": lambda: services.review_open(pip=pip, kind=Review.Kind.FINAL),
-        "decide": lambda: services.pip_decide_unsuccessful(
-            actor=harper, pip=pip, decision="d", consequence="c"
+        "decide": lambda: services.pip_decide(
+            actor=harper,
+            pip=pip,
+            outcome=Outcome.UNSUCCESSFUL,
+            decision="d",
+            consequence="c",
+            typed_name="Harper Lee",
         ),
     }
     allowed = {

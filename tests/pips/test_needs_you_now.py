@@ -50,11 +50,12 @@ def test_hr_countersigns_before_approving_and_reads_a_disagreement(
         ),
     )
     todos = needs_you_now(harper)
+    # The disagreement is flagged on the countersignature itself, not listed twice.
     assert kinds(todos) == [
         (TodoKind.COUNTERSIGN, issued.reference, False),
         (TodoKind.APPROVE, pending.reference, False),
-        (TodoKind.DISAGREEMENT, issued.reference, False),
     ]
+    assert todos[0].flagged and "disagrees: read their comments first" in todos[0].text
     assert todos[1].url == f"/pips/{pending.pk}/hr-review/"
     # The supervisor reads the disagreement too; another team's supervisor sees none of it.
     assert (TodoKind.DISAGREEMENT, issued.reference, False) in kinds(needs_you_now(sam))

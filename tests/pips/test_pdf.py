@@ -379,7 +379,7 @@ def test_metadata_names_the_plan_version_and_content_hash(rich_plan, signing):
 def test_a_copy_is_rendered_once_and_served_from_storage(rich_plan, signing, monkeypatch):
     first = seal.stored_copy(pip=rich_plan, version=rich_plan.current_version)
     assert first.rendered
-    assert first.name.startswith(f"pdf/{rich_plan.pk}/v1-midpoint-")
+    assert first.name.startswith(f"pdf/{rich_plan.pk}/v1-staff-midpoint-")
     assert first.filename == f"{rich_plan.reference}-v1.pdf"
     with default_storage.open(first.name, "rb") as handle:
         assert pdfsign.verify_pdf(handle.read()).ok

@@ -27,6 +27,8 @@ def test_seed_demo_builds_the_demo_and_a_second_run_changes_nothing(settings):
         assert User.objects.get(username=username).check_password("pipsystem-demo")
     waiting = Pip.objects.get(agent__user__username="agent")
     assert waiting.status == Status.ISSUED
+    # HR once returned the demo agent's plan: the drafting history is there to be kept from them.
+    assert waiting.events.filter(action="returned").exists()
     assert first["metrics.Sample"] > 20_000
 
     call_command("seed_demo", verbosity=0)
@@ -47,3 +49,17 @@ def test_each_demo_user_logs_in_and_sees_their_home(client, settings):
         )
         assert response.status_code == 200, username
         assert expect in response.content, username
+
+
+def test_the_demo_agent_sees_none_of_the_drafting(client, settings):
+    """Anyone trying the demo as the agent sees what the employee sees: their issued plan, not
+    HR's return of it nor HR's comments."""
+    call_command("seed_demo", verbosity=0)
+    plan = Pip.objects.get(agent__user__username="agent")
+    returned = plan.events.get(action="returned")
+    client.force_login(User.objects.get(username="agent"))
+    page = client.get(f"/pips/{plan.pk}/").content.decode()
+    assert "Issued to the employee" in page
+    assert "Returned by HR" not in page and returned.comment not in page
+    client.force_login(User.objects.get(username="hr"))
+    assert "Returned by HR" in client.get(f"/pips/{plan.pk}/").content.decode()

@@ -703,7 +703,7 @@ class TestIssue:
             (
                 {"typed_name": "Sam"},
                 "typed_name",
-                "Type your full name exactly as on your account: Sam Carter.",
+                "Type your full name exactly as your account holds it: “Sam Carter”.",
             ),
             ({"consent": None}, "consent", "Tick the box to agree to sign electronically."),
             (

@@ -409,6 +409,7 @@ class TestHrDecide:
             response = client.post(
                 self.decide(referred),
                 {
+                    "outcome": "unsuccessful",
                     "decision": "Reviewed the plan and the data with the supervisor.",
                     "consequence": "Written warning.",
                     "typed_name": "Harper Lee",
@@ -427,13 +428,18 @@ class TestHrDecide:
     @pytest.mark.parametrize(
         ("change", "message"),
         [
-            ({"typed_name": "Someone Else"}, "Type your full name exactly as on your account"),
-            ({"consequence": ""}, "This field is required"),
+            ({"typed_name": "Someone Else"}, "Type your full name exactly as your account holds"),
+            ({"consequence": ""}, "Record the consequence."),
             ({"decision": "   "}, "This field is required"),
         ],
     )
     def test_bad_input(self, client, referred, harper, change, message):
-        data = {"decision": "Reviewed.", "consequence": "Warning.", "typed_name": "Harper Lee"}
+        data = {
+            "outcome": "unsuccessful",
+            "decision": "Reviewed.",
+            "consequence": "Warning.",
+            "typed_name": "Harper Lee",
+        }
         data.update(change)
         client.force_login(harper)
         response = client.post(self.decide(referred), data)
@@ -513,8 +519,13 @@ class TestPlanPageLog:
             missed_reason="Public holiday.",
             recorded_by=sam,
         )
-        services.pip_decide_unsuccessful(
-            actor=harper, pip=pip, decision="Reviewed.", consequence="Written warning."
+        services.pip_decide(
+            actor=harper,
+            pip=pip,
+            outcome=Outcome.UNSUCCESSFUL,
+            decision="Reviewed.",
+            consequence="Written warning.",
+            typed_name="Harper Lee",
         )
         client.force_login(pip.agent.user)
         body = client.get(f"/pips/{pip.pk}/").content.decode()

@@ -144,9 +144,13 @@ class TestEmployeeSigns:
         assert event.user_agent == BROWSER
         assert event.changes["sha256"] == version.content_sha256
         # The employee's written summary, with a link to their copy.
-        assert len(mail.outbox) == 1
-        message = mail.outbox[0]
-        assert message.to == ["alex@example.com"]
+        # HR (who countersigns next) and the supervisor are told too, each by their own e-mail.
+        assert sorted(m.to[0] for m in mail.outbox) == [
+            "alex@example.com",
+            "harper@example.com",
+            "sam@example.com",
+        ]
+        [message] = [m for m in mail.outbox if m.to == ["alex@example.com"]]
         assert issued.reference in message.subject
         assert f"/pips/{issued.pk}/v1/" in message.body
         assert "I will work on my call notes." in message.body
@@ -167,9 +171,15 @@ class TestEmployeeSigns:
         sig = Signature.objects.get(version=issued.current_version, role=SignerRole.AGENT)
         assert sig.image == "" and sig.comments == ""
 
-    def test_name_is_compared_without_case_or_extra_spaces(self, client, issued, alex):
+    def test_name_is_compared_exactly_but_for_extra_spaces(self, client, issued, alex):
+        """The page says "exactly as your account holds it": the letter case counts, the
+        spacing (which paper does not show) does not."""
         client.force_login(alex.user)
-        response = client.post(sign_url(issued), agent_form(typed_name="  alex   RIVERA "))
+        response = client.post(sign_url(issued), agent_form(typed_name="alex rivera"))
+        assert response.status_code == 200
+        assert "“Alex Rivera”" in response.content.decode()
+        assert signatures(issued) == ["manager"]
+        response = client.post(sign_url(issued), agent_form(typed_name="  Alex   Rivera "))
         assert response.status_code == 302
         assert signatures(issued) == ["manager", "agent"]
 
@@ -199,7 +209,7 @@ class TestEmployeeSigns:
 
 BAD_INPUT = [
     ("name_mismatch", {"typed_name": "Alex Rivers"}, "typed_name",
-     "Type your full name exactly as on your account: Alex Rivera."),
+     "Type your full name exactly as your account holds it: “Alex Rivera”."),
     ("no_name", {"typed_name": ""}, "typed_name", "Type your full name to sign."),
     ("no_consent", {"consent": None}, "consent", "Tick the box to agree to sign electronically."),
     ("disagree_without_comment", {"agreement": "disagree", "comments": "  "}, "comments",

@@ -89,7 +89,7 @@ PROFILES = {
 
 # The lifecycle state each demo plan ends in, and the agent index it belongs to.
 PLAN_STATES = [
-    Status.ISSUED,  # the `agent` demo account: waiting for their signature
+    Status.ISSUED,  # the `agent` demo account: returned by HR once, issued, waiting to be signed
     Status.DRAFT,
     Status.PENDING_HR,
     Status.APPROVED,
@@ -100,6 +100,7 @@ PLAN_STATES = [
     Status.CLOSED_SUCCESSFUL,
     Status.CLOSED_UNSUCCESSFUL,
     Status.CANCELLED,
+    Status.ENDED,  # the agent left the company mid-plan
 ]
 
 
@@ -188,9 +189,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def struggling(index: int) -> bool:
-        # The first eleven agents carry the plans; a few more are below standard with no plan
-        # yet, so their supervisors can spot them.
-        return index < 11 or index in (15, 16, 20, 21, 22, 40, 41)
+        # The first agents carry the plans (one per state); a few more are below standard with
+        # no plan yet, so their supervisors can spot them.
+        return index < len(PLAN_STATES) or index in (15, 16, 20, 21, 22, 40, 41)
 
     def _samples(self, agents: list[Agent], rng: random.Random) -> int:
         kpis = {k.code: k for k in Kpi.objects.all()}
@@ -259,6 +260,7 @@ class Command(BaseCommand):
             Status.CLOSED_SUCCESSFUL: 45,
             Status.CLOSED_UNSUCCESSFUL: 45,
             Status.CANCELLED: 20,
+            Status.ENDED: 15,
         }.get(state, 0)
         long_period = state == Status.MIDPOINT
         start = today - dt.timedelta(days=started_days_ago)
@@ -287,9 +289,15 @@ class Command(BaseCommand):
         pip = services.pip_submit(actor=supervisor, pip=pip, meta=META)
         if state == Status.PENDING_HR:
             return pip
-        if state == Status.CANCELLED:
+        if state in (Status.CANCELLED, Status.ISSUED):
+            # HR returned these once: the `agent` demo login shows that the employee sees none
+            # of the drafting between supervisor and HR.
             services.pip_return(
-                actor=hr, pip=pip, comment="Please add the March QA audits.", meta=META
+                actor=hr,
+                pip=pip,
+                comment="Please add the March QA audits and state the AHT target as the team's "
+                "5:00, not 4:30.",
+                meta=META,
             )
             pip = services.pip_submit(actor=supervisor, pip=pip, meta=META)
         pip = services.pip_approve(actor=hr, pip=pip, meta=META)
@@ -336,6 +344,8 @@ class Command(BaseCommand):
         pip.refresh_from_db()
         if state == Status.ACTIVE:
             return pip
+        if state == Status.ENDED:
+            return services.pip_end_employment(actor=hr, pip=pip, ended_on=today, meta=META)
         if long_period:
             review, _ = services.review_open(pip=pip, kind=Review.Kind.MIDPOINT)
             services.midpoint_record(
@@ -383,10 +393,12 @@ class Command(BaseCommand):
             else None,
         )
         if outcome == Outcome.UNSUCCESSFUL:
-            services.pip_decide_unsuccessful(
+            services.pip_decide(
                 actor=hr,
                 pip=pip,
                 meta=META,
+                outcome=Outcome.UNSUCCESSFUL,
+                typed_name=hr.get_full_name(),
                 decision="Reviewed the plan, the check-ins and the data with the supervisor.",
                 consequence="Written warning; role review in 30 days.",
             )
