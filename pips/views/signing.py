@@ -69,9 +69,18 @@ def signing_role(user, pip: Pip, signed: dict[str, Signature]) -> str | None:
         return SignerRole.AGENT
     if selectors.is_plan_owner(user, pip) and SignerRole.MANAGER not in signed:
         return SignerRole.MANAGER
-    if roles.is_hr(user):
+    if roles.is_hr(user) and not rules.hr_conflict(
+        user, pip, signed_as_manager=_signed_by(signed, SignerRole.MANAGER, user)
+    ):
+        # Separation of duties: who holds the plan or signed it as manager does not
+        # countersign it as HR.
         return SignerRole.HR
     return None
+
+
+def _signed_by(signed: dict[str, Signature], role: str, user) -> bool:
+    signature = signed.get(role)
+    return signature is not None and signature.signer_id == user.pk
 
 
 def _waiting_for(pip: Pip, version: PipVersion, role: str, signed: dict[str, Signature]) -> str:
@@ -371,6 +380,11 @@ def amendment_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def amendment_decide(request: HttpRequest, pk: int) -> HttpResponse:
     pip = selectors.pip_for_hr(request.user, pk)
+    pending = _amendment_in_progress(list(pip.versions.all()))
+    conflict = rules.hr_conflict(request.user, pip, pending)
+    if conflict:
+        # Separation of duties: who holds the plan or wrote the amendment does not decide it.
+        raise PermissionDenied(conflict)
     form = AmendmentDecisionForm(request.POST, action=request.path)
     if form.is_valid():
         try:

@@ -23,7 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from metrics import uploads
 from metrics.models import MetricLoad, MetricSource
 from pips import services
-from pips.models import CheckIn, Notification, Pip, PipTemplate, Review
+from pips.models import CheckIn, Delegation, Notification, Pip, PipTemplate, Review
 from pips.services import CheckInInput
 from tests.conftest import make_user
 from tests.pips import pdf_support
@@ -44,6 +44,11 @@ ROLES = (
     "hr",  # Harper
     "admin",  # a superuser without any group: sees every plan, decides nothing
     "analyst",  # loads KPI data; no plans of their own
+    # Dana: a supervisor who is also in the HR group, and Alex's current supervisor (the plan
+    # was drafted by Sam). She sees the plan whole, but no HR step on it is hers: separation of
+    # duties refuses HR actions to whoever holds the plan, wrote its version or signed it as
+    # manager.
+    "supervisor_hr",
 )
 
 
@@ -116,7 +121,12 @@ def analyst(db) -> User:
 
 
 @pytest.fixture
-def people(alex, blake, sam, olivia, harper, admin_user, analyst) -> dict[str, User | None]:
+def dana(db) -> User:
+    return make_user("dana", "Dana", "Okafor", "supervisor", "hr")
+
+
+@pytest.fixture
+def people(alex, blake, sam, olivia, harper, admin_user, analyst, dana) -> dict[str, User | None]:
     alex.user.email = "alex@example.com"
     alex.user.save(update_fields=["email"])
     return {
@@ -128,11 +138,12 @@ def people(alex, blake, sam, olivia, harper, admin_user, analyst) -> dict[str, U
         "hr": harper,
         "admin": admin_user,
         "analyst": analyst,
+        "supervisor_hr": dana,
     }
 
 
 @pytest.fixture
-def build_world(people, alex, blake, sam, harper, make_plan, template):
+def build_world(people, alex, blake, sam, harper, dana, make_plan, template):
     """Build the world with Alex's plan in a given state."""
 
     def build(state: str) -> World:
@@ -165,6 +176,16 @@ def build_world(people, alex, blake, sam, harper, make_plan, template):
             services.amendment_start(
                 actor=sam, pip=plan, change_summary="Adjust the AHT target after coaching."
             )
+        # Sam has named Olivia to cover for him from tomorrow: nothing she may see changes today.
+        world.extra["delegation"] = Delegation.objects.create(
+            supervisor=sam,
+            delegate=people["other_supervisor"],
+            start_on=timezone.localdate() + dt.timedelta(days=1),
+            end_on=timezone.localdate() + dt.timedelta(days=8),
+        ).pk
+        # Alex moves to Dana's team after Sam drafted the plan: she is his supervisor now.
+        alex.supervisor = dana
+        alex.save(update_fields=["supervisor"])
         world.plan = Pip.objects.get(pk=plan.pk)
         return world
 
