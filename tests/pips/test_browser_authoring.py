@@ -110,7 +110,7 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
     log_in(page, base, "harper")
     expect(page.locator("#h-queue")).to_contain_text("Approval queue 1")
     shots(page, "hr-home-queue")
-    page.get_by_role("link", name="Review").click()
+    page.get_by_role("link", name="Review", exact=True).click()
     page.get_by_label("Return it to the supervisor with comments").check()
     page.fill("#id_comment", "Set the adherence target to the team's 95 % and date the training.")
     shots(page, "hr-review-return")
@@ -142,7 +142,7 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
 
     # HR sees both submissions and the earlier comment, and approves.
     log_in(page, base, "harper")
-    page.get_by_role("link", name="Review").click()
+    page.get_by_role("link", name="Review", exact=True).click()
     history = page.locator("#h-history").locator("..")
     expect(history).to_contain_text("Returned by HR")
     expect(history.get_by_text("Submitted to HR")).to_have_count(2)
