@@ -121,7 +121,7 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
 
     # The supervisor sees the comment, edits (removing a row in place) and resubmits.
     log_in(page, base, "sam")
-    page.get_by_role("link", name=pip.reference).first.click()
+    page.get_by_role("link", name=pip.reference, exact=True).first.click()
     expect(page.locator(".alert-warning")).to_contain_text("date the training")
     shots(page, "returned-draft")
     page.get_by_role("link", name="Edit draft").click()
@@ -162,7 +162,7 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
 
     # The supervisor holds the meeting, signs and issues the plan.
     log_in(page, base, "sam")
-    page.get_by_role("link", name=pip.reference).first.click()
+    page.get_by_role("link", name=pip.reference, exact=True).first.click()
     page.get_by_role("link", name="Issue the plan").click()
     expect(page.locator(".manager-signature")).to_contain_text("does not mean that I agree")
     page.fill("#id_typed_name", "Sam Carter")
