@@ -206,7 +206,7 @@ METRICS_STALE_LOAD_HOURS = env_int("METRICS_STALE_LOAD_HOURS", 24)
 # E-mail: SMTP when EMAIL_HOST is set; otherwise each message is written in full to a folder
 # (var/mail/, one .eml file each) and summarised in one line on the console.
 EMAIL_HOST = env_str("EMAIL_HOST")
-EMAIL_BACKEND = (
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "pipsystem.mail.FolderBackend"
 )
 EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
