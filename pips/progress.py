@@ -212,6 +212,11 @@ class AgentBelowStandard:
         return max(gap.streak for gap in self.gaps)
 
     @property
+    def worst_gaps(self) -> list[KpiGap]:
+        """The gaps, the longest-running first (then the most weeks below)."""
+        return sorted(self.gaps, key=lambda gap: (-gap.streak, -gap.weeks_below))
+
+    @property
     def start_url(self) -> str:
         """The new-plan page for this agent with the expectations taken from the gaps."""
         query = urlencode({"agent": self.agent.pk, "kpis": ",".join(g.kpi.code for g in self.gaps)})

@@ -278,3 +278,20 @@ def may_manage_roster(user) -> bool:
 def may_invite(user, agent) -> bool:
     """HR and administrators invite anyone; a supervisor invites the people they lead."""
     return may_manage_roster(user) or (roles.is_supervisor(user) and agent.supervisor_id == user.pk)
+
+
+# --- What needs someone now (the homes' "needs you now") ---------------------------------------
+
+#: A check-in or review is "due" from the day before it, so it is on the list the day it is
+#: prepared, and "overdue" from the day after it.
+DUE_AHEAD = dt.timedelta(days=1)
+#: An employee's disagreement stays on the supervisor's and HR's list this long after signing.
+DISAGREEMENT_FRESH = dt.timedelta(days=14)
+
+
+def is_step_due(due_on: dt.date | None, today: dt.date) -> bool:
+    return due_on is not None and due_on <= today + DUE_AHEAD
+
+
+def is_step_overdue(due_on: dt.date | None, today: dt.date) -> bool:
+    return due_on is not None and due_on < today

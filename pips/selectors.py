@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from metrics import queries as metric_queries
@@ -18,6 +19,7 @@ from pips import roles, rules
 from pips.audit import ACCESS_ACTIONS, SUBMISSION_ACTIONS, AuditAction
 from pips.models import (
     RUNNING_STATUSES,
+    TERMINAL_STATUSES,
     Agent,
     AuditEvent,
     CheckIn,
@@ -81,6 +83,13 @@ def pip_detail(user, pk: int) -> Pip:
         pk=pk,
     )
     return pip
+
+
+def amendments_pending_hr(user) -> QuerySet[Pip]:
+    """The plans the user may see with an amendment waiting for HR's decision."""
+    return pips_visible(user).filter(
+        Q(versions__state=VersionState.PENDING_HR) & Q(versions__number__gt=1)
+    )
 
 
 def approval_queue(user) -> QuerySet[Pip]:
@@ -290,6 +299,11 @@ class PlanGroup:
     label: str
     plans: list[tuple[Pip, tuple[str, str, bool]]]
 
+    @property
+    def is_closed(self) -> bool:
+        """Closed or cancelled: nothing more will happen to these plans."""
+        return self.status in TERMINAL_STATUSES
+
 
 def group_by_status(plans: list[Pip], today: dt.date | None = None) -> list[PlanGroup]:
     """Plans grouped by state, in lifecycle order, each with what it is waiting for."""
@@ -496,3 +510,263 @@ def pip_for_recorder(user, pk: int) -> Pip:
     if not rules.may_record_meetings(user, pip):
         raise PermissionDenied("Only the plan's supervisor, or their delegate, records this.")
     return pip
+
+
+# --- Needs you now: each role's short, ordered to-do at the top of the home ------------------
+
+
+class TodoKind:
+    """The kinds of to-do, in the order the list shows them."""
+
+    SIGN = "sign"
+    COUNTERSIGN = "countersign"
+    MEETING = "meeting"  # a check-in or a review, due or overdue
+    APPROVE = "approve"
+    AMENDMENT = "amendment"
+    DISAGREEMENT = "disagreement"
+    ISSUE = "issue"
+    REVISE = "revise"
+
+    ORDER = (SIGN, COUNTERSIGN, MEETING, APPROVE, AMENDMENT, DISAGREEMENT, ISSUE, REVISE)
+
+
+@dataclass(frozen=True)
+class Todo:
+    kind: str
+    pip: Pip
+    text: str
+    url: str
+    action: str  # the button's words
+    due_on: dt.date | None = None
+    overdue: bool = False
+    flagged: bool = False  # needs reading first: the employee disagrees or refused
+
+    @property
+    def sort_key(self) -> tuple:
+        return (
+            TodoKind.ORDER.index(self.kind),
+            not self.overdue,
+            not self.flagged,
+            self.due_on or dt.date.max,
+            self.pip.pk,
+        )
+
+
+#: At most this many of each kind; the plan lists below hold the rest.
+TODO_LIMIT = 20
+
+
+def needs_you_now(
+    user, today: dt.date | None = None, *, countersign: list[CountersignRow] | None = None
+) -> list[Todo]:
+    """What is waiting for this user, in the order to do it: signing, countersigning, check-ins
+    and reviews due or overdue, HR's approvals and amendments, disagreements to read, plans to
+    issue or revise. A constant number of queries (one per kind the user's roles can have),
+    each bounded by TODO_LIMIT. HR's countersignatures are `awaiting_countersignature`'s rows
+    (passed in when the page has them already): only those this HR user may sign (separation of
+    duties), a disagreement or refusal flagged and first."""
+    today = today or timezone.localdate()
+    user_roles = roles.roles_of(user)
+    todos: list[Todo] = []
+    if roles.AGENT in user_roles:
+        todos += _agent_todos(user)
+    if roles.SUPERVISOR in user_roles:
+        todos += _supervisor_todos(user, today)
+    if roles.HR in user_roles:
+        if countersign is None:
+            countersign = awaiting_countersignature(user)
+        todos += _countersign_todos(countersign)
+        todos += _hr_todos(user, today)
+    if user_roles & {roles.SUPERVISOR, roles.HR}:
+        # A disagreement HR is about to countersign is on that line already.
+        flagged = {todo.pip.pk for todo in todos if todo.flagged}
+        todos += [t for t in _disagreements(user, today) if t.pip.pk not in flagged]
+    return sorted(todos, key=lambda todo: todo.sort_key)
+
+
+def _countersign_todos(rows: list[CountersignRow]) -> list[Todo]:
+    todos = []
+    for row in rows:
+        if not row.may_sign:
+            continue
+        pip = row.pip
+        if row.refused:
+            note = "refused to sign (witnessed)"
+        elif row.disagrees:
+            note = "signed and disagrees: read their comments first"
+        else:
+            note = "has signed"
+        todos.append(
+            Todo(
+                TodoKind.COUNTERSIGN,
+                pip,
+                f"Countersign {pip.reference} ({pip.agent.full_name} {note})",
+                reverse("pips:sign", args=[pip.pk]),
+                "Countersign",
+                due_on=timezone.localdate(row.signed_at),
+                flagged=row.disagrees or row.refused,
+            )
+        )
+    return todos
+
+
+def _agent_todos(user) -> list[Todo]:
+    unsigned = with_progress(pips_visible(user).filter(agent__user=user)).filter(
+        Q(status=Status.ISSUED) | Q(status__in=RUNNING_STATUSES), employee_signed=False
+    )
+    todos = []
+    for pip in unsigned.order_by("ack_due_at", "pk")[:TODO_LIMIT]:
+        due = timezone.localdate(pip.ack_due_at) if pip.ack_due_at else None
+        version = pip.current_version.number if pip.current_version else 1
+        todos.append(
+            Todo(
+                TodoKind.SIGN,
+                pip,
+                f"Read and sign {pip.reference}"
+                + (f" (version {version}, amended)" if version > 1 else ""),
+                reverse("pips:sign", args=[pip.pk]),
+                "Read and sign",
+                due_on=due,
+                overdue=pip.is_ack_overdue(),
+            )
+        )
+    return todos
+
+
+def _supervisor_todos(user, today: dt.date) -> list[Todo]:
+    from pips import rules
+
+    mine = with_progress(
+        pips_visible(user).filter(Q(agent__supervisor=user) | Q(supervisor=user))
+    ).filter(
+        Q(status__in=RUNNING_STATUSES, next_step_on__lte=today + rules.DUE_AHEAD)
+        | Q(status=Status.APPROVED)
+        | (Q(status=Status.DRAFT) & ~Q(hr_comment=""))
+    )
+    todos = []
+    for pip in mine.order_by("next_step_on", "pk")[: TODO_LIMIT * 3]:
+        name = pip.agent.full_name
+        if pip.status == Status.APPROVED:
+            todos.append(
+                Todo(
+                    TodoKind.ISSUE,
+                    pip,
+                    f"Hold the meeting with {name} and issue {pip.reference}",
+                    reverse("pips:issue", args=[pip.pk]),
+                    "Issue",
+                )
+            )
+        elif pip.status == Status.DRAFT:
+            todos.append(
+                Todo(
+                    TodoKind.REVISE,
+                    pip,
+                    f"HR returned {pip.reference} ({name}): revise and resubmit",
+                    reverse("pips:edit", args=[pip.pk]),
+                    "Revise",
+                )
+            )
+        elif rules.is_step_due(pip.next_step_on, today):
+            kind = ScheduleItem.Kind(pip.next_step_kind)
+            overdue = rules.is_step_overdue(pip.next_step_on, today)
+            when = "was due" if overdue else "due"
+            url = (
+                reverse("pips:checkin_new", args=[pip.pk])
+                if kind == ScheduleItem.Kind.CHECKIN
+                else reverse("pips:reviews", args=[pip.pk])
+            )
+            todos.append(
+                Todo(
+                    TodoKind.MEETING,
+                    pip,
+                    f"{kind.label} with {name} {when} {pip.next_step_on:%a %d %b}",
+                    url,
+                    "Record it" if kind == ScheduleItem.Kind.CHECKIN else "Hold the review",
+                    due_on=pip.next_step_on,
+                    overdue=overdue,
+                )
+            )
+    return todos
+
+
+def _hr_todos(user, today: dt.date) -> list[Todo]:
+    todos = []
+    for pip in approval_queue(user)[:TODO_LIMIT]:
+        submitted = timezone.localdate(pip.submitted_at) if pip.submitted_at else None
+        todos.append(
+            Todo(
+                TodoKind.APPROVE,
+                pip,
+                f"Approve or return {pip.reference} ({pip.agent.full_name}, from "
+                f"{pip.supervisor.get_full_name() or pip.supervisor.username})",
+                reverse("pips:hr_review", args=[pip.pk]),
+                "Review",
+                due_on=submitted,
+            )
+        )
+    amendments = amendments_pending_hr(user).select_related("agent").distinct()
+    for pip in amendments.order_by("pk")[:TODO_LIMIT]:
+        todos.append(
+            Todo(
+                TodoKind.AMENDMENT,
+                pip,
+                f"Decide on the amendment of {pip.reference} ({pip.agent.full_name})",
+                reverse("pips:amendment", args=[pip.pk]),
+                "Decide",
+            )
+        )
+    # Escalations: a check-in or review whose day has passed without being recorded.
+    late = with_progress(pips_visible(user)).filter(
+        status__in=RUNNING_STATUSES, next_step_on__lt=today
+    )
+    for pip in late.order_by("next_step_on", "pk")[:TODO_LIMIT]:
+        kind = ScheduleItem.Kind(pip.next_step_kind)
+        supervisor = pip.supervisor.get_full_name() or pip.supervisor.username
+        todos.append(
+            Todo(
+                TodoKind.MEETING,
+                pip,
+                f"Overdue: {kind.label.lower()} of {pip.reference} ({pip.agent.full_name}) was "
+                f"due {pip.next_step_on:%a %d %b}; follow up with {supervisor}",
+                reverse("pips:detail", args=[pip.pk]),
+                "Open",
+                due_on=pip.next_step_on,
+                overdue=True,
+            )
+        )
+    return todos
+
+
+def _disagreements(user, today: dt.date) -> list[Todo]:
+    """The employee's comments when they signed and said they disagree, for a while after."""
+    from pips import rules
+
+    since = timezone.now() - rules.DISAGREEMENT_FRESH
+    signatures = (
+        Signature.objects.filter(
+            role=SignerRole.AGENT,
+            agrees=False,
+            signed_at__gte=since,
+            version__pip__in=pips_visible(user).filter(
+                Q(agent__supervisor=user) | Q(supervisor=user)
+            )
+            if not roles.is_hr(user)
+            else pips_visible(user),
+        )
+        .select_related("version__pip__agent")
+        .order_by("-signed_at")[:TODO_LIMIT]
+    )
+    todos = []
+    for signature in signatures:
+        pip = signature.version.pip
+        todos.append(
+            Todo(
+                TodoKind.DISAGREEMENT,
+                pip,
+                f"{pip.agent.full_name} signed {pip.reference} and disagrees: read their comments",
+                reverse("pips:detail", args=[pip.pk]) + "#h-ack",
+                "Read",
+                due_on=timezone.localdate(signature.signed_at),
+            )
+        )
+    return todos

@@ -19,9 +19,10 @@ the audit event's handler then tells the supervisor and HR.
 Claiming is what makes it safe to run twice, or twice at once. Reminders are inserted with
 ON CONFLICT DO NOTHING RETURNING id against the unique (pip, kind, due_on, recipient), so only
 the run that inserted a row claims it. The claimed rows are sent by `send_claimed` tasks, in
-chunks, and each one's sent_at is set by a conditional UPDATE as soon as its e-mail is out (a
-worker killed mid-batch sends at most that one e-mail again). The start of a row's current
-claim is its created_at: a send task takes only rows still under the claim it was given, and a row
+chunks (each person's rows side by side, sent to them as one digest e-mail), and each row's
+sent_at is set by a conditional UPDATE as soon as its e-mail is out (a worker killed mid-batch
+sends at most that one e-mail again). The start of a row's current claim is its created_at: a
+send task takes only rows still under the claim it was given, and a row
 left unsent by a task that died is claimed again by a later sweep once the lease has passed,
 by a conditional UPDATE that only one run can win. The sweep runs a fixed number of queries
 whatever the number of plans: every read is one batched query, the KPI numbers one aggregate
@@ -421,6 +422,9 @@ def record(wanted: list[Want], now: dt.datetime) -> list[int]:
     only one run ever sends it."""
     if not wanted:
         return []
+    # Each person's reminders side by side, so a chunk sent together holds all of them and
+    # they go out as one digest (send_claimed).
+    wanted = sorted(wanted, key=lambda w: (w.recipient_id, w.pip_id, w.kind, w.due_on))
     table = connection.ops.quote_name(Reminder._meta.db_table)
     created = connection.ops.adapt_datetimefield_value(now)
     columns = "(pip_id, kind, due_on, recipient_id, created_at)"
@@ -701,6 +705,42 @@ def take(ids: list[int], claimed_at: dt.datetime, now: dt.datetime) -> list[int]
     )
 
 
+def digest_groups(
+    built: list[tuple[Reminder, Outgoing]],
+) -> list[list[tuple[Reminder, Outgoing]]]:
+    """The reminders of one send, grouped by the address they go to, in the order of each
+    address's first reminder: one e-mail per person, however many reminders and escalations a
+    sweep has for them (a digest when there are several)."""
+    groups: dict[str, list[tuple[Reminder, Outgoing]]] = {}
+    for reminder, out in built:
+        groups.setdefault(out.to.strip().lower(), []).append((reminder, out))
+    return list(groups.values())
+
+
+def _send_group(group: list[tuple[Reminder, Outgoing]], mail) -> None:
+    if len(group) == 1:
+        _, out = group[0]
+        attachments = [ics.attachment([out.meeting])] if out.meeting else []
+        emails.send(out.template, [out.to], out.context, attachments=attachments, connection=mail)
+        return
+    reminder, first = group[0]
+    meetings = [out.meeting for _, out in group if out.meeting]
+    emails.send(
+        "reminder-digest",
+        [first.to],
+        {
+            "recipient_name": display_name(reminder.recipient),
+            "items": [
+                {"text": out.text, "url": emails.absolute(out.url), "pip": r.pip}
+                for r, out in group
+            ],
+            "overdue": sum(r.kind in OVERDUE_KINDS or "escalation" in r.kind for r, _ in group),
+        },
+        attachments=[ics.attachment(meetings)] if meetings else [],
+        connection=mail,
+    )
+
+
 def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
     """Send reminders a sweep claimed: one e-mail (with the meeting's invitation) and one
     in-app notification each, each marked sent as soon as it is out. A reminder that fails is
@@ -740,30 +780,35 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
         if r.kind in MEETING_REMINDER_KINDS
         and (r.pip_id, MEETING_REMINDER_KINDS[r.kind], r.due_on) in items
     )
+    built: list[tuple[Reminder, Outgoing]] = []
+    for reminder in reminders:
+        item_kind = MEETING_REMINDER_KINDS.get(reminder.kind) or OVERDUE_KINDS.get(reminder.kind)
+        item = items.get((reminder.pip_id, item_kind, reminder.due_on)) if item_kind else None
+        try:
+            if reminder.kind in MEETING_REMINDER_KINDS and item is None:
+                raise ValueError("the meeting is no longer on the schedule")
+            built.append((reminder, _outgoing(reminder, item, numbers)))
+        except Exception:
+            # One bad reminder must not hold up the others; it is tried again later.
+            logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
+            report.failed += 1
     mail = get_connection()
     try:
         mail.open()
-        for reminder in reminders:
-            item_kind = MEETING_REMINDER_KINDS.get(reminder.kind) or OVERDUE_KINDS.get(
-                reminder.kind
-            )
-            item = items.get((reminder.pip_id, item_kind, reminder.due_on)) if item_kind else None
+        for group in digest_groups(built):
             try:
-                if reminder.kind in MEETING_REMINDER_KINDS and item is None:
-                    raise ValueError("the meeting is no longer on the schedule")
-                out = _outgoing(reminder, item, numbers)
-                attachments = [ics.attachment([out.meeting])] if out.meeting else []
-                emails.send(
-                    out.template, [out.to], out.context, attachments=attachments, connection=mail
-                )
+                _send_group(group, mail)
             except Exception:
-                # One bad reminder must not hold up the others; it is tried again later.
-                logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
-                report.failed += 1
+                logger.exception(
+                    "Reminders %s could not be sent", ", ".join(str(r.pk) for r, _ in group)
+                )
+                report.failed += len(group)
                 continue
-            # Recorded as sent the moment it has gone out, not at the end of the batch: a worker
-            # killed mid-batch leaves at most the e-mail it was sending to go out again.
-            report.sent += _mark_sent(reminder, out)
+            # Recorded as sent the moment their e-mail has gone out, not at the end of the
+            # batch: a worker killed mid-batch leaves at most the e-mail it was sending to go
+            # out again.
+            for reminder, out in group:
+                report.sent += _mark_sent(reminder, out)
     finally:
         mail.close()
     return report

@@ -1,8 +1,9 @@
 """Home pages, one part per role, each in a constant number of queries.
 
-A supervisor sees their team with each KPI against the standard (the agents below standard
-first) and their plans grouped by state with what each is waiting for; HR the approval queue
-and every plan, filtered; an agent their own issued plans."""
+Each starts with "needs you now" (pips.selectors.needs_you_now), the user's short, ordered
+to-do. A supervisor then sees who is below standard (one row per agent), their plans grouped by
+state with what each is waiting for, and their team with each KPI against the standard; HR the
+approval queue and every plan, filtered; an agent their own issued plans."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from django.views.decorators.http import require_GET
 
 from pips import roles, selectors
 from pips.forms.home import PlanFilterForm
-from pips.models import Status
 from pips.progress import agents_below_standard
 
 PAGE_SIZE = 50
@@ -38,7 +38,11 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     user_roles = roles.roles_of(user)
     is_hr = bool(user_roles & {roles.HR, roles.ADMIN})
+    # HR's turn to countersign, disagreements first and flagged: on "needs you now" and in
+    # its own list below.
+    countersign = selectors.awaiting_countersignature(user) if is_hr else None
     context: dict = {
+        "todos": selectors.needs_you_now(user, countersign=countersign),
         "is_hr": is_hr,
         "is_supervisor": roles.SUPERVISOR in user_roles,
         "is_agent": roles.AGENT in user_roles,
@@ -52,7 +56,9 @@ def home(request: HttpRequest) -> HttpResponse:
             kpi_columns=[(kpi, selectors.standard_display(kpi)) for kpi in kpis],
             team_rows=team_rows,
             below_standard=agents_below_standard([row.agent for row in team_rows], kpis, plans),
-            plan_groups=selectors.group_by_status(plans),
+            plan_groups=(groups := selectors.group_by_status(plans)),
+            open_groups=[group for group in groups if not group.is_closed],
+            closed_groups=[group for group in groups if group.is_closed],
             window=(start, end),
         )
     if is_hr:
@@ -74,8 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 (p, selectors.waiting_for(p)) for p in selectors.approval_queue(user)[:QUEUE_SIZE]
             ],
             queue_count=selectors.approval_queue(user).count(),
-            # HR's turn to countersign, disagreements first and flagged.
-            countersign=selectors.awaiting_countersignature(user),
+            countersign=countersign,
             all_plans=[(p, selectors.waiting_for(p)) for p in listed[:PAGE_SIZE]],
             page=page,
             has_next=len(listed) > PAGE_SIZE,
@@ -85,6 +90,5 @@ def home(request: HttpRequest) -> HttpResponse:
         own = selectors.agent_own_plans(user)
         context.update(
             own_plans=[(p, selectors.waiting_for(p)) for p in own],
-            to_sign=[p for p in own if p.status == Status.ISSUED and not p.employee_signed],
         )
     return render(request, "pips/home.html", context)

@@ -6,6 +6,7 @@ Screenshots of each page go to test-artifacts/screenshots/<test>/."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -109,7 +110,7 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
     log_in(page, base, "harper")
     expect(page.locator("#h-queue")).to_contain_text("Approval queue 1")
     shots(page, "hr-home-queue")
-    page.get_by_role("link", name="Review").click()
+    page.get_by_role("link", name="Review", exact=True).click()
     page.get_by_label("Return it to the supervisor with comments").check()
     page.fill("#id_comment", "Set the adherence target to the team's 95 % and date the training.")
     shots(page, "hr-review-return")
@@ -120,7 +121,7 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
 
     # The supervisor sees the comment, edits (removing a row in place) and resubmits.
     log_in(page, base, "sam")
-    page.get_by_role("link", name=pip.reference).first.click()
+    page.get_by_role("link", name=pip.reference, exact=True).first.click()
     expect(page.locator(".alert-warning")).to_contain_text("date the training")
     shots(page, "returned-draft")
     page.get_by_role("link", name="Edit draft").click()
@@ -141,7 +142,7 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
 
     # HR sees both submissions and the earlier comment, and approves.
     log_in(page, base, "harper")
-    page.get_by_role("link", name="Review").click()
+    page.get_by_role("link", name="Review", exact=True).click()
     history = page.locator("#h-history").locator("..")
     expect(history).to_contain_text("Returned by HR")
     expect(history.get_by_text("Submitted to HR")).to_have_count(2)
@@ -161,7 +162,7 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
 
     # The supervisor holds the meeting, signs and issues the plan.
     log_in(page, base, "sam")
-    page.get_by_role("link", name=pip.reference).first.click()
+    page.get_by_role("link", name=pip.reference, exact=True).first.click()
     page.get_by_role("link", name="Issue the plan").click()
     expect(page.locator(".manager-signature")).to_contain_text("does not mean that I agree")
     page.fill("#id_typed_name", "Sam Carter")
@@ -177,9 +178,12 @@ def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(
 
     # The agent sees the plan waiting for their signature.
     log_in(page, base, "alex")
-    expect(page.get_by_role("heading", name="Waiting for your signature")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Needs you now"))).to_be_visible()
+    expect(page.locator(".needs-you-now .todo-sign")).to_contain_text(
+        f"Read and sign {pip.reference}"
+    )
     shots(page, "agent-home")
-    page.get_by_role("link", name=pip.reference).first.click()
+    page.locator("section[aria-labelledby='h-own']").get_by_role("link", name=pip.reference).click()
     expect(page.get_by_role("heading", name="2. Performance Expectations")).to_be_visible()
     expect(page.locator("body")).to_contain_text("First contact resolution")
     shots(page, "agent-plan")

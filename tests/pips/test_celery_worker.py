@@ -81,6 +81,8 @@ class Worker:
             PIPSYSTEM_VAR_DIR=str(tmp_path / "var"),
             PYTHONUNBUFFERED="1",
             LOG_LEVEL="INFO",
+            # The e-mails in full on the worker's console, where the tests read them.
+            EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
             **env,
         )
         if broker:

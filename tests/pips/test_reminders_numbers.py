@@ -9,6 +9,7 @@ import re
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -179,3 +180,31 @@ def test_review_tasks_open_each_review_once(
     opened = [m for m in mail.outbox if "is open" in m.subject]
     assert sorted(m.to[0] for m in opened) == ["harper@example.com", "sam@example.com"]
     assert "METHOD:REQUEST" in opened[0].attachments[0][1]
+
+
+@pytest.mark.django_db
+def test_several_reminders_to_one_person_come_as_one_digest(billing, sam, harper, make_plan):
+    """HR with a dozen escalations and approvals due in one sweep gets one e-mail listing them
+    all, with a link to each plan; each person gets one e-mail; every reminder is recorded as
+    sent and stays in the in-app list."""
+    with time_machine.travel(utc(2026, 3, 2, 12), tick=False):
+        add_agents(12, billing, sam, make_plan, harper, 0)
+    mail.outbox.clear()
+    with time_machine.travel(utc(2026, 3, 15, 11), tick=False):
+        report = reminders.sweep()
+        sent = reminders.send_claimed(report.to_send, report.claimed_at)
+    to_harper = Reminder.objects.filter(recipient=harper)
+    assert to_harper.count() >= 5
+    assert sent.sent == Reminder.objects.count() == len(report.to_send)
+    by_recipient: dict[str, list] = {}
+    for message in mail.outbox:
+        assert len(message.to) == 1
+        by_recipient.setdefault(message.to[0], []).append(message)
+    assert all(len(messages) == 1 for messages in by_recipient.values()), {
+        k: [m.subject for m in v] for k, v in by_recipient.items()
+    }
+    (digest,) = by_recipient[harper.email]
+    assert digest.subject.startswith(f"{to_harper.count()} plans need you")
+    for reminder in to_harper.select_related("pip"):
+        assert f"{settings.SITE_URL}/pips/{reminder.pip_id}/" in digest.body
+    assert Notification.objects.filter(user=harper).count() == to_harper.count()

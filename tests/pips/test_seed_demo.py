@@ -51,7 +51,7 @@ def test_each_demo_user_logs_in_and_sees_their_home(client, settings):
     call_command("seed_demo", verbosity=0)
     for username, expect in [
         ("supervisor", b"Your team's plans"),
-        ("agent", b"Waiting for your signature"),
+        ("agent", b"Read and sign PIP-"),
         ("hr", b"Approval queue"),
         ("admin", b"All plans"),
     ]:

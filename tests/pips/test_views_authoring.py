@@ -914,5 +914,5 @@ class TestSupervisorHome:
         assert "You have no plans." in page
         pip = make_plan(alex, "issued", hr=harper)
         page = body(client.get("/"))
-        assert pip.reference in page and "Waiting for your signature" in page
+        assert f"Read and sign {pip.reference}" in page
         assert "Blake Moreau" not in page and "Your team" not in page

@@ -1,0 +1,112 @@
+""" "Needs you now": each role's short, ordered to-do at the top of the home page, from the
+domain (pips.selectors.needs_you_now): sign, countersign, check-ins and reviews due or overdue,
+HR's approvals and amendments, disagreements to read, plans to issue or revise."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pips import services
+from pips.models import ScheduleItem, SignerRole
+from pips.selectors import TodoKind, needs_you_now
+from pips.services import SignatureInput
+
+pytestmark = pytest.mark.django_db
+
+
+def kinds(todos) -> list[tuple[str, str, bool]]:
+    return [(t.kind, t.pip.reference, t.overdue) for t in todos]
+
+
+def test_the_agent_is_asked_to_sign_and_nothing_else(alex, harper, make_plan):
+    pip = make_plan(alex, "issued", hr=harper)
+    todos = needs_you_now(alex.user)
+    assert kinds(todos) == [(TodoKind.SIGN, pip.reference, False)]
+    assert todos[0].url == f"/pips/{pip.pk}/sign/"
+    services.signature_add(
+        actor=alex.user,
+        pip=pip,
+        version=pip.current_version,
+        role=SignerRole.AGENT,
+        data=SignatureInput(typed_name="Alex Rivera", consent=True, agrees=True),
+    )
+    assert needs_you_now(alex.user) == []
+
+
+def test_hr_countersigns_before_approving_and_reads_a_disagreement(
+    alex, blake, sam, olivia, harper, make_plan
+):
+    pending = make_plan(blake, "pending_hr")
+    issued = make_plan(alex, "issued", hr=harper)
+    services.signature_add(
+        actor=alex.user,
+        pip=issued,
+        version=issued.current_version,
+        role=SignerRole.AGENT,
+        data=SignatureInput(
+            typed_name="Alex Rivera", consent=True, agrees=False, comments="The AHT target."
+        ),
+    )
+    todos = needs_you_now(harper)
+    # The disagreement is flagged on the countersignature itself, not listed twice.
+    assert kinds(todos) == [
+        (TodoKind.COUNTERSIGN, issued.reference, False),
+        (TodoKind.APPROVE, pending.reference, False),
+    ]
+    assert todos[0].flagged and "disagrees: read their comments first" in todos[0].text
+    assert todos[1].url == f"/pips/{pending.pk}/hr-review/"
+    # The supervisor reads the disagreement too; another team's supervisor sees none of it.
+    assert (TodoKind.DISAGREEMENT, issued.reference, False) in kinds(needs_you_now(sam))
+    assert issued.reference not in str(kinds(needs_you_now(olivia)))
+
+
+def test_the_supervisor_sees_check_ins_due_then_overdue_first(alex, sam, harper, make_plan):
+    active = make_plan(alex, "active", hr=harper)
+    step = (
+        ScheduleItem.objects.filter(pip=active, done_at__isnull=True, cancelled_at__isnull=True)
+        .order_by("due_on")
+        .first()
+    )
+    assert step is not None
+    assert needs_you_now(sam, today=step.due_on - dt.timedelta(days=3)) == []
+    due = needs_you_now(sam, today=step.due_on - dt.timedelta(days=1))
+    assert kinds(due) == [(TodoKind.MEETING, active.reference, False)]
+    assert "due" in due[0].text and due[0].url.endswith("/checkins/new/")
+    overdue = needs_you_now(sam, today=step.due_on + dt.timedelta(days=2))
+    assert kinds(overdue) == [(TodoKind.MEETING, active.reference, True)]
+    assert "was due" in overdue[0].text
+    # HR is told of the overdue one (the escalation), not of one merely due.
+    assert kinds(needs_you_now(harper, today=step.due_on + dt.timedelta(days=2))) == [
+        (TodoKind.MEETING, active.reference, True)
+    ]
+    assert needs_you_now(harper, today=step.due_on) == []
+
+
+def test_the_supervisor_issues_approved_plans_and_revises_returned_ones(
+    alex, sam, harper, make_plan, billing
+):
+    from pips.models import Agent
+
+    approved = make_plan(alex, "approved", hr=harper)
+    casey = Agent.objects.create(
+        employee_id="E1009", full_name="Casey Doe", team=billing, supervisor=sam
+    )
+    returned = services.pip_return(
+        actor=harper, pip=make_plan(casey, "pending_hr"), comment="Add the QA target."
+    )
+    assert kinds(needs_you_now(sam)) == [
+        (TodoKind.ISSUE, approved.reference, False),
+        (TodoKind.REVISE, returned.reference, False),
+    ]
+
+
+def test_the_home_starts_with_it(client, alex, sam, harper, make_plan):
+    pip = make_plan(alex, "approved", hr=harper)
+    client.force_login(sam)
+    body = client.get("/").content.decode()
+    assert body.index('id="h-todo"') < body.index('id="h-below"') < body.index('id="h-plans"')
+    assert f"Hold the meeting with Alex Rivera and issue {pip.reference}" in body
+    client.force_login(harper)
+    assert "Nothing is waiting for you." in client.get("/").content.decode()
