@@ -97,10 +97,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pipsystem.security.SecurityHeadersMiddleware",
-    # Last but one: turns a login refused during a lockout into the lockout page.
-    "axes.middleware.AxesMiddleware",
-    # Inside every other: its 400 gets the same headers as any page.
+    # Inside the header middleware: its 400 gets the same headers as any page.
     "pipsystem.security.RefuseNulMiddleware",
+    # Last: turns a login refused during a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pipsystem.urls"
