@@ -388,7 +388,7 @@ class Pip(models.Model):
     # Leave: the day the current pause began (None while running), and the days of every pause
     # that has ended, by which the plan's dates still ahead moved.
     paused_since = models.DateField(null=True, blank=True)
-    paused_days = models.PositiveSmallIntegerField(default=0)
+    paused_days = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     objects = PipQuerySet.as_manager()
 
@@ -761,7 +761,7 @@ class Review(models.Model):
     supervisor_comments = models.TextField(blank=True)
     hr_comments = models.TextField(blank=True)
     # A final review proposing success although a target is not met: why, for HR to decide.
-    justification = models.TextField(blank=True)
+    justification = models.TextField(blank=True, db_default="")
     # Set when a delegate recorded it: the supervisor they covered for.
     on_behalf_of = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -166,6 +166,7 @@ def test_a_worker_killed_mid_batch_sends_no_reminder_twice(
     tmp_path,
 ):
     environment = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp.port),
         "EMAIL_USE_TLS": "false",
