@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run web worker test lint format check clean
+# The translation catalogs: locale/<lang>/LC_MESSAGES/django.po (and djangojs.po for scripts).
+LANGS := -l es -l fr -l pt_BR
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=staticfiles --ignore=bench \
+	--ignore=tests --ignore=docs --ignore=static/vendor --ignore=test-artifacts
+
+.PHONY: install run web worker test lint format check clean messages compilemessages check-messages
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +24,7 @@ install: $(STAMP)
 
 # Web server, Celery worker and beat together, on the embedded defaults (SQLite and a
 # file-system broker) unless DATABASE_URL / REDIS_URL say otherwise.
-run: install
+run: install compilemessages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py create_signing_cert --if-missing
@@ -33,8 +38,25 @@ run: install
 		--schedule var/celerybeat-schedule & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install compilemessages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Collect the strings marked for translation into the catalogs (new ones come in untranslated).
+messages: install
+	$(PY) manage.py makemessages $(LANGS) --add-location file $(MESSAGES_IGNORE)
+	$(PY) manage.py makemessages -d djangojs $(LANGS) --add-location file $(MESSAGES_IGNORE)
+
+compilemessages: install
+	$(PY) manage.py compilemessages --ignore=.venv
+
+# Fails when a string marked in the code has no translation (or a fuzzy one) in a catalog.
+check-messages: messages
+	@bad=0; for po in locale/*/LC_MESSAGES/*.po; do \
+		stats=$$(msgfmt --check --statistics -o /dev/null "$$po" 2>&1); \
+		echo "$$po: $$stats"; \
+		case "$$stats" in *untranslated*|*fuzzy*) bad=1;; esac; \
+	done; \
+	if [ $$bad = 1 ]; then echo "Translate the entries above (none untranslated, none fuzzy)."; exit 1; fi
 
 lint: install
 	$(VENV)/bin/ruff check .

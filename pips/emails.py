@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from pips.models import Notification, Pip
 
@@ -26,16 +27,20 @@ def send(
     *,
     attachments: Iterable[tuple[str, bytes | str, str]] = (),
     connection=None,
+    language: str | None = None,
 ) -> int:
     """Render and send one templated e-mail. Returns the number of messages sent (0 or 1).
-    A batch of e-mails passes one open `connection` so SMTP is not reconnected for each."""
+    A batch of e-mails passes one open `connection` so SMTP is not reconnected for each.
+    `language` is the recipients' (pips.languages.language_of): the fixed text, dates and
+    numbers are written in it; without it, the language active now."""
     recipients = [r for r in recipients if r]
     if not recipients:
         return 0
     context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    text = render_to_string(f"emails/{name}-body.txt", context)
-    html = render_to_string(f"emails/{name}-body.html", context)
+    with translation.override(language or translation.get_language()):
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
     message = EmailMultiAlternatives(
         subject, text, settings.DEFAULT_FROM_EMAIL, recipients, connection=connection
     )

@@ -19,6 +19,9 @@ from django.utils import timezone
 
 User = settings.AUTH_USER_MODEL
 
+#: The languages a person reads and a plan or template is written in (settings.LANGUAGES).
+LANGUAGE_CHOICES = settings.LANGUAGES
+
 DEFAULT_JOB_TITLE = "Contact Center Agent"
 DEFAULT_OUTCOME_SUCCESS = (
     "PIP will be closed, and the employee will return to regular performance monitoring."
@@ -90,6 +93,18 @@ class Agent(models.Model):
         return f"{self.full_name} ({self.employee_id})"
 
 
+class Profile(models.Model):
+    """What the app keeps about a person beyond Django's user: the language they read.
+
+    Blank means the organisation's default (settings.LANGUAGE_CODE)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
 class Comparator(models.TextChoices):
     GTE = "gte", "≥"
     LTE = "lte", "≤"
@@ -127,6 +142,8 @@ class PipTemplate(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=64, unique=True)
     description = models.TextField(blank=True)
+    # The language the template's text is written in; HR keeps one template per language.
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
     job_title = models.CharField(max_length=100, default=DEFAULT_JOB_TITLE)
     period_days = models.PositiveSmallIntegerField(default=30)
     monitoring_reports = models.TextField(default=DEFAULT_MONITORING_REPORTS)
@@ -139,8 +156,9 @@ class PipTemplate(models.Model):
     class Meta:
         ordering = ["-is_default", "name"]
         constraints = [
+            # The default template of each language: supervisors who write in it start there.
             models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_template"
+                fields=["language"], condition=Q(is_default=True), name="one_default_template"
             ),
         ]
 
@@ -373,6 +391,9 @@ class PipVersion(models.Model):
     department = models.CharField(max_length=100)
     job_title = models.CharField(max_length=100, default=DEFAULT_JOB_TITLE)
     supervisor_name = models.CharField(max_length=150)
+    # The language the supervisor wrote the plan's own text in (reasons, expectations, actions,
+    # notes): shown as written, marked with it, whatever language the reader's page is in.
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
     issued_on = models.DateField(null=True, blank=True)
     period_start = models.DateField()
     period_end = models.DateField()
@@ -739,6 +760,8 @@ class Signature(models.Model):
     typed_name = models.CharField(max_length=150)
     image = models.TextField(blank=True)  # a data:image/png;base64 URL from signature_pad
     consent_text = models.TextField()
+    # The language of the consent statement as shown to the signer (and stored in consent_text).
+    consent_language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
     agrees = models.BooleanField(null=True)
     comments = models.TextField(blank=True)
     witness = models.ForeignKey(

@@ -25,10 +25,10 @@ from django.db.models import Count, IntegerField, Max, Min, OuterRef, Prefetch, 
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
-from pips import pdfsign, roles
+from pips import languages, pdfsign, roles
 from pips.content import content_hash
 from pips.models import (
     AuditEvent,
@@ -37,6 +37,7 @@ from pips.models import (
     Expectation,
     Pip,
     PipVersion,
+    Profile,
     Review,
     ReviewItem,
     Signature,
@@ -54,7 +55,7 @@ PRINT_TEMPLATE = "pips/print/plan.html"
 #: Static stylesheets of the print copy, parsed once per process by the renderer.
 PRINT_STYLESHEETS = ("css/print.css",)
 #: Raise when the print template or its CSS changes, so stored copies are rendered again.
-PRINT_LAYOUT = 2
+PRINT_LAYOUT = 3
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 #: Beyond this many views and downloads, the audit certificate sums them up per person.
 MAX_ACCESS_EVENTS = 60
@@ -137,13 +138,30 @@ def copy_state(pip: Pip, version: PipVersion, current_hash: str) -> dict[str, ob
             n_events=_count(
                 AuditEvent.objects.filter(pip_id=OuterRef("pk")).exclude(action__in=ACCESS_ACTIONS)
             ),
+            employee_language=Subquery(
+                Profile.objects.filter(user_id=OuterRef("agent__user_id")).values("language")[:1]
+            ),
         )
-        .values("status", "n_signatures", "n_checkins", "n_reviews", "n_reviews_done", "n_events")
+        .values(
+            "status",
+            "n_signatures",
+            "n_checkins",
+            "n_reviews",
+            "n_reviews_done",
+            "n_events",
+            "employee_language",
+        )
         .get()
+    )
+    # The copy is printed in the employee's language: a new one when it changes.
+    language = languages.normalise(counts.pop("employee_language")) or (
+        languages.default_language()
     )
     return {
         "layout": PRINT_LAYOUT,
         "page_size": page_size(),
+        "language": language,
+        "default_language": languages.default_language(),
         "version": version.number,
         "version_state": version.state,
         "content_hash": current_hash,
@@ -223,10 +241,13 @@ def signed_pdf(
     """Render the version and sign it with the organisation's certificate. Not stored."""
     now = now or timezone.now()
     current_hash = current_hash or content_hash(version)
-    context = print_context(pip=pip, version=version, current_hash=current_hash, now=now)
+    # The fixed text of the copy is in the employee's language: it is their document.
+    with translation.override(languages.language_of_employee(pip.agent)):
+        context = print_context(pip=pip, version=version, current_hash=current_hash, now=now)
+        html = render_to_string(PRINT_TEMPLATE, context)
     pip = context["pip"]  # as it stands now, with everything the copy shows
     document = render_pdf(
-        render_to_string(PRINT_TEMPLATE, context),
+        html,
         stylesheets=PRINT_STYLESHEETS,
         resources=chart_resources(context["charts"]),
         timeout_seconds=render_timeout(),
@@ -248,10 +269,11 @@ def signed_pdf(
 def print_html(
     *, pip: Pip, version: PipVersion, current_hash: str, now: dt.datetime | None = None
 ) -> str:
-    return render_to_string(
-        PRINT_TEMPLATE,
-        print_context(pip=pip, version=version, current_hash=current_hash, now=now),
-    )
+    with translation.override(languages.language_of_employee(pip.agent)):
+        return render_to_string(
+            PRINT_TEMPLATE,
+            print_context(pip=pip, version=version, current_hash=current_hash, now=now),
+        )
 
 
 @dataclass
@@ -405,6 +427,11 @@ def print_context(
         "is_current": version.pk == pip.current_version_id,
         "page_size": page_size(),
         "printed_at": now,
+        # Times are printed in the team's zone, each with the zone's name.
+        "zone": pip.agent.team.timezone,
+        # The consent statement in the language the copy is printed in (the employee's) and,
+        # when it differs, the organisation's.
+        "consents": languages.consent_versions(languages.current_language()),
         "verify_url": _absolute(reverse("pips:verify")),
     }
 

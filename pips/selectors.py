@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from metrics import queries as metric_queries
 from metrics.models import Kpi
-from pips import roles
+from pips import languages, roles
 from pips.kpis import BASELINE_DAYS
 from pips.models import (
     RUNNING_STATUSES,
@@ -152,12 +153,28 @@ def templates_for_authoring() -> QuerySet[PipTemplate]:
     return PipTemplate.objects.filter(is_active=True)
 
 
-def template_with_rows(queryset: QuerySet[PipTemplate], pk: int | None) -> PipTemplate:
-    """A template with its rows; the default one when no pk is given. 404 when missing."""
-    queryset = queryset.prefetch_related("reasons", "expectations__kpi", "actions")
+def template_with_rows(
+    queryset: QuerySet[PipTemplate], pk: int | None, language: str | None = None
+) -> PipTemplate:
+    """A template with its rows; when no pk is given, the default one in ``language`` (HR keeps
+    a default per language), else the organisation's language's. 404 when missing."""
     if pk is None:
-        return get_object_or_404(queryset, is_default=True)
+        pk = default_template_pk(queryset, language)
+        if pk is None:
+            raise Http404("No default template.")
+    queryset = queryset.prefetch_related("reasons", "expectations__kpi", "actions")
     return get_object_or_404(queryset, pk=pk)
+
+
+def default_template_pk(queryset: QuerySet[PipTemplate], language: str | None) -> int | None:
+    """The default template a supervisor writing in ``language`` starts from: the default of
+    that language, else the organisation's language's, else any default. One query."""
+    preferred = [language, languages.default_language()]
+    defaults = sorted(
+        queryset.filter(is_default=True).values_list("pk", "language"),
+        key=lambda row: preferred.index(row[1]) if row[1] in preferred else len(preferred),
+    )
+    return defaults[0][0] if defaults else None
 
 
 def templates_all() -> QuerySet[PipTemplate]:

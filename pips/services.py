@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pips import notifications, roles, tasks
+from pips import languages, notifications, roles, tasks
 from pips.content import (
     ActionData,
     PlanContent,
@@ -28,6 +28,7 @@ from pips.content import (
     template_reasons,
 )
 from pips.kpis import baseline_for
+from pips.languages import CONSENT_TEXT  # noqa: F401  (the statement pages show)
 from pips.models import (
     OPEN_STATUSES,
     RUNNING_STATUSES,
@@ -55,12 +56,6 @@ from pips.models import (
     VersionState,
 )
 
-CONSENT_TEXT = (
-    "I agree to sign this document electronically. My typed name and drawn signature have the "
-    "same effect as a handwritten signature. Signing confirms that I received this plan and "
-    "discussed it; it does not mean that I agree with it."
-)
-
 
 class TransitionError(ValidationError):
     """The plan is not in a state that allows this step. The message says why, plainly."""
@@ -81,6 +76,8 @@ class SignatureInput:
     image: str = ""
     agrees: bool | None = None
     comments: str = ""
+    # The language the consent statement was shown in; empty: the language active now.
+    language: str = ""
 
 
 @dataclass
@@ -214,6 +211,8 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
     def add(key: str, message: str) -> None:
         errors.setdefault(key, []).append(message)
 
+    if content.language and languages.normalise(content.language) != content.language:
+        add("language", "Choose one of the languages offered.")
     days = (content.period_end - content.period_start).days
     if days <= 0:
         add("period_end", "The review period must end after it starts.")
@@ -359,6 +358,8 @@ def _apply_content(version: PipVersion, content: PlanContent) -> list[str]:
         "outcome_failure",
         "change_summary",
     ]
+    if content.language:
+        names.append("language")
     changed = []
     for name in names:
         value = getattr(content, name)
@@ -383,6 +384,7 @@ def content_from_template(template: PipTemplate, *, start: dt.date | None = None
         monitoring_reports=template.monitoring_reports,
         outcome_success=template.outcome_success,
         outcome_failure=template.outcome_failure,
+        language=template.language,
         reasons=template_reasons(template),
         expectations=template_expectations(template),
         actions=[
@@ -427,6 +429,7 @@ def pip_create(
             employee_id=agent.employee_id,
             department=agent.team.department or agent.team.name,
             supervisor_name=actor.get_full_name() or actor.get_username(),
+            language=languages.language_of(actor),
             created_by=actor,
             period_start=content.period_start,
             period_end=content.period_end,
@@ -626,6 +629,9 @@ def _signature_write(
         errors["image"] = "The drawn signature was not a PNG image."
     elif len(data.image) > 400_000:
         errors["image"] = "The drawn signature is too large."
+    language = languages.normalise(data.language or languages.current_language())
+    if language is None:
+        errors["consent"] = "The consent statement was shown in a language we do not have."
     if errors:
         raise ValidationError(errors)
     if version.signatures.filter(role=role).exists():
@@ -639,7 +645,8 @@ def _signature_write(
                 signer=actor,
                 typed_name=data.typed_name.strip(),
                 image=data.image,
-                consent_text=CONSENT_TEXT,
+                consent_text=languages.consent_text(language),
+                consent_language=language,
                 agrees=data.agrees if role == SignerRole.AGENT else None,
                 comments=data.comments.strip(),
                 ip_address=meta.ip_address,
@@ -654,7 +661,12 @@ def _signature_write(
         action="signed",
         meta=meta,
         version=version,
-        changes={"role": role, "agrees": sig.agrees, "sha256": version.content_sha256},
+        changes={
+            "role": role,
+            "agrees": sig.agrees,
+            "sha256": version.content_sha256,
+            "consent_language": language,
+        },
         comment=sig.comments,
     )
     return sig
@@ -754,6 +766,7 @@ def refusal_record(
         if SignerRole.MANAGER not in signed:
             raise TransitionError("The manager signs first, when the plan is issued.")
         meta = meta or NO_META
+        employee_language = languages.language_of(pip.agent.user)
         try:
             with transaction.atomic():
                 sig = Signature.objects.create(
@@ -762,7 +775,9 @@ def refusal_record(
                     kind=Signature.Kind.REFUSED,
                     signer=actor,
                     typed_name=actor.get_full_name(),
-                    consent_text=CONSENT_TEXT,
+                    # Nothing was signed: the statement the employee would have been shown.
+                    consent_text=languages.consent_text(employee_language),
+                    consent_language=employee_language,
                     comments=note.strip(),
                     witness=witness,
                     ip_address=meta.ip_address,

@@ -51,6 +51,8 @@ class TemplateContent:
     period_days: int
     description: str = ""
     job_title: str = "Contact Center Agent"
+    # The language the template's text is written in (HR keeps one template per language).
+    language: str = "en"
     monitoring_reports: str = ""
     outcome_success: str = ""
     outcome_failure: str = ""
@@ -66,6 +68,7 @@ def template_content(template: PipTemplate) -> TemplateContent:
         period_days=template.period_days,
         description=template.description,
         job_title=template.job_title,
+        language=template.language,
         monitoring_reports=template.monitoring_reports,
         outcome_success=template.outcome_success,
         outcome_failure=template.outcome_failure,
@@ -138,6 +141,7 @@ def validate_template(data: TemplateContent, *, exclude_pk: int | None = None) -
         else None,
         # Reasons are specific to each plan; the supervisor writes them.
         description=data.description or "-",
+        language=data.language,
         reasons=data.reasons,
         expectations=data.expectations,
         actions=[
@@ -203,6 +207,7 @@ def template_copy(
             slug=_unique_slug(data.name),
             description=data.description,
             job_title=data.job_title,
+            language=data.language,
             period_days=data.period_days,
             monitoring_reports=data.monitoring_reports,
             outcome_success=data.outcome_success,
@@ -233,6 +238,7 @@ def template_update(
             "name",
             "description",
             "job_title",
+            "language",
             "period_days",
             "monitoring_reports",
             "outcome_success",

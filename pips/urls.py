@@ -4,6 +4,7 @@ from pips.views import audit as audit_views
 from pips.views import authoring, home, hr, plans
 from pips.views import notifications as notification_views
 from pips.views import pdf as pdf_views
+from pips.views import profile as profile_views
 from pips.views import reviews as review_views
 from pips.views import signing as signing_views
 from pips.views import stats as stats_views
@@ -60,6 +61,8 @@ urlpatterns = [
         name="version_changes",
     ),
     path("pips/<int:pk>/audit/", audit_views.audit, name="audit"),
+    # The person's own profile: their language.
+    path("profile/", profile_views.profile, name="profile"),
     # The in-app notification list.
     path("notifications/", notification_views.index, name="notifications"),
     path("notifications/read/", notification_views.read_all, name="notifications_read_all"),

@@ -11,9 +11,10 @@ import datetime as dt
 import os
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from metrics.models import Kpi
 from pips import services
@@ -53,6 +54,14 @@ def _test_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_organisation():
+    """Each test starts in the organisation's language: a page requested by a test activates
+    its reader's language in the thread, as a request does, and would leak into the next."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

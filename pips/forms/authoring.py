@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from metrics.models import Direction, Kpi, Unit
+from pips import languages
 from pips.content import ActionData, ActionRow, ExpectationData, PlanContent, ReasonData
 from pips.models import WEEKDAYS, Cadence, Comparator, DeadlineKind
 from pips.services import SignatureInput
@@ -386,6 +387,14 @@ class HeaderForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The language the supervisor writes the plan's text in: the employee reads the headings in
+    # theirs, and this text as written, marked with it.
+    language = forms.ChoiceField(
+        label="Language of the plan's text",
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The language you write the reasons, expectations and actions in.",
+    )
 
     def __init__(self, *args, amendment_of: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -406,6 +415,7 @@ class HeaderForm(forms.Form):
             Row(Column("department"), Column("job_title")),
             Row(Column("supervisor_name"), Column("issued")),
             Row(Column("period_start"), Column("period_end")),
+            Row(Column("language", css_class="col-md-6")),
         )
 
 
@@ -626,6 +636,7 @@ class PlanForms(SectionForms):
                     "period_start": content.period_start,
                     "period_end": content.period_end,
                     "change_summary": content.change_summary,
+                    "language": content.language or languages.current_language(),
                 },
             ),
             "description": DescriptionForm(data, initial={"description": content.description}),
@@ -720,6 +731,7 @@ class PlanForms(SectionForms):
             outcome_success=outcomes["outcome_success"],
             outcome_failure=outcomes["outcome_failure"],
             change_summary=header.get("change_summary", ""),
+            language=header.get("language", ""),
             reasons=[form.data_row() for form in self.rows("reasons")],
             expectations=expectations,
             actions=actions,
@@ -741,6 +753,10 @@ class NewPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = agents
         self.fields["template"].queryset = templates
+        # Templates are kept per language: each is offered with its own.
+        self.fields["template"].label_from_instance = lambda t: (
+            f"{t.name} ({languages.language_name(t.language)})"
+        )
         self.helper = _helper(
             Row(Column("agent", css_class="col-md-6"), Column("template", css_class="col-md-6")),
             HTML('<button class="btn btn-primary" type="submit">Continue</button>'),
@@ -761,10 +777,13 @@ class IssueForm(forms.Form):
         label="I agree to sign this document electronically", required=False
     )
     image = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The language the consent statement was shown in (pips.forms.signing.SignatureForm).
+    consent_language = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["typed_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["consent_language"].initial = languages.current_language()
         self.helper = _helper(
             Field("meeting_held_on", wrapper_class="col-md-4"),
             HTML('{% include "pips/authoring/_manager_signature.html" %}'),
@@ -776,7 +795,20 @@ class IssueForm(forms.Form):
             typed_name=data.get("typed_name", ""),
             consent=bool(data.get("consent")),
             image=data.get("image", ""),
+            language=data.get("consent_language") or languages.current_language(),
         )
+
+    def clean_consent_language(self) -> str:
+        from pips.forms.signing import clean_consent_language
+
+        return clean_consent_language(self.cleaned_data.get("consent_language", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        hidden_error = self.errors.pop("consent_language", None)
+        if hidden_error:
+            self.add_error(None, hidden_error)
+        return cleaned
 
 
 class HrDecisionForm(forms.Form):
@@ -817,6 +849,12 @@ class TemplateForm(forms.Form):
         label="Description", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     job_title = forms.CharField(label="Job title", max_length=100)
+    language = forms.ChoiceField(
+        label="Language",
+        choices=settings.LANGUAGES,
+        help_text="The language the template's text is written in. Supervisors see it beside "
+        "the template's name.",
+    )
     period_days = forms.IntegerField(
         label="Review period (days)",
         min_value=1,
@@ -842,6 +880,7 @@ class TemplateForm(forms.Form):
                 Column("job_title", css_class="col-md-4"),
                 Column("period_days", css_class="col-md-2"),
             ),
+            Row(Column("language", css_class="col-md-6")),
             "description",
             "monitoring_reports",
             Row(Column("outcome_success"), Column("outcome_failure")),
@@ -873,6 +912,7 @@ class TemplateForms(SectionForms):
                         "name",
                         "description",
                         "job_title",
+                        "language",
                         "period_days",
                         "monitoring_reports",
                         "outcome_success",
@@ -911,6 +951,7 @@ class TemplateForms(SectionForms):
             period_days=data["period_days"],
             description=data.get("description", ""),
             job_title=data["job_title"],
+            language=data["language"],
             monitoring_reports=data.get("monitoring_reports", ""),
             outcome_success=data["outcome_success"],
             outcome_failure=data["outcome_failure"],

@@ -17,9 +17,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from pips import roles
+from pips import languages, roles
+from pips.languages import CONSENT_TEXT
 from pips.models import Pip, SignerRole
-from pips.services import CONSENT_TEXT, SignatureInput
+from pips.services import SignatureInput
 
 PNG_PREFIX = "data:image/png;base64,"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -58,10 +59,14 @@ class SignatureForm(forms.Form):
         error_messages={"required": "Type your full name to sign."},
     )
     image = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The language the consent statement above was shown in, posted back so the signature
+    # records the text the signer read, even if their language changed while the page was open.
+    consent_language = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["consent_language"].initial = languages.current_language()
         full_name = user.get_full_name()
         self.fields["typed_name"].help_text = (
             f"Exactly as on your account: {full_name}." if full_name else ""
@@ -70,6 +75,23 @@ class SignatureForm(forms.Form):
 
     def clean_typed_name(self) -> str:
         return " ".join(self.cleaned_data["typed_name"].split())
+
+    def clean_consent_language(self) -> str:
+        return clean_consent_language(self.cleaned_data.get("consent_language", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        # A hidden field's error would not show beside it: show it above the form.
+        hidden_error = self.errors.pop("consent_language", None)
+        if hidden_error:
+            self.add_error(None, hidden_error)
+        return cleaned
+
+    def show_again(self) -> None:
+        """Before the form is shown again after a refused POST: the consent is shown in the
+        language active now, so that is the language the next POST records."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("consent_language")] = languages.current_language()
 
     def clean_image(self) -> str:
         image = self.cleaned_data["image"].strip()
@@ -95,7 +117,21 @@ class SignatureForm(forms.Form):
             typed_name=data["typed_name"],
             consent=bool(data.get("consent")),
             image=data.get("image", ""),
+            language=data.get("consent_language") or languages.current_language(),
         )
+
+
+def clean_consent_language(value: str) -> str:
+    """The posted language of the consent statement: one we have (or, when a form posted
+    none, the language active now)."""
+    if not value:
+        return languages.current_language()
+    language = languages.normalise(value)
+    if language is None or language != value:
+        raise ValidationError(
+            "The consent statement was shown in a language we do not have. Reload the page."
+        )
+    return language
 
 
 class SignForm(SignatureForm):
@@ -129,7 +165,17 @@ class SignForm(SignatureForm):
         if role != SignerRole.AGENT:
             del self.fields["comments"]
             del self.fields["agreement"]
-        self.order_fields(["comments", "agreement", "consent", "typed_name", "image", "version"])
+        self.order_fields(
+            [
+                "comments",
+                "agreement",
+                "consent",
+                "typed_name",
+                "image",
+                "version",
+                "consent_language",
+            ]
+        )
         self.helper = FormHelper()
         self.helper.form_id = "sign-form"
         self.helper.attrs = {"novalidate": ""}
@@ -140,6 +186,7 @@ class SignForm(SignatureForm):
             "typed_name",
             Field("image", template=SIGNATURE_PAD_TEMPLATE),
             "version",
+            "consent_language",
             Submit("sign", SUBMIT_LABELS.get(role, "Sign"), css_class="btn-success"),
         )
 

@@ -153,7 +153,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _signed_message(role, activated=activated))
                     return redirect(pip)
         # The page shows the version in force: that is what a second try signs.
-        form.data = form.data.copy()
+        form.show_again()
         form.data[form.add_prefix("version")] = str(version.number)
     else:
         waiting = _waiting_for(pip, version, role, signed)

@@ -196,6 +196,11 @@ EXPECTED: dict[str, Row] = {
         get="login 200   200   200   200   200   200   200",
         post="405   405   405   405   405   405   405   405",
     ),
+    "pips:profile": Row(
+        "active",
+        get="login 200   200   200   200   200   200   200",
+        post="login 302   302   302   302   302   302   302",
+    ),
     "pips:notifications_read_all": Row(
         "active",
         get="405   405   405   405   405   405   405   405",
