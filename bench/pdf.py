@@ -15,7 +15,7 @@ plan with the most history, it prints, as medians of --runs:
   loaded for the first time, signing), one fresh process per run;
 * warm render: a render in a process that has rendered before, not served from storage,
   split into building the HTML, WeasyPrint and signing;
-* stored copy: `pdf.stored_copy` finding the copy already stored (the key query and the file
+* stored copy: `seal.stored_copy` finding the copy already stored (the key query and the file
   check), and the whole download request (login session, access check, key, audit event,
   streaming the file) through Django's test client;
 * the size of the signed PDF and its number of pages.
@@ -146,10 +146,10 @@ def _fresh(pip_pk: int):
 def cold_child(pip_pk: int) -> dict[str, float]:
     """In a new process: one render of the copy, timed from the first call."""
     setup_django(prepare=False)
-    from pips import pdf
+    from pips.printing import seal
 
     pip, version = _fresh(pip_pk)
-    (wall, cpu), data = timed(pdf.signed_pdf, pip=pip, version=version)
+    (wall, cpu), data = timed(seal.signed_pdf, pip=pip, version=version)
     return {"wall": wall, "cpu": cpu, "bytes": len(data)}
 
 
@@ -171,21 +171,24 @@ def measure_warm(pip, runs: int) -> None:
     from django.template.loader import render_to_string
     from pypdf import PdfReader
 
-    from pips import pdf, pdfsign
     from pips.content import content_hash
-    from pips.pdfrender import render_pdf
+    from pips.printing import render, seal
+    from pipsystem import pdfsign
+    from pipsystem.pdfrender import render_pdf
 
     pip, version = _fresh(pip.pk)
     digest = content_hash(version)
-    data = pdf.signed_pdf(pip=pip, version=version)  # warms the process up
+    data = seal.signed_pdf(pip=pip, version=version)  # warms the process up
     full, html_times, weasy, signing = [], [], [], []
     for _ in range(runs):
         pip, version = _fresh(pip.pk)
-        full.append(timed(pdf.signed_pdf, pip=pip, version=version, current_hash=digest)[0])
+        full.append(timed(seal.signed_pdf, pip=pip, version=version, current_hash=digest)[0])
 
     def html_and_charts():
-        context = pdf.print_context(pip=pip, version=version, current_hash=digest)
-        return render_to_string(pdf.PRINT_TEMPLATE, context), pdf.chart_resources(context["charts"])
+        context = render.print_context(pip=pip, version=version, current_hash=digest)
+        return render_to_string(render.PRINT_TEMPLATE, context), render.chart_resources(
+            context["charts"]
+        )
 
     for _ in range(runs):
         took, (html, charts) = timed(html_and_charts)
@@ -193,7 +196,7 @@ def measure_warm(pip, runs: int) -> None:
         took, document = timed(
             render_pdf,
             html,
-            stylesheets=pdf.PRINT_STYLESHEETS,
+            stylesheets=render.PRINT_STYLESHEETS,
             resources=charts,
             timeout_seconds=60,
         )
@@ -214,14 +217,14 @@ def measure_stored(pip, runs: int) -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from pips import pdf
+    from pips.printing import seal
 
     pip, _ = _fresh(pip.pk)
-    copy = pdf.stored_copy(pip=pip, version=pip.current_version)  # stored now if it was not
+    copy = seal.stored_copy(pip=pip, version=pip.current_version)  # stored now if it was not
     lookups = []
 
     def lookup():
-        found = pdf.stored_copy(pip=pip, version=pip.current_version)
+        found = seal.stored_copy(pip=pip, version=pip.current_version)
         with default_storage.open(found.name, "rb") as handle:
             handle.read()
         return found

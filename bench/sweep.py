@@ -1,4 +1,4 @@
-"""Reminder sweep benchmark: pips.scheduling.sweep over thousands of plans on PostgreSQL.
+"""Reminder sweep benchmark: pips.reminders.sweep over thousands of plans on PostgreSQL.
 
 Run from the repository root:
 
@@ -272,7 +272,7 @@ def measure(label: str) -> dict:
     from django.core import mail
     from django.db import connection
 
-    from pips import scheduling
+    from pips import reminders
 
     results = {}
     for run, now in (("peak", NOW), ("steady", NOW + dt.timedelta(minutes=5))):
@@ -280,13 +280,13 @@ def measure(label: str) -> dict:
         counter = Counter()
         started = time.perf_counter()
         with connection.execute_wrapper(counter):
-            report = scheduling.sweep(now=now)
+            report = reminders.sweep(now=now)
         seconds = time.perf_counter() - started
         chunks = report.chunks()
         send_counter = Counter()
         started = time.perf_counter()
         with connection.execute_wrapper(send_counter):
-            sent = sum(scheduling.send_claimed(c, report.claimed_at).sent for c in chunks)
+            sent = sum(reminders.send_claimed(c, report.claimed_at).sent for c in chunks)
         sending = time.perf_counter() - started
         results[run] = (seconds, counter.count, report, sending, send_counter.count, len(chunks))
         per_chunk = send_counter.count / len(chunks) if chunks else 0

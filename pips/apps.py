@@ -7,4 +7,4 @@ class PipsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the security log's receivers (logging only).
-        from pips import security  # noqa: F401
+        from pipsystem import security  # noqa: F401

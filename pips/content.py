@@ -242,3 +242,30 @@ def canonical_bytes(version: PipVersion) -> bytes:
 
 def content_hash(version: PipVersion) -> str:
     return hashlib.sha256(canonical_bytes(version)).hexdigest()
+
+
+@dataclass
+class TemplateActionData:
+    action: str
+    responsible: str
+    deadline_kind: str
+    deadline_text: str = ""
+    recurrence_weekdays: list[int] = field(default_factory=list)
+    within_days: int | None = None
+    records_sessions: bool = False
+
+
+@dataclass
+class TemplateContent:
+    name: str
+    period_days: int
+    description: str = ""
+    job_title: str = "Contact Center Agent"
+    # The language the template's text is written in (HR keeps one template per language).
+    language: str = "en"
+    monitoring_reports: str = ""
+    outcome_success: str = ""
+    outcome_failure: str = ""
+    reasons: list[ReasonData] = field(default_factory=list)
+    expectations: list[ExpectationData] = field(default_factory=list)
+    actions: list[TemplateActionData] = field(default_factory=list)

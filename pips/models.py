@@ -1,7 +1,7 @@
 """The plan domain: teams and agents, plans and their versions, the sections of the contact-center
 template, check-ins and reviews, signatures, reminders and the append-only audit trail.
 
-Model methods answer questions about one record; every write that matters is in services.py.
+Model methods answer questions about one record; every write that matters is in pips.services.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+
+from pips.audit import AUDIT_LABELS
 
 User = settings.AUTH_USER_MODEL
 
@@ -884,36 +886,6 @@ class Notification(models.Model):
 
 
 # --- The audit trail ---------------------------------------------------------------------------
-
-
-AUDIT_LABELS = {
-    "created": "Draft created",
-    "edited": "Draft edited",
-    "submitted": "Submitted to HR",
-    "returned": "Returned by HR",
-    "approved": "Approved by HR",
-    "issued": "Issued to the employee",
-    "signed": "Signed",
-    "refusal_recorded": "Refusal to sign recorded",
-    "activated": "Plan active: all signatures present",
-    "amendment_started": "Amendment started",
-    "amendment_submitted": "Amendment submitted to HR",
-    "amendment_returned": "Amendment returned by HR",
-    "amendment_approved": "Amendment approved",
-    "amendment_acknowledged": "Amendment acknowledged",
-    "checkin_recorded": "Check-in recorded",
-    "checkin_missed": "Check-in missed",
-    "checkin_commented": "Employee commented on a check-in",
-    "midpoint_review_opened": "Midpoint review opened",
-    "midpoint_recorded": "Midpoint review recorded",
-    "final_review_opened": "Final review opened",
-    "referred_to_hr": "Final review: referred to HR",
-    "extended": "Extended",
-    "closed": "Closed",
-    "cancelled": "Cancelled",
-    "viewed": "Viewed",
-    "downloaded": "PDF downloaded",
-}
 
 
 class AuditEventQuerySet(models.QuerySet):

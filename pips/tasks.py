@@ -13,7 +13,7 @@ import logging
 
 from celery import shared_task
 
-from pips import notifications, scheduling
+from pips import notifications, reminders
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def notify_event(event_id: int) -> None:
 def sweep_due() -> dict:
     """The beat job: find and claim what is due, then queue the sending (in chunks), the
     reviews to open and the audit events whose notifications never went out."""
-    report = scheduling.sweep()
+    report = reminders.sweep()
     claimed_at = report.claimed_at.isoformat()
     for chunk in report.chunks():
         enqueue(send_reminders, chunk, claimed_at)
@@ -56,10 +56,10 @@ def sweep_due() -> dict:
 @shared_task(**LIGHT)
 def send_reminders(reminder_ids: list[int], claimed_at: str) -> dict:
     """Send reminders a sweep claimed at `claimed_at` (ISO 8601), unless claimed again since."""
-    return scheduling.send_claimed(reminder_ids, dt.datetime.fromisoformat(claimed_at)).as_dict()
+    return reminders.send_claimed(reminder_ids, dt.datetime.fromisoformat(claimed_at)).as_dict()
 
 
 @shared_task(**LIGHT)
 def open_review(schedule_item_id: int) -> bool:
     """Open the midpoint or final review a schedule item calls for (idempotent)."""
-    return scheduling.open_due_review(schedule_item_id)
+    return reminders.open_due_review(schedule_item_id)

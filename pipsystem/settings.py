@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "pips.security.SecurityHeadersMiddleware",
+    "pipsystem.security.SecurityHeadersMiddleware",
     # Last: turns a login refused during a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -255,11 +255,11 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The login page again, with the lockout explained (status 429).
-AXES_LOCKOUT_CALLABLE = "pips.security.lockout_response"
+AXES_LOCKOUT_CALLABLE = "pipsystem.security.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # The client address is REMOTE_ADDR, as in the audit trail: behind a proxy, the proxy sets it.
-AXES_CLIENT_IP_CALLABLE = "pips.security.client_ip"
-AXES_USERNAME_CALLABLE = "pips.security.throttled_username"
+AXES_CLIENT_IP_CALLABLE = "pipsystem.security.client_ip"
+AXES_USERNAME_CALLABLE = "pipsystem.security.throttled_username"
 # A reset link works once, for two hours.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 2 * 60 * 60)
 # Only the app's own scripts, styles, fonts and images (and data: images: drawn signatures);
@@ -387,7 +387,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # Logins, failures, lockouts and refusals (pips.security); never passwords.
+        # Logins, failures, lockouts and refusals (pipsystem.security); never passwords.
         "pipsystem.security": {"level": "INFO"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

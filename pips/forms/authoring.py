@@ -26,10 +26,17 @@ from django.http import QueryDict
 
 from metrics.models import Direction, Kpi, Unit
 from pips import languages
-from pips.content import ActionData, ActionRow, ExpectationData, PlanContent, ReasonData
+from pips.content import (
+    ActionData,
+    ActionRow,
+    ExpectationData,
+    PlanContent,
+    ReasonData,
+    TemplateActionData,
+    TemplateContent,
+)
+from pips.inputs import SignatureInput
 from pips.models import WEEKDAYS, Cadence, Comparator, DeadlineKind
-from pips.services import SignatureInput
-from pips.template_services import TemplateActionData, TemplateContent
 
 MAX_ROWS = 40
 ROW_PREFIXES = ("reasons", "expectations", "actions")

@@ -16,7 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from pips.models import ActionItem, ActionStatus, Outcome, Review
-from pips.services import full_name_matches
+from pips.rules import full_name_matches
 from pips.snapshots import ReviewRow
 
 YES_NO = [("yes", "Yes"), ("no", "No")]

@@ -18,9 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from pips import languages, roles
-from pips.languages import CONSENT_TEXT
+from pips.inputs import CONSENT_TEXT, SignatureInput
 from pips.models import Pip, SignerRole
-from pips.services import SignatureInput
 
 PNG_PREFIX = "data:image/png;base64,"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

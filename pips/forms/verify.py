@@ -6,7 +6,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout, Submit
 from django import forms
 
-from pips.pdf import MAX_UPLOAD_BYTES
+from pips.printing.verify import MAX_UPLOAD_BYTES
 
 PDF_CONTENT_TYPES = ("application/pdf", "application/x-pdf")
 LIMIT_TEXT = f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from pips import inbox
+from pips.notifications import inbox
 
 register = template.Library()
 

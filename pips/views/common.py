@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from pips.services import RequestMeta
+from pips.inputs import RequestMeta
 
 
 def request_meta(request: HttpRequest) -> RequestMeta:

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pips import roles, selectors, services, template_services
+from pips import roles, selectors, services
 from pips.forms.authoring import HrDecisionForm, TemplateCopyForm, TemplateForms
 from pips.models import PipTemplate, Status
 from pips.views.authoring import show_on_form
@@ -97,7 +97,7 @@ def template_copy(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            copy = template_services.template_copy(
+            copy = services.template_copy(
                 actor=request.user,
                 template=source,
                 name=form.cleaned_data["name"],
@@ -119,13 +119,13 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     template = selectors.template_with_rows(PipTemplate.objects.all(), pk)
     page = TemplateForms(
         request.POST if request.method == "POST" else None,
-        content=template_services.template_content(template),
+        content=services.template_content(template),
         kpis=selectors.kpi_catalog(),
         add_row=request.POST.get("add_row"),
     )
     if request.method == "POST" and not request.POST.get("add_row") and page.is_valid():
         try:
-            template_services.template_update(
+            services.template_update(
                 actor=request.user,
                 template=template,
                 data=page.to_content(),
@@ -155,7 +155,7 @@ def template_active(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(PipTemplate, pk=pk)
     active = request.POST.get("active") == "1"
     try:
-        template_services.template_set_active(
+        services.template_set_active(
             actor=request.user, template=template, active=active, meta=request_meta(request)
         )
     except ValidationError as error:

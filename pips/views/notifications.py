@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from pips import inbox
+from pips.notifications import inbox
 
 PER_PAGE = 25
 

@@ -10,10 +10,14 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pips import pdf, pdfsign, selectors, services
+from pips import selectors, services
 from pips.forms.verify import VerifyCopyForm
-from pips.pdfrender import PdfRenderError, PdfRenderTimeout
+from pips.printing.render import version_for_user
+from pips.printing.seal import open_copy
+from pips.printing.verify import MAX_UPLOAD_BYTES, check_copy
 from pips.views.common import request_meta
+from pipsystem import pdfsign
+from pipsystem.pdfrender import PdfRenderError, PdfRenderTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +41,9 @@ def version_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 def _download(request: HttpRequest, pk: int, number: int | None) -> HttpResponse:
     pip = selectors.pip_for_user(request.user, pk)
-    version = pdf.version_for_user(request.user, pip, number)
+    version = version_for_user(request.user, pip, number)
     try:
-        copy, content = pdf.open_copy(pip=pip, version=version)
+        copy, content = open_copy(pip=pip, version=version)
     except PdfRenderTimeout:
         logger.warning("PDF of %s v%s not ready in time", pip.reference, version.number)
         return _unavailable(request, pip, busy=True)
@@ -79,13 +83,13 @@ def verify(request: HttpRequest) -> HttpResponse:
     check = None
     if request.method != "POST":
         form = VerifyCopyForm()
-    elif _content_length(request) > pdf.MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
+    elif _content_length(request) > MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
         # Refused before the body is read: nothing this large is a copy of a plan.
         form = VerifyCopyForm.too_large()
     else:
         form = VerifyCopyForm(request.POST, request.FILES)
         if form.is_valid():
-            check = pdf.check_copy(request.user, form.cleaned_data["file"])
+            check = check_copy(request.user, form.cleaned_data["file"])
             form = VerifyCopyForm()
     response = render(request, "pips/verify/verify.html", {"form": form, "check": check})
     response["Cache-Control"] = "no-store"

@@ -17,9 +17,10 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from metrics.models import Kpi, Sample
-from pips import pdfsign, services
+from pips import services
 from pips.models import Pip, Review, SignerRole
 from pips.services import CheckInInput, ReviewItemInput, SignatureInput
+from pipsystem import pdfsign
 
 
 def signature_png() -> str:

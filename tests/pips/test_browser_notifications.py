@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from pips import scheduling
+from pips import reminders
 from pips.models import Notification, ScheduleItem
 from tests.browser import log_in
 
@@ -30,8 +30,8 @@ def test_a_reminder_shows_in_the_navbar_and_opens_the_plan(
     soon = now + dt.timedelta(hours=20)
     ScheduleItem.objects.filter(pk=first.pk).update(due_at=soon, due_on=soon.date())
     Notification.objects.filter(user=sam).delete()
-    report = scheduling.sweep()
-    assert scheduling.send_claimed(report.to_send, report.claimed_at).sent == 2
+    report = reminders.sweep()
+    assert reminders.send_claimed(report.to_send, report.claimed_at).sent == 2
 
     page = chrome.new_page(viewport={"width": 1200, "height": 800})
     log_in(page, live_server.url, "sam")

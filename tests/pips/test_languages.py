@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from pips import languages, pdf, services
+from pips import languages, services
 from pips.models import AuditEvent, PipTemplate, Profile, Signature, SignerRole
+from pips.printing import render, seal
 from pips.selectors import version_with_sections
 from pips.services import RequestMeta, SignatureInput
 from tests.conftest import make_user
@@ -200,25 +201,25 @@ def test_the_pdf_of_a_french_speaking_agents_plan_has_the_french_consent(
 ):
     speaks(alex.user, "fr")
     version = version_with_sections(issued.current_version_id)
-    text = " ".join(pdf_text(pdf.signed_pdf(pip=issued, version=version)).split())
+    text = " ".join(pdf_text(seal.signed_pdf(pip=issued, version=version)).split())
     assert CONSENT_FR in text
     # The organisation's language (English) beside it, since it differs.
     assert CONSENT_EN in text
     # The manager signed under the English statement: the signature block says so, in French.
-    html = pdf.print_html(pip=issued, version=version, current_hash=version.content_sha256)
+    html = render.print_html(pip=issued, version=version, current_hash=version.content_sha256)
     assert "Consentement présenté en anglais" in html
 
 
 def test_the_pdf_prints_the_consent_once_when_the_languages_agree(issued, signing):
     version = version_with_sections(issued.current_version_id)
-    text = " ".join(pdf_text(pdf.signed_pdf(pip=issued, version=version)).split())
+    text = " ".join(pdf_text(seal.signed_pdf(pip=issued, version=version)).split())
     assert text.count(CONSENT_EN) == 1
 
 
 def test_a_new_copy_is_stored_when_the_employee_changes_language(issued, alex, signing):
-    before = pdf.stored_copy(pip=issued, version=issued.current_version)
+    before = seal.stored_copy(pip=issued, version=issued.current_version)
     speaks(alex.user, "es")
-    after = pdf.stored_copy(pip=issued, version=issued.current_version)
+    after = seal.stored_copy(pip=issued, version=issued.current_version)
     assert after.name != before.name and after.rendered
 
 
@@ -242,7 +243,7 @@ def test_every_letter_of_a_name_prints(
     )
     pip = make_plan(agent, "issued", hr=harper)
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
-        data = pdf.signed_pdf(pip=pip, version=version_with_sections(pip.current_version_id))
+        data = seal.signed_pdf(pip=pip, version=version_with_sections(pip.current_version_id))
     assert name in pdftotext(data, tmp_path)
     assert not [r for r in caplog.records if "notdef" in r.getMessage()], caplog.text
 
@@ -251,15 +252,13 @@ def test_every_letter_of_a_name_prints(
 
 
 def spanish_template(template, harper):
-    from pips import template_services
-
-    copy = template_services.template_copy(
+    copy = services.template_copy(
         actor=harper, template=template, name="Agente de centro de contacto"
     )
-    data = template_services.template_content(copy)
+    data = services.template_content(copy)
     data.language = "es"
     data.outcome_success = "El plan se cerrará y volverá al seguimiento habitual."
-    template_services.template_update(actor=harper, template=copy, data=data)
+    services.template_update(actor=harper, template=copy, data=data)
     copy.refresh_from_db()
     return copy
 

@@ -9,8 +9,9 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from pips import emails, notifications, services
+from pips import notifications, services
 from pips.models import AuditEvent, Notification, Pip, SignerRole
+from pips.notifications import emails
 from pips.services import SignatureInput, TransitionError
 from tests.conftest import make_user
 

@@ -22,12 +22,14 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
-from pips import pdf, pdfsign, services
+from pips import services
 from pips.content import content_from_version, content_hash
 from pips.models import AuditEvent, Pip, Reason, SignerRole
-from pips.pdfrender import StaticFilesURLFetcher, render_pdf
+from pips.printing import render, seal, verify
 from pips.selectors import version_with_sections
 from pips.services import CheckInInput, RequestMeta, SignatureInput
+from pipsystem import pdfsign
+from pipsystem.pdfrender import StaticFilesURLFetcher, render_pdf
 from tests.pips import pdf_support
 from tests.pips.pdf_support import page_images, pdf_text, pdftotext, walk_to_midpoint
 
@@ -54,7 +56,7 @@ HOSTILE = (
 
 def _copy(pip: Pip, version=None, **kwargs) -> bytes:
     version = version_with_sections((version or pip.current_version).pk)
-    return pdf.signed_pdf(pip=pip, version=version, **kwargs)
+    return seal.signed_pdf(pip=pip, version=version, **kwargs)
 
 
 def _flat(text: str) -> str:
@@ -173,10 +175,10 @@ def test_draft_copy_says_it_is_a_draft_without_signatures(make_plan, alex, signi
 
 def test_kpi_charts_are_the_plan_pages_svg_with_the_weekly_series(rich_plan, signing):
     version = version_with_sections(rich_plan.current_version_id)
-    html = pdf.print_html(pip=rich_plan, version=version, current_hash=content_hash(version))
+    html = render.print_html(pip=rich_plan, version=version, current_hash=content_hash(version))
     linked = [e for e in version.expectations.all() if e.kpi_id]
-    charts = pdf.kpi_charts(version, until=timezone.localdate())
-    resources = pdf.chart_resources(charts)
+    charts = render.kpi_charts(version, until=timezone.localdate())
+    resources = render.chart_resources(charts)
     assert len(resources) == len(linked) == 4
     # Each chart is an image of the page, drawn from the SVG handed to the renderer.
     for chart in charts:
@@ -202,7 +204,7 @@ def test_kpi_charts_are_the_plan_pages_svg_with_the_weekly_series(rich_plan, sig
 def test_kpi_chart_says_no_data_yet_without_samples(make_plan, alex, signing):
     pip = make_plan(alex, "draft")
     version = version_with_sections(pip.current_version_id)
-    html = pdf.print_html(pip=pip, version=version, current_hash=content_hash(version))
+    html = render.print_html(pip=pip, version=version, current_hash=content_hash(version))
     assert html.count("No data yet") == 4
     assert "<img" not in html  # an empty frame per KPI would take pages for nothing
     assert "QA Score</strong> (target ≥ 85 %): No data yet" in html
@@ -247,7 +249,7 @@ def test_user_text_is_escaped_and_nothing_is_fetched(
 
 def test_signature_image_other_than_a_png_data_url_is_left_out(rich_plan, signing):
     signature = rich_plan.current_version.signatures.get(role=SignerRole.MANAGER)
-    block = pdf.SignatureBlock(role="manager", label="Manager", signature=signature)
+    block = render.SignatureBlock(role="manager", label="Manager", signature=signature)
     signature.image = "file:///etc/passwd"
     assert block.image == ""
     signature.image = "data:image/png;base64,AAAA"
@@ -278,19 +280,19 @@ def test_audit_certificate_lists_every_event_with_actor_time_and_ip(
     assert "Sam Carter" in text and "Harper Lee" in text and "Alex Rivera" in text
     listed = [label for label in ["Issued to the employee", "Viewed"] if label in text]
     assert len(listed) == 2
-    assert AuditEvent.objects.filter(pip=pip, at__gt=pdf.timezone.now()).count() == 0
+    assert AuditEvent.objects.filter(pip=pip, at__gt=timezone.now()).count() == 0
 
 
 def test_audit_certificate_sums_up_views_when_there_are_many(
     make_plan, alex, sam, harper, signing, monkeypatch
 ):
-    monkeypatch.setattr(pdf, "MAX_ACCESS_EVENTS", 3)
+    monkeypatch.setattr(render, "MAX_ACCESS_EVENTS", 3)
     pip = make_plan(alex, "draft")
-    few = pdf.audit_certificate(pip, until=timezone.now())
+    few = render.audit_certificate(pip, until=timezone.now())
     assert [row.label for row in few.rows] == ["Draft created"] and few.access == []
     for _ in range(3):
         services.pip_viewed(actor=harper, pip=pip, meta=RequestMeta(ip_address="198.51.100.9"))
-    assert [row.label for row in pdf.audit_certificate(pip, until=timezone.now()).rows] == [
+    assert [row.label for row in render.audit_certificate(pip, until=timezone.now()).rows] == [
         "Draft created",
         "Viewed",
         "Viewed",
@@ -298,7 +300,7 @@ def test_audit_certificate_sums_up_views_when_there_are_many(
     ]
     services.pip_viewed(actor=sam, pip=pip, what="downloaded")
     services.pip_viewed(actor=sam, pip=pip)
-    many = pdf.audit_certificate(pip, until=timezone.now())
+    many = render.audit_certificate(pip, until=timezone.now())
     assert [row.label for row in many.rows] == ["Draft created"]
     assert [(a.person, a.views, a.downloads, a.last_ip) for a in many.access] == [
         ("Harper Lee", 3, 0, "198.51.100.9"),
@@ -309,7 +311,7 @@ def test_audit_certificate_sums_up_views_when_there_are_many(
 
 
 def test_renders_reuse_a_font_configuration_one_render_at_a_time(monkeypatch):
-    from pips import pdfrender
+    from pipsystem import pdfrender
 
     created, pooled_during = [], []
     real_config, real_render = pdfrender.FontConfiguration, pdfrender._render_with
@@ -375,7 +377,7 @@ def test_metadata_names_the_plan_version_and_content_hash(rich_plan, signing):
 
 
 def test_a_copy_is_rendered_once_and_served_from_storage(rich_plan, signing, monkeypatch):
-    first = pdf.stored_copy(pip=rich_plan, version=rich_plan.current_version)
+    first = seal.stored_copy(pip=rich_plan, version=rich_plan.current_version)
     assert first.rendered
     assert first.name.startswith(f"pdf/{rich_plan.pk}/v1-midpoint-")
     assert first.filename == f"{rich_plan.reference}-v1.pdf"
@@ -385,18 +387,18 @@ def test_a_copy_is_rendered_once_and_served_from_storage(rich_plan, signing, mon
     def no_render(**kwargs):
         raise AssertionError("rendered again")
 
-    monkeypatch.setattr(pdf, "signed_pdf", no_render)
+    monkeypatch.setattr(seal, "signed_pdf", no_render)
     services.pip_viewed(actor=rich_plan.supervisor, pip=rich_plan)
     services.pip_viewed(actor=rich_plan.supervisor, pip=rich_plan, what="downloaded")
-    again = pdf.stored_copy(pip=rich_plan, version=rich_plan.current_version)
-    assert again == pdf.PdfCopy(name=first.name, filename=first.filename, rendered=False)
+    again = seal.stored_copy(pip=rich_plan, version=rich_plan.current_version)
+    assert again == seal.PdfCopy(name=first.name, filename=first.filename, rendered=False)
 
 
 def test_a_copy_removed_by_a_newer_one_meanwhile_is_opened_again(
     make_plan, alex, signing, monkeypatch
 ):
     pip = make_plan(alex, "draft")
-    pdf.stored_copy(pip=pip, version=pip.current_version)
+    seal.stored_copy(pip=pip, version=pip.current_version)
     real_open, calls = default_storage.open, []
 
     def open_once_missing(name, mode="rb"):
@@ -406,7 +408,7 @@ def test_a_copy_removed_by_a_newer_one_meanwhile_is_opened_again(
         return real_open(name, mode)
 
     monkeypatch.setattr(default_storage, "open", open_once_missing)
-    copy, content = pdf.open_copy(pip=pip, version=pip.current_version)
+    copy, content = seal.open_copy(pip=pip, version=pip.current_version)
     with content:
         assert content.read().startswith(b"%PDF-")
     assert len(calls) == 2 and calls[1] == copy.name
@@ -414,7 +416,7 @@ def test_a_copy_removed_by_a_newer_one_meanwhile_is_opened_again(
 
 def test_a_new_step_on_the_plan_gives_a_new_copy(make_plan, alex, harper, signing):
     pip = make_plan(alex, "issued", hr=harper)
-    before = pdf.stored_copy(pip=pip, version=pip.current_version)
+    before = seal.stored_copy(pip=pip, version=pip.current_version)
     services.signature_add(
         actor=alex.user,
         pip=pip,
@@ -422,7 +424,7 @@ def test_a_new_step_on_the_plan_gives_a_new_copy(make_plan, alex, harper, signin
         role=SignerRole.AGENT,
         data=SignatureInput(typed_name="Alex Rivera", consent=True),
     )
-    after = pdf.stored_copy(pip=pip, version=pip.current_version)
+    after = seal.stored_copy(pip=pip, version=pip.current_version)
     assert after.rendered and after.name != before.name
     assert not default_storage.exists(before.name)
     with default_storage.open(after.name, "rb") as handle:
@@ -432,22 +434,22 @@ def test_a_new_step_on_the_plan_gives_a_new_copy(make_plan, alex, harper, signin
 def test_a_copy_is_redrawn_next_day_while_the_period_lasts(make_plan, alex, harper, signing):
     pip = make_plan(alex, "active", hr=harper)
     version = pip.current_version
-    today = pdf.copy_state(pip, version, "x")
+    today = seal.copy_state(pip, version, "x")
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
-        assert pdf.copy_state(pip, version, "x") != today
+        assert seal.copy_state(pip, version, "x") != today
     with time_machine.travel(timezone.now() + dt.timedelta(days=40)):
-        after = pdf.copy_state(pip, version, "x")
+        after = seal.copy_state(pip, version, "x")
     with time_machine.travel(timezone.now() + dt.timedelta(days=41)):
-        assert pdf.copy_state(pip, version, "x") == after
+        assert seal.copy_state(pip, version, "x") == after
 
 
 def test_editing_a_draft_gives_a_new_copy(make_plan, alex, sam, signing):
     pip = make_plan(alex, "draft")
-    before = pdf.stored_copy(pip=pip, version=pip.current_version)
+    before = seal.stored_copy(pip=pip, version=pip.current_version)
     content = content_from_version(version_with_sections(pip.current_version_id))
     content.description = "Rewritten after the HR conversation."
     services.pip_update_draft(actor=sam, pip=pip, content=content)
-    after = pdf.stored_copy(pip=pip, version=pip.current_version)
+    after = seal.stored_copy(pip=pip, version=pip.current_version)
     assert after.name != before.name
 
 
@@ -460,11 +462,11 @@ def test_copy_state_and_render_run_a_constant_number_of_queries(
     def queries() -> tuple[int, int]:
         version = pip.current_version
         with CaptureQueriesContext(connection) as check:
-            pdf.copy_state(pip, version, "x")
+            seal.copy_state(pip, version, "x")
         loaded = version_with_sections(version.pk)
-        with CaptureQueriesContext(connection) as render:
-            pdf.print_context(pip=pip, version=loaded, current_hash="x")
-        return len(check), len(render)
+        with CaptureQueriesContext(connection) as rendering:
+            render.print_context(pip=pip, version=loaded, current_hash="x")
+        return len(check), len(rendering)
 
     walk_to_midpoint(pip, supervisor=sam, checkins=1)
     small = queries()
@@ -485,7 +487,7 @@ def test_copy_state_and_render_run_a_constant_number_of_queries(
 
 
 def test_a_genuine_copy_matches_its_plan_and_version(rich_plan, signing):
-    check = pdf.check_copy(rich_plan.supervisor, _copy(rich_plan))
+    check = verify.check_copy(rich_plan.supervisor, _copy(rich_plan))
     assert check.ok
     assert check.headline == f"Authentic: it matches plan {rich_plan.reference} version 1"
     assert check.pip == rich_plan and check.version_number == 1
@@ -495,7 +497,7 @@ def test_a_genuine_copy_matches_its_plan_and_version(rich_plan, signing):
 def test_a_user_who_may_not_see_the_plan_is_told_only_that_it_is_genuine(
     rich_plan, olivia, signing
 ):
-    check = pdf.check_copy(olivia, _copy(rich_plan))
+    check = verify.check_copy(olivia, _copy(rich_plan))
     assert check.ok
     assert check.headline == "Authentic: it matches a record you do not have access to"
     assert check.pip is None and check.url is None
@@ -504,9 +506,9 @@ def test_a_user_who_may_not_see_the_plan_is_told_only_that_it_is_genuine(
 
 def test_one_flipped_byte_makes_the_copy_altered(rich_plan, signing):
     data = _copy(rich_plan)
-    check = pdf.check_copy(rich_plan.supervisor, _flip(data, len(data) // 3))
+    check = verify.check_copy(rich_plan.supervisor, _flip(data, len(data) // 3))
     assert not check.ok
-    assert check.verdict == pdf.NOT_GENUINE
+    assert check.verdict == verify.NOT_GENUINE
     assert check.headline == "Altered: not an authentic copy"
     assert check.pip is None
 
@@ -522,10 +524,10 @@ def test_a_copy_of_an_earlier_version_is_recognised_as_that_version(
     pip = Pip.objects.get(pk=pip.pk)
     assert pip.current_version.number == 2
 
-    old = pdf.check_copy(sam, _copy(pip, first))
+    old = verify.check_copy(sam, _copy(pip, first))
     assert old.ok and old.version_number == 1
     assert old.headline.endswith(f"{pip.reference} version 1")
-    new = pdf.check_copy(sam, _copy(pip))
+    new = verify.check_copy(sam, _copy(pip))
     assert new.ok and new.version_number == 2
     assert f"{pip.reference} · version 2" in _flat(pdf_text(_copy(pip)))
 
@@ -533,20 +535,20 @@ def test_a_copy_of_an_earlier_version_is_recognised_as_that_version(
 def test_a_draft_copy_no_longer_matches_once_the_draft_changes(make_plan, alex, sam, signing):
     pip = make_plan(alex, "draft")
     data = _copy(pip)
-    assert pdf.check_copy(sam, data).ok
+    assert verify.check_copy(sam, data).ok
     content = content_from_version(version_with_sections(pip.current_version_id))
     content.description = "Changed after printing."
     services.pip_update_draft(actor=sam, pip=pip, content=content)
-    check = pdf.check_copy(sam, data)
-    assert check.verdict == pdf.CHANGED
+    check = verify.check_copy(sam, data)
+    assert check.verdict == verify.CHANGED
     assert "no longer matches" in check.headline
     assert "Its content hash does not match the record." in check.details
 
 
 def test_copies_that_are_not_ours_are_not_genuine(signing, tmp_path, settings, db):
     plain = render_pdf("<p>Hello</p>", metadata={"pip_id": 1, "version": 1})
-    assert pdf.check_copy(None, plain).headline == "Not signed: not an authentic copy"
-    assert pdf.check_copy(None, b"hello").headline == "Not a PDF"
+    assert verify.check_copy(None, plain).headline == "Not signed: not an authentic copy"
+    assert verify.check_copy(None, b"hello").headline == "Not a PDF"
     # Signed with another certificate.
     other = tmp_path / "other"
     pdfsign.create_self_signed_cert(
@@ -557,7 +559,7 @@ def test_copies_that_are_not_ours_are_not_genuine(signing, tmp_path, settings, d
     forged = pdfsign.sign_pdf(plain, reason="forged")
     settings.PIP_SIGNING_CERT = str(signing / "cert.pem")
     settings.PIP_SIGNING_KEY = str(signing / "key.pem")
-    check = pdf.check_copy(None, forged)
+    check = verify.check_copy(None, forged)
     assert check.headline == "Signed by someone else: not an authentic copy"
 
 
@@ -566,8 +568,8 @@ def test_a_signed_copy_of_no_record_is_unknown(signing, db, harper):
         render_pdf("<p>x</p>", metadata={"pip_id": 987654, "version": 1, "content_hash": "ab"}),
         reason="test",
     )
-    check = pdf.check_copy(harper, data)
-    assert check.verdict == pdf.UNKNOWN
+    check = verify.check_copy(harper, data)
+    assert check.verdict == verify.UNKNOWN
     assert check.headline == "Signed by us, but it matches no record"
 
 

@@ -12,8 +12,8 @@ from PIL import Image
 from pypdf import PdfReader
 from weasyprint.urls import URLFetcher
 
-from pips import pdfrender
-from pips.pdfrender import (
+from pipsystem import pdfrender
+from pipsystem.pdfrender import (
     PdfRendererBusy,
     PdfRenderTimeout,
     StaticFilesURLFetcher,

@@ -15,9 +15,9 @@ from pyhanko.pdf_utils.generic import NameObject, TextStringObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 
-from pips import pdfsign
-from pips.pdfrender import render_pdf
-from pips.pdfsign import SigningNotConfigured, sign_pdf, verify_pdf
+from pipsystem import pdfsign
+from pipsystem.pdfrender import render_pdf
+from pipsystem.pdfsign import SigningNotConfigured, sign_pdf, verify_pdf
 
 META = {"pip_id": 42, "version": 3, "content_hash": "c0ffee" * 10 + "abcd"}
 

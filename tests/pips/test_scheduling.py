@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from metrics.models import Kpi, Sample
-from pips import ics, kpis, scheduling, services, tasks
+from pips import kpis, reminders, services, tasks
 from pips.models import (
     Agent,
     AuditEvent,
@@ -34,7 +34,9 @@ from pips.models import (
     Status,
     Team,
 )
+from pips.notifications import emails
 from pips.services import CheckInInput, ReviewItemInput, SignatureInput
+from pipsystem import ics
 from tests.conftest import make_user, plan_content
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -453,8 +455,8 @@ class Run:
 
 def run_sweep(now: dt.datetime | None = None) -> Run:
     """A sweep and then its send tasks, one after the other here, as a worker would run them."""
-    report = scheduling.sweep(now=now)
-    sends = [scheduling.send_claimed(chunk, report.claimed_at) for chunk in report.chunks()]
+    report = reminders.sweep(now=now)
+    sends = [reminders.send_claimed(chunk, report.claimed_at) for chunk in report.chunks()]
     return Run(
         recorded=report.recorded,
         reclaimed=report.reclaimed,
@@ -536,9 +538,9 @@ def test_the_sweep_run_at_once_on_four_connections_sends_each_reminder_once(post
 def test_reminders_left_unsent_by_a_crashed_run_are_sent_once_after_the_lease(postgres, due_plan):
     mail.outbox.clear()
     now = utc(2026, 3, 15, 11)
-    wanted, _ = scheduling.due_work(now)
+    wanted, _ = reminders.due_work(now)
     # A run recorded its reminders and died before sending them.
-    assert len(scheduling.record(wanted, now)) == 3
+    assert len(reminders.record(wanted, now)) == 3
     assert sweep_at(now + dt.timedelta(minutes=5)).sent == 0  # within the lease: not yet
     reports = []
     barrier = threading.Barrier(3)
@@ -546,7 +548,7 @@ def test_reminders_left_unsent_by_a_crashed_run_are_sent_once_after_the_lease(po
     def run():
         try:
             barrier.wait(timeout=10)
-            reports.append(run_sweep(now=now + scheduling.LEASE + dt.timedelta(minutes=1)))
+            reports.append(run_sweep(now=now + reminders.LEASE + dt.timedelta(minutes=1)))
         finally:
             connection.close()
 
@@ -562,7 +564,7 @@ def test_reminders_left_unsent_by_a_crashed_run_are_sent_once_after_the_lease(po
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_send_task_delivered_twice_at_once_sends_once(postgres, due_plan):
-    report = scheduling.sweep(now=utc(2026, 3, 15, 11))
+    report = reminders.sweep(now=utc(2026, 3, 15, 11))
     mail.outbox.clear()
     results = []
     barrier = threading.Barrier(2)
@@ -570,7 +572,7 @@ def test_a_send_task_delivered_twice_at_once_sends_once(postgres, due_plan):
     def run():
         try:
             barrier.wait(timeout=10)
-            results.append(scheduling.send_claimed(report.to_send, report.claimed_at))
+            results.append(reminders.send_claimed(report.to_send, report.claimed_at))
         finally:
             connection.close()
 
@@ -582,25 +584,25 @@ def test_a_send_task_delivered_twice_at_once_sends_once(postgres, due_plan):
     assert sorted((r.sent, r.skipped) for r in results) == [(0, 3), (3, 0)]
     assert len(mail.outbox) == 3
     # Delivered once more, later, it finds nothing left to send.
-    assert scheduling.send_claimed(report.to_send, report.claimed_at).skipped == 3
+    assert reminders.send_claimed(report.to_send, report.claimed_at).skipped == 3
 
 
 @pytest.mark.django_db
 def test_a_reminder_that_fails_is_left_for_a_later_run(due_plan, monkeypatch, caplog):
-    real_send = scheduling.emails.send
+    real_send = emails.send
 
     def flaky(name, recipients, *args, **kwargs):
         if recipients == ["harper@example.com"]:
             raise OSError("SMTP said no")
         return real_send(name, recipients, *args, **kwargs)
 
-    monkeypatch.setattr(scheduling.emails, "send", flaky)
-    with caplog.at_level(logging.ERROR, logger="pips.scheduling"):
+    monkeypatch.setattr(emails, "send", flaky)
+    with caplog.at_level(logging.ERROR, logger="pips.reminders.sweep"):
         report = sweep_at(utc(2026, 3, 15, 11))
     assert (report.sent, report.failed) == (2, 1)
     assert "could not be sent" in caplog.text
     assert Reminder.objects.get(kind="checkin_overdue").sent_at is None
-    monkeypatch.setattr(scheduling.emails, "send", real_send)
+    monkeypatch.setattr(emails, "send", real_send)
     later = sweep_at(utc(2026, 3, 15, 11, 30))
     assert (later.reclaimed, later.sent) == (1, 1)
     assert [m.to for m in mail.outbox].count(["harper@example.com"]) == 1
@@ -763,10 +765,10 @@ def test_week_numbers_match_window_value_for_every_plan_in_one_query(
         (plans[0], dt.date(2026, 3, 19)),
     ]
     with django_assert_num_queries(3):  # the KPIs, the targets, the samples
-        numbers = scheduling.week_numbers(pairs)
+        numbers = reminders.week_numbers(pairs)
     qa = Kpi.objects.get(code="qa_score")
     for plan, due_on in pairs:
-        start, end = scheduling.kpi_window(due_on)
+        start, end = reminders.kpi_window(due_on)
         expected = kpis.window_value(plan.agent.employee_id, qa.pk, start, end)
         line = numbers[(plan.pk, due_on)][0]
         assert line.name == "QA score"
@@ -793,9 +795,9 @@ def sweep_queries(moment: dt.datetime) -> tuple[int, int, int]:
     Notification.objects.all().delete()
     with time_machine.travel(moment, tick=False):
         with CaptureQueriesContext(connection) as finding:
-            report = scheduling.sweep()
+            report = reminders.sweep()
         with CaptureQueriesContext(connection) as sending:
-            sent = scheduling.send_claimed(report.to_send, report.claimed_at).sent
+            sent = reminders.send_claimed(report.to_send, report.claimed_at).sent
     return len(finding.captured_queries), len(sending.captured_queries), sent
 
 
@@ -827,7 +829,7 @@ def test_the_sweep_delivers_events_whose_task_never_ran(alex, sam, harper, make_
     issued = AuditEvent.objects.get(pip=pip, action="issued")
     assert not Delivery.objects.filter(event=issued).exists()
     with time_machine.travel(utc(2026, 3, 2, 12, 1), tick=False):
-        assert issued.pk not in scheduling.sweep().events_to_deliver  # still in its grace time
+        assert issued.pk not in reminders.sweep().events_to_deliver  # still in its grace time
     with time_machine.travel(utc(2026, 3, 2, 12, 10), tick=False):
         tasks.sweep_due()
         tasks.sweep_due()
@@ -867,18 +869,18 @@ def test_review_tasks_open_each_review_once(
         pip = make_plan(alex, "active", hr=harper, start=dt.date(2026, 3, 2), days=42)
     midpoint = pip.schedule.get(kind="midpoint")
     with time_machine.travel(utc(2026, 3, 22, 23), tick=False):
-        assert scheduling.sweep().reviews_to_open == []  # not yet its day (UTC)
+        assert reminders.sweep().reviews_to_open == []  # not yet its day (UTC)
     with time_machine.travel(utc(2026, 3, 23, 0, 5), tick=False):
-        report = scheduling.sweep()
+        report = reminders.sweep()
         assert report.reviews_to_open == [midpoint.pk]
         with django_capture_on_commit_callbacks(execute=True):
             assert tasks.open_review(midpoint.pk) is True
             assert tasks.open_review(midpoint.pk) is False
-        assert scheduling.sweep().reviews_to_open == []
+        assert reminders.sweep().reviews_to_open == []
     final = pip.schedule.get(kind="final")
     with time_machine.travel(utc(2026, 4, 13, 12), tick=False):
         # The final review waits for the midpoint review to be done.
-        assert scheduling.sweep().reviews_to_open == []
+        assert reminders.sweep().reviews_to_open == []
         assert tasks.open_review(final.pk) is False
     assert Review.objects.filter(pip=pip).count() == 1
     assert AuditEvent.objects.filter(pip=pip, action="midpoint_review_opened").count() == 1

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pips import template_services
+from pips import services
 from pips.models import Agent, AuditEvent, Pip, PipTemplate, ScheduleItem, Status, Team
 from tests.pips.test_views_authoring import (
     add_row,
@@ -237,7 +237,7 @@ class TestTemplates:
 
     def test_deactivate_and_reactivate(self, client, harper, template, sam, alex):
         client.force_login(harper)
-        copy = template_services.template_copy(actor=harper, template=template, name="Chat Agent")
+        copy = services.template_copy(actor=harper, template=template, name="Chat Agent")
         url = f"/pips/templates/{copy.pk}/active/"
         response = client.post(url, {"active": "0"}, follow=True)
         assert "is deactivated" in body(response)

@@ -12,13 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from pips import pdf, services
+from pips import services
 from pips.content import content_from_version
 from pips.models import AuditEvent
-from pips.pdfrender import PdfRendererBusy, PdfRenderError, PdfRenderTimeout
-from pips.pdfsign import verify_pdf
+from pips.printing import seal
 from pips.selectors import version_with_sections
 from pips.services import CheckInInput
+from pipsystem.pdfrender import PdfRendererBusy, PdfRenderError, PdfRenderTimeout
+from pipsystem.pdfsign import verify_pdf
 from tests.pips import pdf_support
 
 # The shared fixtures.
@@ -92,7 +93,7 @@ def test_the_second_download_is_served_from_storage(client, active_plan, sam, si
     def no_render(**kwargs):
         raise AssertionError("rendered again")
 
-    monkeypatch.setattr(pdf, "signed_pdf", no_render)
+    monkeypatch.setattr(seal, "signed_pdf", no_render)
     assert _body(client.get(url)) == first
 
 
@@ -183,7 +184,7 @@ def test_a_slow_render_gives_a_friendly_503(client, active_plan, sam, signing, m
     def slow(*args, **kwargs):
         raise error("PDF rendering took longer than 20 s")
 
-    monkeypatch.setattr(pdf, "render_pdf", slow)
+    monkeypatch.setattr(seal, "render_pdf", slow)
     response = _login(client, sam).get(reverse("pips:pdf", args=[active_plan.pk]))
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
@@ -205,7 +206,7 @@ def test_a_failed_render_or_missing_certificate_gives_a_503(
     def broken(*args, **kwargs):
         raise PdfRenderError("WeasyPrint failed")
 
-    monkeypatch.setattr(pdf, "render_pdf", broken)
+    monkeypatch.setattr(seal, "render_pdf", broken)
     assert client.get(reverse("pips:pdf", args=[active_plan.pk])).status_code == 503
     assert _stored() == []
 
@@ -249,7 +250,7 @@ def _upload(data: bytes, name: str = "copy.pdf", content_type: str = "applicatio
 
 @pytest.fixture
 def copy_bytes(active_plan, signing) -> bytes:
-    copy = pdf.stored_copy(pip=active_plan, version=active_plan.current_version)
+    copy = seal.stored_copy(pip=active_plan, version=active_plan.current_version)
     with default_storage.open(copy.name, "rb") as handle:
         return handle.read()
 
@@ -350,7 +351,7 @@ def test_verify_runs_a_constant_number_of_queries(
     _login(client, harper)
 
     def count(plan) -> int:
-        copy = pdf.stored_copy(pip=plan, version=plan.current_version)
+        copy = seal.stored_copy(pip=plan, version=plan.current_version)
         with default_storage.open(copy.name, "rb") as handle:
             upload = _upload(handle.read())
         with CaptureQueriesContext(connection) as queries:
@@ -372,7 +373,7 @@ def test_verify_runs_a_constant_number_of_queries(
 
 def test_verify_an_old_draft_copy_that_changed(client, make_plan, alex, sam, signing):
     draft = make_plan(alex, "draft")
-    copy = pdf.stored_copy(pip=draft, version=draft.current_version)
+    copy = seal.stored_copy(pip=draft, version=draft.current_version)
     with default_storage.open(copy.name, "rb") as handle:
         data = handle.read()
     content = content_from_version(version_with_sections(draft.current_version_id))

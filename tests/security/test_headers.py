@@ -19,7 +19,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from pips.security import SecurityHeadersMiddleware
+from pipsystem.security import SecurityHeadersMiddleware
 from tests.security.conftest import PLAN_STATES, ROLES
 from tests.security.permission_matrix import EXPECTED
 from tests.security.urlwalk import all_routes, request_and_undo, url_for

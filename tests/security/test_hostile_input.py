@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from metrics.models import MetricLoad, MetricSource
-from pips import pdf, services
+from pips import services
 from pips.models import (
     ActionItem,
     Expectation,
@@ -36,6 +36,7 @@ from pips.models import (
     Signature,
     Team,
 )
+from pips.printing import verify
 from tests.conftest import plan_content
 from tests.security.permission_matrix import EXPECTED
 from tests.security.urlwalk import all_routes, post_endpoints, url_for
@@ -284,7 +285,7 @@ def test_hostile_input_never_breaks_a_form(name, role, build_world, signing):
 def test_verify_refuses_a_file_over_the_limit(client, sam):
     client.force_login(sam)
     big = SimpleUploadedFile(
-        "copy.pdf", b"%PDF-1.7\n" + b"0" * (pdf.MAX_UPLOAD_BYTES + 1), "application/pdf"
+        "copy.pdf", b"%PDF-1.7\n" + b"0" * (verify.MAX_UPLOAD_BYTES + 1), "application/pdf"
     )
     response = client.post(reverse("pips:verify"), {"file": big})
     assert response.status_code == 200

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pips import pdfsign
+from pipsystem import pdfsign
 
 
 class Command(BaseCommand):

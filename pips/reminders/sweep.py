@@ -47,7 +47,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from metrics.models import Kpi, Sample
-from pips import emails, ics
 from pips.models import (
     RUNNING_STATUSES,
     AuditEvent,
@@ -63,7 +62,9 @@ from pips.models import (
     Status,
     VersionState,
 )
+from pips.notifications import emails
 from pips.roles import HR
+from pipsystem import ics
 
 logger = logging.getLogger(__name__)
 
@@ -817,7 +818,7 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
 def undelivered_events(now: dt.datetime) -> list[int]:
     """Audit events whose notifications never went out because the task was never queued (the
     broker was down when the step committed). notify_event delivers each once."""
-    from pips.notifications import HANDLERS  # notifications imports this module's handler
+    from pips.notifications.handlers import HANDLERS  # notifications imports this module's handler
 
     return list(
         AuditEvent.objects.filter(

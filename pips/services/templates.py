@@ -5,7 +5,6 @@ event (with no plan) so the record shows who changed a template and when."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,14 +14,15 @@ from django.utils.text import slugify
 from pips import roles
 from pips.content import (
     ActionData,
-    ExpectationData,
     PlanContent,
-    ReasonData,
+    TemplateActionData,
+    TemplateContent,
     stored_action,
     stored_expectation,
     template_expectations,
     template_reasons,
 )
+from pips.inputs import RequestMeta
 from pips.models import (
     AuditEvent,
     DeadlineKind,
@@ -31,34 +31,7 @@ from pips.models import (
     TemplateExpectation,
     TemplateReason,
 )
-from pips.services import RequestMeta, validate_content
-
-
-@dataclass
-class TemplateActionData:
-    action: str
-    responsible: str
-    deadline_kind: str
-    deadline_text: str = ""
-    recurrence_weekdays: list[int] = field(default_factory=list)
-    within_days: int | None = None
-    records_sessions: bool = False
-
-
-@dataclass
-class TemplateContent:
-    name: str
-    period_days: int
-    description: str = ""
-    job_title: str = "Contact Center Agent"
-    # The language the template's text is written in (HR keeps one template per language).
-    language: str = "en"
-    monitoring_reports: str = ""
-    outcome_success: str = ""
-    outcome_failure: str = ""
-    reasons: list[ReasonData] = field(default_factory=list)
-    expectations: list[ExpectationData] = field(default_factory=list)
-    actions: list[TemplateActionData] = field(default_factory=list)
+from pips.services.plans import validate_content
 
 
 def template_content(template: PipTemplate) -> TemplateContent:

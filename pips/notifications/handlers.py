@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from pips import emails, roles, snapshots
+from pips import roles, snapshots
 from pips.models import (
     AuditEvent,
     CheckIn,
@@ -24,6 +24,7 @@ from pips.models import (
     Status,
     VersionState,
 )
+from pips.notifications import emails
 
 Handler = Callable[[AuditEvent], None]
 HANDLERS: dict[str, Handler] = {}
@@ -121,9 +122,9 @@ def _signed(event: AuditEvent) -> None:
 def _review_opened(event: AuditEvent) -> None:
     # The schedule's module builds meeting e-mails and invitations; it is imported here, late,
     # because the task module imports both.
-    from pips import scheduling
+    from pips import reminders
 
-    scheduling.review_opened_notify(event)
+    reminders.review_opened_notify(event)
 
 
 # --- Check-ins, reviews and outcomes: a written summary to the employee after each ----------

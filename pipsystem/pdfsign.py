@@ -40,7 +40,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from pips.pdfrender import METADATA_KEYS, metadata_from_info
+from pipsystem.pdfrender import METADATA_KEYS, metadata_from_info
 
 try:  # POSIX only; elsewhere concurrent creation is simply not guarded.
     import fcntl

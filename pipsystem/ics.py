@@ -144,5 +144,5 @@ def calendar(
 def attachment(
     meetings: Sequence[Meeting], *, now: dt.datetime | None = None
 ) -> tuple[str, str, str]:
-    """(filename, content, mimetype) for pips.emails.send(attachments=[…])."""
+    """(filename, content, mimetype) for pips.notifications.emails.send(attachments=[…])."""
     return FILENAME, calendar(meetings, now=now), MIMETYPE

@@ -1,7 +1,7 @@
 """The in-app notification list: each user's own notifications, and marking them read.
 
-Notifications are written by pips.emails.notify (audit-event handlers) and by the reminder
-sweep; this module only reads a user's list and marks it read. A notification belongs to one
+Notifications are written by `emails.notify` (audit-event handlers) and by the reminder sweep;
+this module only reads a user's list and marks it read. A notification belongs to one
 user, and no one else can see or mark it.
 """
 

@@ -1,0 +1,223 @@
+"""Signatures on a version in force: the manager's at issue, the employee's (or a witnessed
+refusal) and HR's; the third one makes the plan active."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from pips import languages, roles, rules
+from pips.inputs import (
+    NO_META,
+    RequestMeta,
+    SignatureInput,
+)
+from pips.models import (
+    RUNNING_STATUSES,
+    Pip,
+    PipVersion,
+    Signature,
+    SignerRole,
+    Status,
+    VersionState,
+)
+from pips.rules import full_name_matches
+from pips.services.common import (
+    TransitionError,
+    lock,
+    require,
+    require_state,
+    transition,
+    write_audit,
+)
+from pips.services.schedule import schedule_write
+
+
+def signature_write(
+    *, actor, pip: Pip, version: PipVersion, role: str, data: SignatureInput, meta
+) -> Signature:
+    errors = {}
+    if not data.consent:
+        errors["consent"] = "Tick the box to agree to sign electronically."
+    if not full_name_matches(data.typed_name, actor):
+        errors["typed_name"] = (
+            f"Type your full name exactly as on your account: {actor.get_full_name()}."
+        )
+    if data.agrees is False and not data.comments.strip():
+        errors["comments"] = "Say what you disagree with."
+    if data.image and not data.image.startswith("data:image/png;base64,"):
+        errors["image"] = "The drawn signature was not a PNG image."
+    elif len(data.image) > 400_000:
+        errors["image"] = "The drawn signature is too large."
+    language = languages.normalise(data.language or languages.current_language())
+    if language is None:
+        errors["consent"] = "The consent statement was shown in a language we do not have."
+    if errors:
+        raise ValidationError(errors)
+    if version.signatures.filter(role=role).exists():
+        raise TransitionError(f"The {SignerRole(role).label.lower()} has already signed.")
+    meta = meta or NO_META
+    try:
+        with transaction.atomic():
+            sig = Signature.objects.create(
+                version=version,
+                role=role,
+                signer=actor,
+                typed_name=data.typed_name.strip(),
+                image=data.image,
+                consent_text=languages.consent_text(language),
+                consent_language=language,
+                agrees=data.agrees if role == SignerRole.AGENT else None,
+                comments=data.comments.strip(),
+                ip_address=meta.ip_address,
+                user_agent=(meta.user_agent or "")[:400],
+                content_sha256=version.content_sha256,
+            )
+    except IntegrityError:
+        raise TransitionError("This signature has already been given.") from None
+    write_audit(
+        pip=pip,
+        actor=actor,
+        action="signed",
+        meta=meta,
+        version=version,
+        changes={
+            "role": role,
+            "agrees": sig.agrees,
+            "sha256": version.content_sha256,
+            "consent_language": language,
+        },
+        comment=sig.comments,
+    )
+    return sig
+
+
+def _roles_signed(version: PipVersion) -> set[str]:
+    return set(version.signatures.values_list("role", flat=True))
+
+
+def _signable_version(pip: Pip, version: PipVersion) -> None:
+    if version.pip_id != pip.pk:
+        raise TransitionError("That version belongs to another plan.")
+    if version.state != VersionState.ISSUED:
+        raise TransitionError(
+            f"Version {version.number} is {version.get_state_display().lower()}; "
+            "only the version in force can be signed."
+        )
+
+
+def _maybe_activate(*, actor, pip: Pip, version: PipVersion, meta) -> None:
+    if _roles_signed(version) >= {SignerRole.MANAGER, SignerRole.AGENT, SignerRole.HR}:
+        if pip.status == Status.ISSUED:
+            transition(
+                pip,
+                actor=actor,
+                to=Status.ACTIVE,
+                action="activated",
+                meta=meta,
+                activated_at=timezone.now(),
+            )
+            schedule_write(pip=pip)
+        else:
+            write_audit(
+                pip=pip, actor=actor, action="amendment_acknowledged", meta=meta, version=version
+            )
+
+
+def signature_add(
+    *,
+    actor,
+    pip: Pip,
+    version: PipVersion,
+    role: str,
+    data: SignatureInput,
+    meta: RequestMeta | None = None,
+) -> Signature:
+    """Sign a version as manager, employee or HR. The manager signs at issue, the employee
+    acknowledges, HR countersigns; the plan becomes active when all three are present."""
+    with transaction.atomic():
+        pip = lock(pip)
+        version = PipVersion.objects.get(pk=version.pk)
+        if role == SignerRole.AGENT:
+            require(pip.agent.user_id == actor.pk, "Only the employee can sign as employee.")
+        elif role == SignerRole.MANAGER:
+            require(
+                rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor signs as manager."
+            )
+        elif role == SignerRole.HR:
+            require(roles.is_hr(actor), "Only HR can countersign.")
+        else:
+            raise ValidationError({"role": "Unknown signer role."})
+        require_state(pip, {Status.ISSUED} | RUNNING_STATUSES, "sign")
+        _signable_version(pip, version)
+        signed = _roles_signed(version)
+        if role == SignerRole.AGENT and SignerRole.MANAGER not in signed:
+            raise TransitionError("The manager signs first, when the plan is issued.")
+        if role == SignerRole.HR and SignerRole.AGENT not in signed:
+            raise TransitionError("HR countersigns after the employee's acknowledgment.")
+        sig = signature_write(
+            actor=actor, pip=pip, version=version, role=role, data=data, meta=meta
+        )
+        _maybe_activate(actor=actor, pip=pip, version=version, meta=meta)
+    return sig
+
+
+def refusal_record(
+    *,
+    actor,
+    pip: Pip,
+    witness,
+    note: str,
+    meta: RequestMeta | None = None,
+) -> Signature:
+    """The employee refused to sign: the supervisor records it with a witness, which completes
+    the acknowledgment step."""
+    if witness is None or witness.pk in (actor.pk, pip.agent.user_id):
+        raise ValidationError({"witness": "The witness must be another person, not the employee."})
+    if not note.strip():
+        raise ValidationError({"note": "Describe what happened."})
+    with transaction.atomic():
+        pip = lock(pip)
+        require(
+            rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records a refusal."
+        )
+        require_state(pip, {Status.ISSUED} | RUNNING_STATUSES, "record a refusal on")
+        version = pip.current_version
+        _signable_version(pip, version)
+        signed = _roles_signed(version)
+        if SignerRole.AGENT in signed:
+            raise TransitionError("The employee's acknowledgment is already recorded.")
+        if SignerRole.MANAGER not in signed:
+            raise TransitionError("The manager signs first, when the plan is issued.")
+        meta = meta or NO_META
+        employee_language = languages.language_of(pip.agent.user)
+        try:
+            with transaction.atomic():
+                sig = Signature.objects.create(
+                    version=version,
+                    role=SignerRole.AGENT,
+                    kind=Signature.Kind.REFUSED,
+                    signer=actor,
+                    typed_name=actor.get_full_name(),
+                    # Nothing was signed: the statement the employee would have been shown.
+                    consent_text=languages.consent_text(employee_language),
+                    consent_language=employee_language,
+                    comments=note.strip(),
+                    witness=witness,
+                    ip_address=meta.ip_address,
+                    user_agent=(meta.user_agent or "")[:400],
+                    content_sha256=version.content_sha256,
+                )
+        except IntegrityError:
+            raise TransitionError("The employee's acknowledgment is already recorded.") from None
+        write_audit(
+            pip=pip,
+            actor=actor,
+            action="refusal_recorded",
+            meta=meta,
+            version=version,
+            comment=note.strip(),
+            changes={"witness": witness.get_full_name()},
+        )
+    return sig
