@@ -348,3 +348,13 @@ def test_a_plan_language_we_do_not_have_is_refused(sam, alex, template):
     with pytest.raises(ValidationError) as refused:
         services.pip_create(actor=sam, agent=alex, content=content, template=template)
     assert "language" in refused.value.message_dict
+
+
+def test_scripts_read_their_text_from_the_catalog_of_the_readers_language(client, alex_user):
+    speaks(alex_user, "es")
+    client.force_login(alex_user)
+    page = client.get(reverse("pips:profile")).content.decode()
+    assert f'<script src="{reverse("javascript-catalog")}"></script>' in page
+    catalog = client.get(reverse("javascript-catalog")).content.decode()
+    assert "Firma dibujada." in catalog and "Quitar esta fila" in catalog
+    assert "Signature drawn." in catalog  # the msgid, mapped to the Spanish text

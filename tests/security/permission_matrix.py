@@ -31,6 +31,11 @@ class Row:
 
 EXPECTED: dict[str, Row] = {
     # Columns:  anon  agent oagt  sup   osup  hr    admin analyst
+    "javascript-catalog": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405",
+    ),
     "login": Row(
         "active",
         get="200   200   200   200   200   200   200   200",
