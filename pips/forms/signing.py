@@ -16,6 +16,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pips import languages, roles
 from pips.inputs import CONSENT_TEXT, SignatureInput
@@ -31,9 +33,9 @@ AGREE = "agree"
 DISAGREE = "disagree"
 
 SUBMIT_LABELS = {
-    SignerRole.AGENT: "Sign the acknowledgment",
-    SignerRole.MANAGER: "Sign as manager",
-    SignerRole.HR: "Countersign as HR",
+    SignerRole.AGENT: gettext_lazy("Sign the acknowledgment"),
+    SignerRole.MANAGER: gettext_lazy("Sign as manager"),
+    SignerRole.HR: gettext_lazy("Countersign as HR"),
 }
 
 
@@ -53,9 +55,9 @@ class SignatureForm(forms.Form):
 
     consent = forms.BooleanField(required=False, label=CONSENT_TEXT)
     typed_name = forms.CharField(
-        label="Your full name",
+        label=gettext_lazy("Your full name"),
         max_length=150,
-        error_messages={"required": "Type your full name to sign."},
+        error_messages={"required": gettext_lazy("Type your full name to sign.")},
     )
     image = forms.CharField(required=False, widget=forms.HiddenInput)
     # The language the consent statement above was shown in, posted back so the signature
@@ -68,7 +70,7 @@ class SignatureForm(forms.Form):
         self.fields["consent_language"].initial = languages.current_language()
         full_name = user.get_full_name()
         self.fields["typed_name"].help_text = (
-            f"Exactly as on your account: {full_name}." if full_name else ""
+            _("Exactly as on your account: %(name)s.") % {"name": full_name} if full_name else ""
         )
         self.fields["typed_name"].widget.attrs.update({"autocomplete": "name"})
 
@@ -97,17 +99,19 @@ class SignatureForm(forms.Form):
         if not image:
             return ""
         if len(image) > MAX_IMAGE_CHARS:
-            raise ValidationError("The drawn signature is too large. Clear it and draw it again.")
+            raise ValidationError(
+                _("The drawn signature is too large. Clear it and draw it again.")
+            )
         if not image.startswith(PNG_PREFIX):
-            raise ValidationError("The drawn signature was not a PNG image.")
+            raise ValidationError(_("The drawn signature was not a PNG image."))
         try:
             data = base64.b64decode(image[len(PNG_PREFIX) :], validate=True)
         except (binascii.Error, ValueError):
             raise ValidationError(
-                "The drawn signature could not be read. Clear it and draw it again."
+                _("The drawn signature could not be read. Clear it and draw it again.")
             ) from None
         if not data.startswith(PNG_MAGIC):
-            raise ValidationError("The drawn signature was not a PNG image.")
+            raise ValidationError(_("The drawn signature was not a PNG image."))
         return image
 
     def signature_input(self) -> SignatureInput:
@@ -128,7 +132,7 @@ def clean_consent_language(value: str) -> str:
     language = languages.normalise(value)
     if language is None or language != value:
         raise ValidationError(
-            "The consent statement was shown in a language we do not have. Reload the page."
+            _("The consent statement was shown in a language we do not have. Reload the page.")
         )
     return language
 
@@ -139,21 +143,25 @@ class SignForm(SignatureForm):
     the page was open is not signed blind."""
 
     comments = forms.CharField(
-        label="Your comments",
+        label=gettext_lazy("Your comments"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Optional if you agree; required if you disagree. They become part of the "
-        "plan's record.",
+        help_text=gettext_lazy(
+            "Optional if you agree; required if you disagree. They become part of the "
+            "plan's record."
+        ),
     )
     agreement = forms.ChoiceField(
-        label="Do you agree with this plan?",
+        label=gettext_lazy("Do you agree with this plan?"),
         choices=[
-            (AGREE, "I agree with this plan"),
-            (DISAGREE, "I disagree with this plan (say why in your comments)"),
+            (AGREE, gettext_lazy("I agree with this plan")),
+            (DISAGREE, gettext_lazy("I disagree with this plan (say why in your comments)")),
         ],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether you agree or disagree with the plan."},
+        error_messages={
+            "required": gettext_lazy("Choose whether you agree or disagree with the plan.")
+        },
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -219,19 +227,23 @@ def witness_candidates(pip: Pip, actor):
 class RefusalForm(forms.Form):
     witness = WitnessChoiceField(
         queryset=get_user_model().objects.none(),
-        label="Witness",
-        empty_label="Choose the witness",
-        help_text="Someone from HR or another supervisor who saw the employee refuse to sign.",
+        label=gettext_lazy("Witness"),
+        empty_label=gettext_lazy("Choose the witness"),
+        help_text=gettext_lazy(
+            "Someone from HR or another supervisor who saw the employee refuse to sign."
+        ),
         error_messages={
-            "required": "Choose the witness.",
-            "invalid_choice": "Choose a witness from the list: someone from HR or a supervisor.",
+            "required": gettext_lazy("Choose the witness."),
+            "invalid_choice": gettext_lazy(
+                "Choose a witness from the list: someone from HR or a supervisor."
+            ),
         },
     )
     note = forms.CharField(
-        label="What happened",
+        label=gettext_lazy("What happened"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Describe what happened."},
+        error_messages={"required": gettext_lazy("Describe what happened.")},
     )
 
     def __init__(self, *args, pip: Pip, actor, **kwargs) -> None:
@@ -242,17 +254,17 @@ class RefusalForm(forms.Form):
         self.helper.layout = Layout(
             "witness",
             "note",
-            Submit("record", "Record the refusal", css_class="btn-warning"),
+            Submit("record", _("Record the refusal"), css_class="btn-warning"),
         )
 
 
 class AmendmentStartForm(forms.Form):
     change_summary = forms.CharField(
-        label="What changes, and why",
+        label=gettext_lazy("What changes, and why"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Shown to HR and to the employee with the changes.",
-        error_messages={"required": "Say why the plan is being amended."},
+        help_text=gettext_lazy("Shown to HR and to the employee with the changes."),
+        error_messages={"required": gettext_lazy("Say why the plan is being amended.")},
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -261,7 +273,7 @@ class AmendmentStartForm(forms.Form):
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             "change_summary",
-            Submit("start", "Start the amendment", css_class="btn-primary"),
+            Submit("start", _("Start the amendment"), css_class="btn-primary"),
         )
 
 
@@ -273,7 +285,7 @@ class AmendmentSubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = action
-        self.helper.layout = Layout(Submit("submit", "Submit to HR", css_class="btn-success"))
+        self.helper.layout = Layout(Submit("submit", _("Submit to HR"), css_class="btn-success"))
 
 
 class AmendmentDecisionForm(forms.Form):
@@ -283,16 +295,16 @@ class AmendmentDecisionForm(forms.Form):
     RETURN = "return"
 
     decision = forms.ChoiceField(
-        choices=[(APPROVE, "Approve"), (RETURN, "Return")],
+        choices=[(APPROVE, gettext_lazy("Approve")), (RETURN, gettext_lazy("Return"))],
         widget=forms.HiddenInput,
-        error_messages={"required": "Approve the amendment or return it."},
+        error_messages={"required": gettext_lazy("Approve the amendment or return it.")},
     )
     comment = forms.CharField(
-        label="Comments",
+        label=gettext_lazy("Comments"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when you return the amendment: say what needs to change.",
+        help_text=gettext_lazy("Required when you return the amendment: say what needs to change."),
     )
 
     def __init__(self, *args, action: str = "", **kwargs) -> None:
@@ -304,14 +316,14 @@ class AmendmentDecisionForm(forms.Form):
             "comment",
             Div(
                 StrictButton(
-                    "Approve the amendment",
+                    _("Approve the amendment"),
                     type="submit",
                     name="decision",
                     value=self.APPROVE,
                     css_class="btn-success",
                 ),
                 StrictButton(
-                    "Return it to the supervisor",
+                    _("Return it to the supervisor"),
                     type="submit",
                     name="decision",
                     value=self.RETURN,
