@@ -23,20 +23,35 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Web server, Celery worker and beat together, on the embedded defaults (SQLite and a
-# file-system broker) unless DATABASE_URL / REDIS_URL say otherwise.
+# file-system broker) unless DATABASE_URL / REDIS_URL say otherwise. DEBUG is off, so error
+# pages look as they will in production (`make run DEBUG=true` for Django's debug pages);
+# static files are served by whitenoise either way. Links in e-mails and PDFs point at the
+# address served here (SITE_URL, from HOST and PORT unless given). The console shows one line
+# per request and per e-mail (the full e-mails are in var/mail/).
+DEBUG ?= false
+SITE_URL ?= http://$(HOST):$(PORT)
+RUN_ENV = DEBUG=$(DEBUG) SITE_URL=$(SITE_URL) \
+	SECRET_KEY="$${SECRET_KEY:-make-run-local-only-not-for-deployment-0123456789abcdefghij}" \
+	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost,127.0.0.1,[::1]}" \
+	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0 \
+	LOG_LEVEL_REQUESTS=ERROR
+
 run: install compilemessages
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py create_signing_cert --if-missing
+	@export $(RUN_ENV); \
+	$(PY) manage.py migrate --noinput -v0 && \
+	$(PY) manage.py seed_demo && \
+	$(PY) manage.py create_signing_cert --if-missing && \
+	$(PY) manage.py collectstatic --noinput -v0
 	@echo
-	@echo "  pipsystem is running on http://$(HOST):$(PORT)/"
+	@echo "  pipsystem is running on $(SITE_URL)/"
 	@echo "  Demo logins (password pipsystem-demo): supervisor, agent, hr, admin"
-	@echo "  Stop with Ctrl-C."
+	@echo "  E-mails are written to var/mail/. Stop with Ctrl-C."
 	@echo
-	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/celery -A pipsystem worker --beat --concurrency 1 --loglevel INFO \
+	@export $(RUN_ENV); \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/celery -A pipsystem --quiet worker --beat --concurrency 1 --loglevel INFO \
 		--schedule var/celerybeat-schedule & worker=$$!; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --skip-checks $(HOST):$(PORT)
 
 test: install compilemessages
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -442,7 +442,9 @@ def _render_with(
     # Only the caller's keys: <meta name=...> tags from the HTML are not copied into the PDF.
     meta.custom = dict(custom)
     meta.attachments = []
-    return document.write_pdf(custom_metadata=True)
+    # Tagged PDF/UA-1: a structure tree (headings, tables, lists), the language of the HTML
+    # (lang), the title shown by readers, so screen readers can read the copy.
+    return document.write_pdf(custom_metadata=True, pdf_variant="pdf/ua-1")
 
 
 def render_pdf(

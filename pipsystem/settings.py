@@ -218,13 +218,13 @@ METRICS_API_MAX_ROWS = env_int("METRICS_API_MAX_ROWS", 50_000)
 # files this old are removed (metrics.housekeeping, hourly).
 METRICS_STALE_LOAD_HOURS = env_int("METRICS_STALE_LOAD_HOURS", 24)
 
-# E-mail: printed to the console in development; SMTP when EMAIL_HOST is set.
+# E-mail: SMTP when EMAIL_HOST is set; otherwise each message is written in full to a folder
+# (var/mail/, one .eml file each) and summarised in one line on the console.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "pipsystem.mail.FolderBackend"
 )
+EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
@@ -285,8 +285,9 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Secure cookies need HTTPS; `make run` (plain HTTP on the loopback) turns them off.
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's file-system transport under var/,
 # which needs no server, so `make run` works on a bare laptop.
@@ -356,7 +357,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+# Caches: the rate limits (pipsystem.ratelimit) are counted in Redis when there is one, so
+# every web process shares them; otherwise in each process's memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "pipsystem",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+}
+
 # The product's own settings.
+# The public page that checks a PDF copy: checks per client address per hour.
+PIP_VERIFY_PER_HOUR = env_int("PIP_VERIFY_PER_HOUR", 30)
 PIP_ACK_DEADLINE_WORKING_DAYS = env_int("PIP_ACK_DEADLINE_WORKING_DAYS", 3)
 PIP_MAX_EXTENSIONS = env_int("PIP_MAX_EXTENSIONS", 1)
 PIP_DEFAULT_PERIOD_DAYS = env_int("PIP_DEFAULT_PERIOD_DAYS", 30)
@@ -379,13 +395,26 @@ if PIP_PDF_PAGE_SIZE is None:
     raise ImproperlyConfigured("PIP_PDF_PAGE_SIZE must be A4 or letter")
 PIP_PDF_RENDER_TIMEOUT_SECONDS = env_int("PIP_PDF_RENDER_TIMEOUT_SECONDS", 20)
 
+# One line per event. A refused or missing page (4xx) is logged without a traceback
+# (pipsystem.logfilters); LOG_LEVEL_REQUESTS=ERROR leaves only server errors from django.request,
+# as `make run` does, where runserver already prints one line per request.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors": {"()": "pipsystem.logfilters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler would print each record a second time: through root only.
+        "django": {"level": "INFO"},
+        "django.request": {"level": env_str("LOG_LEVEL_REQUESTS", "WARNING")},
         "django.db.backends": {"level": "WARNING"},
         # Logins, failures, lockouts and refusals (pipsystem.security); never passwords.
         "pipsystem.security": {"level": "INFO"},

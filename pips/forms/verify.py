@@ -43,6 +43,19 @@ class VerifyCopyForm(forms.Form):
         form.add_error("file", TOO_LARGE)
         return form
 
+    @classmethod
+    def too_many(cls, *, minutes: int) -> VerifyCopyForm:
+        """The form as it is shown when this address has checked too many copies lately."""
+        form = cls(data={}, files={})
+        form.is_valid()
+        form.errors.clear()
+        form.add_error(
+            "file",
+            f"Too many copies were checked from your address in the last hour. Try again in "
+            f"{minutes} minute{'s' if minutes != 1 else ''}.",
+        )
+        return form
+
     def clean_file(self) -> bytes:
         """The upload's bytes, once it is known to be a PDF of an acceptable size."""
         upload = self.cleaned_data["file"]

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pips import selectors, services
@@ -16,8 +19,9 @@ from pips.printing.render import version_for_user
 from pips.printing.seal import open_copy
 from pips.printing.verify import MAX_UPLOAD_BYTES, check_copy
 from pips.views.common import request_meta
-from pipsystem import pdfsign
+from pipsystem import pdfsign, ratelimit
 from pipsystem.pdfrender import PdfRenderError, PdfRenderTimeout
+from pipsystem.security import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +61,10 @@ def _download(request: HttpRequest, pk: int, number: int | None) -> HttpResponse
         meta=request_meta(request),
         version=version,
     )
+    # Opens in the browser's PDF viewer ("Print PDF"); its name is kept for saving.
     response = FileResponse(
         content,
-        as_attachment=True,
+        as_attachment=False,
         filename=copy.filename,
         content_type="application/pdf",
     )
@@ -76,23 +81,57 @@ def _unavailable(request: HttpRequest, pip, *, busy: bool) -> HttpResponse:
     return response
 
 
+class _CopyInMemory(MemoryFileUploadHandler):
+    """The uploaded copy in memory whatever FILE_UPLOAD_MAX_MEMORY_SIZE says, up to the largest
+    copy accepted; a larger upload is not kept at all (the view refuses it on its size)."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.activated = content_length <= MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES
+
+
+@csrf_exempt  # checked below, once the upload handlers are set
 @require_http_methods(["GET", "POST"])
-@login_required
 def verify(request: HttpRequest) -> HttpResponse:
-    """Upload a PDF copy: is it genuine, which plan and version, does it match the record."""
+    """Upload a PDF copy: is it genuine, which plan and version, does it match the record.
+
+    Open to anyone: the people who check a printed copy (a lawyer, a tribunal, the employee's
+    representative) have no account. Tells a plan's number only to those who may see it,
+    counts checks per client address (PIP_VERIFY_PER_HOUR), and keeps nothing of the upload:
+    it is read in memory, never written to disk, and not logged or recorded."""
+    request.upload_handlers = [_CopyInMemory(request)]
+    return _verify(request)
+
+
+@csrf_protect
+def _verify(request: HttpRequest) -> HttpResponse:
     check = None
+    status = 200
     if request.method != "POST":
         form = VerifyCopyForm()
-    elif _content_length(request) > MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
-        # Refused before the body is read: nothing this large is a copy of a plan.
-        form = VerifyCopyForm.too_large()
     else:
-        form = VerifyCopyForm(request.POST, request.FILES)
-        if form.is_valid():
-            check = check_copy(request.user, form.cleaned_data["file"])
-            form = VerifyCopyForm()
-    response = render(request, "pips/verify/verify.html", {"form": form, "check": check})
+        limit = ratelimit.hit(
+            "verify",
+            client_ip(request),
+            per_window=settings.PIP_VERIFY_PER_HOUR,
+            window_seconds=3600,
+        )
+        if not limit.allowed:
+            form = VerifyCopyForm.too_many(minutes=-(-limit.retry_after // 60))
+            status = 429
+        elif _content_length(request) > MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
+            # Refused before the body is read: nothing this large is a copy of a plan.
+            form = VerifyCopyForm.too_large()
+        else:
+            form = VerifyCopyForm(request.POST, request.FILES)
+            if form.is_valid():
+                check = check_copy(request.user, form.cleaned_data["file"])
+                form = VerifyCopyForm()
+    response = render(
+        request, "pips/verify/verify.html", {"form": form, "check": check}, status=status
+    )
     response["Cache-Control"] = "no-store"
+    if status == 429:
+        response["Retry-After"] = str(limit.retry_after)
     return response
 
 

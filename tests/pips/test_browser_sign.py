@@ -4,11 +4,14 @@ countersigns; the plan is active. Screenshots go to test-artifacts/screenshots/<
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from metrics.models import Sample
 from pips.models import Pip, Signature, SignerRole, Status
 from tests.browser import log_in, log_out
 
@@ -89,7 +92,10 @@ def test_agent_signs_with_the_mouse_and_hr_countersigns(
     page.fill("#id_typed_name", "Alex Rivera")
     page.get_by_label("I agree with this plan").check()
     page.get_by_role("button", name="Sign the acknowledgment").click()
-    expect(page.get_by_text("Tick the box to agree to sign electronically.")).to_be_visible()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Tick the box to agree to sign electronically.")
+    expect(page.locator("#sign").get_by_text("Tick the box to agree")).to_be_visible()
     assert not Signature.objects.filter(version__pip=pip, role=SignerRole.AGENT).exists()
 
     # The signature pad appears (JavaScript is on), takes a drawing, and can be cleared.
@@ -215,4 +221,63 @@ def test_hr_reads_the_differences_and_approves_an_amendment(
     expect(page.get_by_text("Version 2 is approved and in force")).to_be_visible()
     shots(page, "amendment-approved")
     assert pip.versions.get(number=2).state == VersionState.ISSUED
+    context.close()
+
+
+def test_on_a_phone_a_failed_signature_shows_its_errors_first(
+    chrome, live_server, shots, alex, harper, make_plan, kpis
+):
+    """390×844: after a failed submit the error summary is on the screen with the focus (not
+    3,900 px further down), each error links to its field, no table runs off the screen and the
+    sign button can be reached."""
+    pip = make_plan(alex, "issued", hr=harper, start=timezone.localdate() - dt.timedelta(days=21))
+    # Three weeks of QA scores and handle times, so the plan shows its progress table.
+    for n in range(21):
+        day = timezone.localdate() - dt.timedelta(days=n + 1)
+        Sample.objects.create(employee_id="E1001", kpi=kpis["qa_score"], date=day, value=80)
+        Sample.objects.create(employee_id="E1001", kpi=kpis["aht"], date=day, value=400)
+    context = chrome.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    log_in(page, live_server.url, "alex")
+    # The plan page: nothing is wider than the phone; the KPI table stacks, each cell named by
+    # its column, with its status badge on the screen.
+    page.goto(f"{live_server.url}/pips/{pip.pk}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    badge = page.locator(".progress-table .progress-status").first
+    badge.scroll_into_view_if_needed()
+    box = badge.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    shots(page, "phone-plan-page")
+
+    page.goto(f"{live_server.url}/pips/{pip.pk}/sign/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for cell in page.locator("td[data-label='Status']").all():
+        cell.scroll_into_view_if_needed()
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390
+    shots(page, "phone-sign-page")
+
+    button = page.get_by_role("button", name="Sign the acknowledgment")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390 and box["height"] >= 36
+    button.click()  # no name, no consent
+
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    box = summary.bounding_box()
+    assert box is not None and -2 < box["y"] < 844, box  # on the screen
+    expect(summary).to_contain_text("Type your full name to sign.")
+    assert summary.get_by_role("link").count() >= 2
+    shots(page, "phone-sign-errors")
+    summary.get_by_role("link", name=re.compile("Type your full name to sign")).click()
+    expect(page.locator("#id_typed_name")).to_be_focused()
+    box = page.locator("#id_typed_name").bounding_box()
+    assert box is not None and 0 <= box["y"] < 844
+    assert not Signature.objects.filter(version__pip=pip, role=SignerRole.AGENT).exists()
     context.close()

@@ -591,3 +591,38 @@ def test_pages_as_images(rich_plan, signing, settings, request, paper):
     images = page_images(data, ARTIFACTS / name)
     assert len(images) == len(PdfReader(io.BytesIO(data)).pages) >= 4
     assert not any(_blank(path) for path in images)
+
+
+def test_the_copy_is_a_tagged_pdf_ua_document_in_english(rich_plan, signing):
+    """Screen readers read the copy: a structure tree of headings, tables and figures (with the
+    charts' and signatures' text alternatives), the document language, and PDF/UA-1 declared."""
+    data = _copy(rich_plan)
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en"
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    tree = root["/StructTreeRoot"].get_object()
+    roles: set[str] = set()
+    alts: list[str] = []
+
+    def walk(node, depth=0):
+        node = node.get_object()
+        if isinstance(node, dict) or hasattr(node, "get"):
+            if "/S" in node:
+                roles.add(str(node["/S"]))
+            if "/Alt" in node:
+                alts.append(str(node["/Alt"]))
+            kids = node.get("/K")
+            if kids is None or depth > 60:
+                return
+            for kid in kids if isinstance(kids, list) else [kids]:
+                if hasattr(kid, "get_object") or isinstance(kid, dict):
+                    walk(kid, depth + 1)
+
+    walk(tree)
+    assert {"/H1", "/Table", "/TR", "/TH", "/TD", "/Figure"} <= roles, roles
+    assert any("weekly values against the target" in alt for alt in alts), alts
+    assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
+    # Still signed by the organisation after tagging.
+    assert pdfsign.verify_pdf(data).ok

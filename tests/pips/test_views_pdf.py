@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -61,9 +62,8 @@ def test_download_of_the_version_in_force(client, active_plan, signing, request,
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "no-store"
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="{active_plan.reference}-v1.pdf"'
-    )
+    # Opens in the browser ("Print PDF"), under its own name when saved.
+    assert response["Content-Disposition"] == (f'inline; filename="{active_plan.reference}-v1.pdf"')
     data = _body(response)
     assert data.startswith(b"%PDF-")
     result = verify_pdf(data)
@@ -338,10 +338,78 @@ def test_verify_refuses_a_request_declared_too_large_without_reading_it(client, 
     assert "The file is too large." in response.content.decode()
 
 
-def test_verify_wrong_method_and_anonymous(client, sam):
-    response = client.get(reverse("pips:verify"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+def test_verify_wrong_method(client, sam):
+    assert client.put(reverse("pips:verify")).status_code == 405
     assert _login(client, sam).put(reverse("pips:verify")).status_code == 405
+
+
+def test_anyone_without_an_account_can_check_a_copy(client, active_plan, copy_bytes):
+    """A lawyer, a tribunal or the employee's representative checks a printed copy: they learn
+    whether it is authentic, not which plan it is."""
+    response = client.get(reverse("pips:verify"))
+    assert response.status_code == 200 and "Check the copy" in response.content.decode()
+    response = client.post(reverse("pips:verify"), {"file": _upload(copy_bytes)})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Authentic: it matches a record you do not have access to" in content
+    assert active_plan.reference not in content and f"/pips/{active_plan.pk}/" not in content
+    tampered = bytearray(copy_bytes)
+    tampered[len(tampered) // 2] ^= 0x01
+    response = client.post(reverse("pips:verify"), {"file": _upload(bytes(tampered))})
+    assert "Altered: not an authentic copy" in response.content.decode()
+
+
+def test_the_anonymous_check_needs_the_csrf_token(active_plan, copy_bytes):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("pips:verify"), {"file": _upload(copy_bytes)})
+    assert response.status_code == 403
+
+
+def test_checks_are_rate_limited_per_address(client, settings, active_plan, copy_bytes):
+    settings.PIP_VERIFY_PER_HOUR = 3
+    for _ in range(3):
+        response = client.post(reverse("pips:verify"), {"file": _upload(copy_bytes)})
+        assert response.status_code == 200 and "Authentic" in response.content.decode()
+    response = client.post(reverse("pips:verify"), {"file": _upload(copy_bytes)})
+    assert response.status_code == 429
+    content = response.content.decode()
+    assert "Too many copies were checked from your address in the last hour" in content
+    assert "Authentic" not in content
+    assert 0 < int(response["Retry-After"]) <= 3600
+    # Another address is not held back; showing the form is not counted.
+    assert client.get(reverse("pips:verify")).status_code == 200
+    other = client.post(
+        reverse("pips:verify"), {"file": _upload(copy_bytes)}, REMOTE_ADDR="10.0.0.9"
+    )
+    assert other.status_code == 200
+
+
+def test_nothing_is_kept_of_the_upload(
+    client, active_plan, copy_bytes, settings, tmp_path, monkeypatch
+):
+    """Even a copy above the size Django would spool to a temporary file is read in memory:
+    no file is written, no record or audit event made."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # the copy is larger: it would go to disk
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(spool)
+    assert len(copy_bytes) > 1024
+    spooled = []
+    original = TemporaryUploadedFile.__init__
+
+    def spy(self, *args, **kwargs):
+        spooled.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TemporaryUploadedFile, "__init__", spy)
+    events = AuditEvent.objects.count()
+    stored = set(default_storage.listdir("")[1]) if default_storage.exists("") else set()
+    response = client.post(reverse("pips:verify"), {"file": _upload(copy_bytes)})
+    assert "Authentic" in response.content.decode()
+    assert spooled == [] and list(spool.iterdir()) == []
+    assert AuditEvent.objects.count() == events
+    after = set(default_storage.listdir("")[1]) if default_storage.exists("") else set()
+    assert after == stored
 
 
 def test_verify_runs_a_constant_number_of_queries(
