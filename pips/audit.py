@@ -39,6 +39,8 @@ class AuditAction(StrEnum):
     TEMPLATE_EDITED = "template_edited"
     TEMPLATE_DEACTIVATED = "template_deactivated"
     TEMPLATE_REACTIVATED = "template_reactivated"
+    REASSIGNED = "reassigned"
+    EMPLOYMENT_ENDED = "employment_ended"
 
 
 # How the audit trail names each action (the plan's history page, the PDF's audit page).
@@ -69,4 +71,6 @@ AUDIT_LABELS: dict[AuditAction, str] = {
     AuditAction.CANCELLED: "Cancelled",
     AuditAction.VIEWED: "Viewed",
     AuditAction.DOWNLOADED: "PDF downloaded",
+    AuditAction.REASSIGNED: "Moved to another supervisor",
+    AuditAction.EMPLOYMENT_ENDED: "Ended: employment ended",
 }

@@ -63,14 +63,19 @@ def language_in_words(code: str) -> str:
 
 
 def language_of(user) -> str:
-    """The language a person reads: the one in their profile, else the organisation's."""
+    """The language a person reads: the one they chose (their profile), else the roster's for
+    an employee (Agent.language, from the HR system), else the organisation's."""
     if user is None or not getattr(user, "is_authenticated", False):
         return default_language()
-    try:
-        profile = user.profile
-    except user.__class__.profile.RelatedObjectDoesNotExist:
-        return default_language()
-    return normalise(profile.language) or default_language()
+    # Reverse one-to-ones: missing raises RelatedObjectDoesNotExist, an AttributeError.
+    profile = getattr(user, "profile", None)
+    agent = getattr(user, "agent_profile", None)
+    return effective_language(profile.language if profile else "", agent.language if agent else "")
+
+
+def effective_language(chosen: str | None, roster: str | None) -> str:
+    """The person's choice, else the roster's, else the organisation's language."""
+    return normalise(chosen) or normalise(roster) or default_language()
 
 
 def current_language() -> str:
@@ -102,13 +107,16 @@ class UserLanguageMiddleware:
 
 
 class ProfileModelBackend(ModelBackend):
-    """Django's model backend, loading the user's profile (their language) with the user, so
-    that knowing which language to show costs no query of its own."""
+    """Django's model backend, loading the user's profile (their language) and their employee
+    record (the roster's language) with the user, so that knowing which language to show costs
+    no query of its own."""
 
     def get_user(self, user_id):
         user_model = self._user_model()
         try:
-            user = user_model._default_manager.select_related("profile").get(pk=user_id)
+            user = user_model._default_manager.select_related("profile", "agent_profile").get(
+                pk=user_id
+            )
         except user_model.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
@@ -141,11 +149,11 @@ def language_of_employee(agent) -> str:
     """The language of the employee a plan is for: their account's, else the organisation's
     (an employee without an account has chosen none). One query at most."""
     if agent.user_id is None:
-        return default_language()
-    from django.contrib.auth import get_user_model
+        return effective_language("", agent.language)
+    from pips.models import Profile
 
-    user = get_user_model().objects.select_related("profile").filter(pk=agent.user_id).first()
-    return language_of(user)
+    chosen = Profile.objects.filter(user_id=agent.user_id).values_list("language", flat=True)
+    return effective_language(next(iter(chosen), ""), agent.language)
 
 
 def consent_versions(language: str) -> list[tuple[str, str]]:

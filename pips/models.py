@@ -84,6 +84,10 @@ class Agent(models.Model):
     )
     hired_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # From the HR system's roster: where they work, and the language they read (a Django
+    # language code such as "es" or "pt-br"; empty: the organisation's).
+    site = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=16, blank=True)
 
     objects = AgentQuerySet.as_manager()
 

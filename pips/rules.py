@@ -24,3 +24,13 @@ def full_name_matches(typed: str, user) -> bool:
 
     expected = norm(user.get_full_name())
     return bool(expected) and norm(typed) == expected
+
+
+def may_manage_roster(user) -> bool:
+    """HR and administrators load the roster, and move or end plans when people move or leave."""
+    return bool(user and user.is_authenticated and (roles.is_hr(user) or user.is_superuser))
+
+
+def may_invite(user, agent) -> bool:
+    """HR and administrators invite anyone; a supervisor invites the people they lead."""
+    return may_manage_roster(user) or (roles.is_supervisor(user) and agent.supervisor_id == user.pk)

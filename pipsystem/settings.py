@@ -422,3 +422,136 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- People: roster import, invitations, single sign-on, SCIM and two-factor sign-in ---------
+# (pips.roster: the HR system's roster; pipsystem.identity: the ways in, which know nothing of
+# plans and ask the plan domain through IDENTITY_ROLES_OF and IDENTITY_EMPLOYEE_LOOKUP.)
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "mozilla_django_oidc",
+    "pipsystem.identity",
+    "pips.roster",
+]
+_AUTH = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_AUTH + 1 : _AUTH + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    "pipsystem.identity.twofactor.TwoFactorRequiredMiddleware",
+]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(
+    "pipsystem.identity.context_processors.sign_in"
+)
+CELERY_BEAT_SCHEDULE["invitation-catch-up"] = {
+    "task": "pipsystem.identity.tasks.send_unsent_invitations",
+    "schedule": 600.0,
+    "options": {"expires": 600.0},
+}
+
+IDENTITY_ROLES_OF = "pips.roles.roles_of"
+IDENTITY_EMPLOYEE_LOOKUP = "pips.roster.directory.user_for_employee"
+# Roles that are Django groups of the same name, which the provider's groups may grant.
+IDENTITY_GROUP_ROLES = ("supervisor", "hr", "analyst")
+
+
+def env_mapping(name: str) -> dict[str, str]:
+    """`a=b,c=d` -> {"a": "b", "c": "d"}; a pair without `=` stops the app at start."""
+    result = {}
+    for item in env_list(name):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name}: {item!r} must be GROUP=role")
+        result[key.strip()] = value.strip()
+    return result
+
+
+# The identity provider's group names -> roles (supervisor, hr, analyst; "agent" grants
+# nothing: an agent is someone with an employee record).
+IDENTITY_ROLE_GROUPS = env_mapping("IDENTITY_ROLE_GROUPS")
+for _group, _role in IDENTITY_ROLE_GROUPS.items():
+    if _role not in (*IDENTITY_GROUP_ROLES, "agent"):
+        raise ImproperlyConfigured(
+            f"IDENTITY_ROLE_GROUPS: {_group}={_role}: the role must be supervisor, hr, analyst "
+            "or agent"
+        )
+
+# Invitations: how long a link works.
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
+
+# Local passwords: off means single sign-on only (the login page shows only its button).
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+
+# OpenID Connect single sign-on (mozilla-django-oidc), on when OIDC_CLIENT_ID is set.
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your company account")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_JWKS_ENDPOINT")
+OIDC_OP_LOGOUT_ENDPOINT = env_str("OIDC_END_SESSION_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_EMPLOYEE_ID_CLAIM = env_str("OIDC_EMPLOYEE_ID_CLAIM", "employee_id")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_MATCH_EMAIL = env_bool("OIDC_MATCH_EMAIL", True)
+OIDC_REQUIRE_VERIFIED_EMAIL = env_bool("OIDC_REQUIRE_VERIFIED_EMAIL", True)
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+OIDC_SYNC_GROUP_ROLES = env_bool("OIDC_SYNC_GROUP_ROLES", True)
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "identity:oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/sso/refused/"
+if OIDC_RP_CLIENT_ID:
+    _missing = [
+        name
+        for name, value in (
+            ("OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET),
+            ("OIDC_AUTHORIZATION_ENDPOINT", OIDC_OP_AUTHORIZATION_ENDPOINT),
+            ("OIDC_TOKEN_ENDPOINT", OIDC_OP_TOKEN_ENDPOINT),
+            ("OIDC_USERINFO_ENDPOINT", OIDC_OP_USER_ENDPOINT),
+            ("OIDC_JWKS_ENDPOINT", OIDC_OP_JWKS_ENDPOINT),
+        )
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_CLIENT_ID is set; also set {', '.join(_missing)}")
+if OIDC_OP_LOGOUT_ENDPOINT:
+    # Logging out is a form whose answer redirects to the provider's end-session endpoint;
+    # the content security policy must let that form go there.
+    from urllib.parse import urlsplit as _urlsplit
+
+    _end = _urlsplit(OIDC_OP_LOGOUT_ENDPOINT)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_end.scheme}://{_end.netloc}")
+AXES_WHITELIST_CALLABLE = "pipsystem.identity.oidc.axes_exempt"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    *(["django.contrib.auth.backends.ModelBackend"] if LOCAL_PASSWORDS else []),
+    "pipsystem.identity.oidc.RoleMappedOIDCBackend",
+]
+
+# Two-factor sign-in (TOTP with recovery codes) for these roles, when required.
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", False)
+TWO_FACTOR_ROLES = tuple(env_list("TWO_FACTOR_ROLES", "hr,admin"))
+OTP_TOTP_ISSUER = SITE_NAME
+
+# Roster imports: the largest file the page accepts, rows per API request.
+ROSTER_UPLOAD_MAX_BYTES = env_int("ROSTER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+ROSTER_API_MAX_ROWS = env_int("ROSTER_API_MAX_ROWS", 50_000)
+# Roster sync from a folder the HR system drops exports into (pips.roster.dropfolder).
+ROSTER_DROP_FOLDER = env_str("ROSTER_DROP_FOLDER")
+ROSTER_DROP_SOURCE = env_str("ROSTER_DROP_SOURCE")
+ROSTER_DROP_USER = env_str("ROSTER_DROP_USER")
+ROSTER_DROP_INTERVAL_SECONDS = env_int("ROSTER_DROP_INTERVAL_SECONDS", 900)
+if ROSTER_DROP_FOLDER:
+    if not (ROSTER_DROP_SOURCE and ROSTER_DROP_USER):
+        raise ImproperlyConfigured(
+            "ROSTER_DROP_FOLDER needs ROSTER_DROP_SOURCE and ROSTER_DROP_USER"
+        )
+    CELERY_BEAT_SCHEDULE["roster-drop-folder"] = {
+        "task": "pips.roster.tasks.sync_drop_folder",
+        "schedule": float(ROSTER_DROP_INTERVAL_SECONDS),
+        "options": {"expires": float(ROSTER_DROP_INTERVAL_SECONDS)},
+    }
+# --- end of People ----------------------------------------------------------------------------

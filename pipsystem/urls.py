@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from pips.forms.accounts import LoginForm
+from pipsystem.identity import views as identity_views
 
 urlpatterns = [
     path(
@@ -12,7 +13,8 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=LoginForm),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Logs out of the identity provider too when the session came from single sign-on.
+    path("accounts/logout/", identity_views.logout, name="logout"),
     # Password reset by e-mail (Django's views; templates in templates/registration/).
     path(
         "accounts/password-reset/",
@@ -41,6 +43,8 @@ urlpatterns = [
     # The translations the scripts use (gettext() in static/js), in the reader's language.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
+    path("", include("pipsystem.identity.urls")),
     path("metrics/", include("metrics.urls")),
+    path("people/", include("pips.roster.urls")),
     path("", include("pips.urls")),
 ]

@@ -21,11 +21,16 @@ class LanguageForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, roster_language: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        default = languages.language_name(languages.default_language())
+        # Without a choice: the language the HR system gives, else the organisation's.
+        if languages.normalise(roster_language):
+            unchosen = _("The language the HR system gives (%(language)s)")
+        else:
+            unchosen = _("The organisation's language (%(language)s)")
+        default = languages.language_name(languages.effective_language("", roster_language))
         self.fields["language"].choices = [
-            ("", _("The organisation's language (%(language)s)") % {"language": default}),
+            ("", unchosen % {"language": default}),
             *settings.LANGUAGES,
         ]
         self.helper = FormHelper()

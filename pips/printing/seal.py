@@ -98,12 +98,13 @@ def copy_state(pip: Pip, version: PipVersion, current_hash: str) -> dict[str, ob
             "n_reviews_done",
             "n_events",
             "employee_language",
+            "agent__language",
         )
         .get()
     )
     # The copy is printed in the employee's language: a new one when it changes.
-    language = languages.normalise(counts.pop("employee_language")) or (
-        languages.default_language()
+    language = languages.effective_language(
+        counts.pop("employee_language"), counts.pop("agent__language")
     )
     return {
         "layout": PRINT_LAYOUT,

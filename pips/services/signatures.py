@@ -191,7 +191,7 @@ def refusal_record(
         if SignerRole.MANAGER not in signed:
             raise TransitionError("The manager signs first, when the plan is issued.")
         meta = meta or NO_META
-        employee_language = languages.language_of(pip.agent.user)
+        employee_language = languages.language_of_employee(pip.agent)
         try:
             with transaction.atomic():
                 sig = Signature.objects.create(

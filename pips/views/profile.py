@@ -20,14 +20,18 @@ from pips.forms.signing import add_service_error
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     current = getattr(getattr(request.user, "profile", None), "language", "")
+    agent = getattr(request.user, "agent_profile", None)
     form = LanguageForm(
-        request.POST if request.method == "POST" else None, initial={"language": current}
+        request.POST if request.method == "POST" else None,
+        initial={"language": current},
+        roster_language=agent.language if agent else "",
     )
     if request.method == "POST" and form.is_valid():
         try:
-            language = languages.profile_language_set(
+            languages.profile_language_set(
                 user=request.user, language=form.cleaned_data["language"]
             )
+            language = languages.language_of(request.user)
         except ValidationError as error:
             add_service_error(form, error)
         else:

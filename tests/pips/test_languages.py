@@ -358,3 +358,18 @@ def test_scripts_read_their_text_from_the_catalog_of_the_readers_language(client
     catalog = client.get(reverse("javascript-catalog")).content.decode()
     assert "Firma dibujada." in catalog and "Quitar esta fila" in catalog
     assert "Signature drawn." in catalog  # the msgid, mapped to the Spanish text
+
+
+def test_the_rosters_language_stands_until_the_person_chooses(client, alex):
+    """The HR system says Alex reads Brazilian Portuguese: pages, the profile page and the PDF
+    copy follow it; once Alex chooses Spanish, the choice wins."""
+    alex.language = "pt-br"
+    alex.save(update_fields=["language"])
+    client.force_login(alex.user)
+    page = client.get(reverse("pips:profile")).content.decode()
+    assert '<html lang="pt-br">' in page
+    assert "O idioma que o sistema de RH informa (Português (Brasil))" in page
+    assert languages.language_of_employee(alex) == "pt-br"
+    speaks(alex.user, "es")
+    assert '<html lang="es">' in client.get(reverse("pips:profile")).content.decode()
+    assert languages.language_of_employee(alex) == "es"

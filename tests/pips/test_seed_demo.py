@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from pips.models import Agent, Pip, Status
+from pipsystem.identity.models import Invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +30,19 @@ def test_seed_demo_builds_the_demo_and_a_second_run_changes_nothing(settings):
     assert waiting.status == Status.ISSUED
     assert first["metrics.Sample"] > 20_000
 
+    # Every agent can sign in: a demo login, or an account and an invitation to join.
+    for agent in Agent.objects.select_related("user"):
+        assert agent.user is not None, agent
+        assert (
+            agent.user.has_usable_password()
+            or Invitation.objects.usable().filter(user=agent.user).exists()
+        ), agent
+    invited = Invitation.objects.count()
+    assert invited == 49
+
     call_command("seed_demo", verbosity=0)
     assert counts() == first
+    assert Invitation.objects.count() == invited
 
 
 def test_each_demo_user_logs_in_and_sees_their_home(client, settings):

@@ -36,6 +36,109 @@ EXPECTED: dict[str, Row] = {
         get="200   200   200   200   200   200   200   200",
         post="405   405   405   405   405   405   405   405",
     ),
+    "identity:invitation": Row(
+        "active",
+        get="404   404   404   404   404   404   404   404",
+        post="404   404   404   404   404   404   404   404",
+    ),
+    "identity:oidc_authentication_callback": Row(
+        "active",
+        get="404   404   404   404   404   404   404   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "identity:oidc_authentication_init": Row(
+        "active",
+        get="404   404   404   404   404   404   404   404",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "identity:recovery_codes": Row(
+        "active",
+        get="login 405   405   405   405   405   405   405",
+        post="login 302   302   302   302   302   302   302",
+    ),
+    "identity:scim_group": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="405   405   405   405   405   405   405   405",
+        kwargs={"scim_id": "0b6e1a52-0000-4000-8000-000000000000"},
+    ),
+    "identity:scim_groups": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="401   401   401   401   401   401   401   401",
+    ),
+    "identity:scim_resource_types": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "identity:scim_schemas": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "identity:scim_service_provider_config": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "identity:scim_user": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="405   405   405   405   405   405   405   405",
+        kwargs={"scim_id": "0b6e1a52-0000-4000-8000-000000000000"},
+    ),
+    "identity:scim_users": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="401   401   401   401   401   401   401   401",
+    ),
+    "identity:sso_refused": Row(
+        "active",
+        get="403   403   403   403   403   403   403   403",
+        post="405   405   405   405   405   405   405   405",
+    ),
+    "identity:twofactor_setup": Row(
+        "active",
+        get="login 200   200   200   200   200   200   200",
+        post="login 200   200   200   200   200   200   200",
+    ),
+    "identity:twofactor_verify": Row(
+        "active",
+        get="login 302   302   302   302   302   302   302",
+        post="login 302   302   302   302   302   302   302",
+    ),
+    "roster:roster": Row(
+        "active",
+        get="login 403   403   403   403   200   200   403",
+        post="login 403   403   403   403   200   200   403",
+    ),
+    "roster:map": Row(
+        "active",
+        get="login 403   403   403   403   404   404   403",
+        post="login 403   403   403   403   404   404   403",
+    ),
+    "roster:preview": Row(
+        "active",
+        get="login 403   403   403   403   404   404   403",
+        post="login 403   403   403   403   404   404   403",
+    ),
+    "roster:import": Row(
+        "active",
+        get="login 403   403   403   403   404   404   403",
+        post="login 403   403   403   403   405   405   403",
+        kwargs={"pk": "0"},
+    ),
+    "roster:invitations": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403",
+        post="login 403   403   200   200   200   200   403",
+    ),
+    "roster:api_roster": Row(
+        "active",
+        get="401   401   401   401   401   401   401   401",
+        post="401   401   401   401   401   401   401   401",
+    ),
     "login": Row(
         "active",
         get="200   200   200   200   200   200   200   200",

@@ -16,7 +16,10 @@ from django.utils import timezone
 from metrics.models import Kpi, Sample
 from pips import services
 from pips.models import Agent, Outcome, Pip, PipTemplate, Review, SignerRole, Status, Team
+from pips.roster.directory import user_for_employee
 from pips.services import RequestMeta, ReviewItemInput, SignatureInput
+from pipsystem.identity import invitations
+from pipsystem.identity.models import Invitation
 
 DEMO_PASSWORD = "pipsystem-demo"
 KPI_DAYS = 90
@@ -114,12 +117,18 @@ class Command(BaseCommand):
             agents = self._agents(teams, users, rng)
         samples = self._samples(agents, rng)
         plans = self._plans(agents, users)
+        invited = self._invitations(agents, users["hr"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(agents)} agents, {samples} new KPI samples, "
-                f"{plans} new plans."
+                f"{plans} new plans, {len(invited)} new invitations."
             )
         )
+        if invited:
+            self.stdout.write(
+                f"Agents without a plan are invited to join; for example "
+                f"{invited[0].user.get_full_name()}: {invitations.link_for(invited[0])}"
+            )
         self.stdout.write(
             "Logins (password pipsystem-demo): supervisor, agent, hr, admin "
             "(also supervisor2, supervisor3)."
@@ -240,6 +249,20 @@ class Command(BaseCommand):
                 self._plan(agent, supervisor, hr, template, state)
             created += 1
         return created
+
+    def _invitations(self, agents: list[Agent], hr) -> list:
+        """Every agent can sign in: those with a plan have a demo login; the others have an
+        account without a password and an invitation to join (sent like any other, to the
+        console in development). Only people not yet invited, or whose link expired."""
+        waiting = []
+        for agent in agents:
+            user = agent.user if agent.user_id else user_for_employee(agent.employee_id)
+            if user is None or invitations.has_joined(user):
+                continue
+            if not Invitation.objects.usable().filter(user=user).exists():
+                waiting.append(user)
+        with transaction.atomic():
+            return invitations.invitations_send(actor=hr, users=waiting)
 
     def _agent_account(self, agent: Agent) -> None:
         if agent.user_id is None:
