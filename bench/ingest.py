@@ -99,6 +99,13 @@ def main() -> None:
     ours = sorted(firsts, key=lambda result: result[1].wall)[len(firsts) // 2]
     if args.repeat > 1:
         print(f"median of {args.repeat}: {ours[0] / ours[1].wall:,.0f} rows/s")
+    copies = sorted(run_plain_copy(path) for _ in range(args.repeat))
+    plain = copies[len(copies) // 2]
+    print(
+        f"plain COPY of the same file into an unlogged table of text columns, median of"
+        f" {args.repeat}: {plain:.2f} s; our load takes {ours[1].wall / plain:.1f}x that"
+        f" (goal: at most 4x)"
+    )
     run_ours(path, mapping, "same file again (nothing changes)", empty=False)
     if args.skip_import_export or args.layout != "long":
         return
@@ -277,6 +284,30 @@ def empty_tables() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE metrics_sample, metrics_metricload RESTART IDENTITY")
         cursor.execute("CHECKPOINT")  # so that one run's dirty pages are not the next one's cost
+
+
+def run_plain_copy(path: Path) -> float:
+    """The floor for loading this file: PostgreSQL's COPY of it as it is (CSV, header), into an
+    unlogged table of text columns, no checks, no index, committed. Seconds."""
+    from django.db import connection, transaction
+
+    with path.open("rb") as file:
+        columns = file.readline().decode().strip().split(",")
+    names = ", ".join(f"c{n} text" for n in range(len(columns)))
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_plain_copy")
+        cursor.execute(f"CREATE UNLOGGED TABLE bench_plain_copy ({names})")
+        cursor.execute("CHECKPOINT")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor, path.open("rb") as file:
+        cursor.cursor.copy_expert(
+            "COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER true)", file
+        )
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_plain_copy")
+    print(f"plain COPY: {elapsed:.2f} s")
+    return elapsed
 
 
 def run_validation_only(path: Path, mapping: dict) -> None:

@@ -47,6 +47,14 @@ def main() -> None:
         "--cold-runs", type=int, default=None, help="fresh processes (default --runs)"
     )
     parser.add_argument("--cold-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--plan",
+        type=int,
+        action="append",
+        default=[],
+        help="measure this plan (by id) of an existing database, e.g. one built by seed_scale,"
+        " instead of the demo plans; the database is not seeded",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -63,8 +71,8 @@ def main() -> None:
         return
 
     ensure_database(os.environ["DATABASE_URL"])
-    setup_django(prepare=True)
-    plans = demo_plans()
+    setup_django(prepare=not args.plan)
+    plans = given_plans(args.plan) if args.plan else demo_plans()
     cold_runs = args.cold_runs if args.cold_runs is not None else args.runs
     print(f"PDF benchmark: {args.runs} runs per figure, {cold_runs} fresh processes for cold")
     print(machine.describe())
@@ -114,6 +122,26 @@ def setup_django(*, prepare: bool) -> None:
         call_command("migrate", verbosity=0)
         call_command("seed_demo", verbosity=0)
         call_command("create_signing_cert", "--if-missing", verbosity=0)
+
+
+def given_plans(pks: list[int]) -> list[tuple[str, object]]:
+    from django.core.management import call_command
+    from django.db.models import Count, Q
+
+    from pips.models import Pip
+
+    call_command("create_signing_cert", "--if-missing", verbosity=0)
+    plans = Pip.objects.with_related().annotate(
+        n_access=Count("events", filter=Q(events__action__in=["viewed", "downloaded"])),
+        n_events=Count("events"),
+    )
+    return [
+        (
+            f"Plan {p.pk} ({p.n_events:,} audit events, {p.n_access:,} views and downloads)",
+            p,
+        )
+        for p in (plans.get(pk=pk) for pk in pks)
+    ]
 
 
 def demo_plans() -> list[tuple[str, object]]:

@@ -53,6 +53,8 @@ def validate_timezone(name: str) -> None:
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     department = models.CharField(max_length=100, blank=True)
+    # Where the team works (a contact center may have several): a filter of the plan lists.
+    site = models.CharField(max_length=100, blank=True)
     # Check-ins and reminders are scheduled in the team's local time and stored in UTC.
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
 
@@ -274,10 +276,15 @@ class PipQuerySet(models.QuerySet):
             return self.none()
         if roles & {HR, ADMIN}:
             return self
+        # Each branch a condition on the plan's own columns (agent_id IN a small set of
+        # agents, supervisor_id =), so PostgreSQL combines index scans instead of joining every
+        # plan to its agent to test an OR across two tables.
         condition = Q(pk__in=[])
         if SUPERVISOR in roles:
-            condition |= Q(agent__supervisor=user) | Q(supervisor=user)
-        condition |= Q(agent__user=user) & ~Q(
+            condition |= Q(supervisor=user) | Q(
+                agent__in=Agent.objects.filter(supervisor=user).values("pk")
+            )
+        condition |= Q(agent__in=Agent.objects.filter(user=user).values("pk")) & ~Q(
             status__in=[Status.DRAFT, Status.PENDING_HR, Status.APPROVED]
         )
         return self.filter(condition)
@@ -344,6 +351,8 @@ class Pip(models.Model):
             # HR's approval queue and the status filters.
             models.Index(fields=["status", "submitted_at"], name="pip_status_submitted"),
             models.Index(fields=["supervisor", "status"], name="pip_supervisor_status"),
+            # HR's list of every plan, most recently changed first: read a page, not sort all.
+            models.Index(fields=["-updated_at", "-id"], name="pip_updated"),
         ]
 
     def __str__(self) -> str:
@@ -883,7 +892,13 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user"),
+            # The unread count on every page: only the unread rows, however many were read.
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text

@@ -1,6 +1,8 @@
 """HR's consistency figures: plans per team and per supervisor, their outcomes, how long they
 took to close, and the share of agents on a plan, so that standards can be seen to apply fairly.
-A constant number of queries whatever the number of plans (each table is one grouped query)."""
+A constant number of queries whatever the number of plans, teams or agents: each table shows a
+page of rows, and every count is grouped over that page's teams or supervisors (or summed over
+all for the totals), with no COUNT(DISTINCT …)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
 from pips.models import OPEN_STATUSES, RUNNING_STATUSES, Agent, Pip, Status, Team
+from pips.roles import SUPERVISOR
 
 # An agent is "on a plan" from issue until the plan closes.
 ON_PLAN = sorted(RUNNING_STATUSES | {Status.ISSUED})
@@ -43,7 +48,13 @@ class Consistency:
     teams: list[StatsRow]
     supervisors: list[StatsRow]
     total: StatsRow
+    # The pages shown (None: every row, as the CSV export has them).
+    team_page: Page | None = None
+    supervisor_page: Page | None = None
 
+
+# Rows per page of each table: a company has hundreds of teams and supervisors.
+PAGE_SIZE = 50
 
 _PLAN_COUNTS = {
     "plans": Count("id"),
@@ -56,10 +67,6 @@ _PLAN_COUNTS = {
         ExpressionWrapper(F("closed_at") - F("issued_at"), output_field=DurationField()),
         filter=Q(status__in=CLOSED, issued_at__isnull=False, closed_at__isnull=False),
     ),
-}
-_AGENT_COUNTS = {
-    "agents": Count("id", distinct=True),
-    "on_plan": Count("id", filter=Q(pips__status__in=ON_PLAN), distinct=True),
 }
 
 
@@ -76,53 +83,95 @@ def plans_in(
     return plans
 
 
+def _on_plan() -> QuerySet[Pip]:
+    """Plans that put their agent "on a plan" now. An agent has at most one open plan (a
+    constraint) and every on-plan state is open, so counting these plans counts agents, with
+    no COUNT(DISTINCT) and no join from agents to all their plans."""
+    return Pip.objects.filter(status__in=ON_PLAN, agent__is_active=True).order_by()
+
+
+def _grouped(queryset: QuerySet, key: str, **counts) -> dict:
+    return {row[key]: row for row in queryset.order_by().values(key).annotate(**counts)}
+
+
+def _counted(queryset: QuerySet, key: str) -> dict:
+    return {k: row["n"] for k, row in _grouped(queryset, key, n=Count("id")).items()}
+
+
 def consistency(
-    *, created_from: dt.date | None = None, created_to: dt.date | None = None, team=None
+    *,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+    team=None,
+    team_page: int | str | None = 1,
+    supervisor_page: int | str | None = 1,
+    everything: bool = False,
 ) -> Consistency:
-    """Four grouped queries: plans and agents, by team and by supervisor. Agent counts are of
-    today (active agents, and those on a plan now); plan counts are of the plans created in the
-    date range."""
+    """The figures by team and by supervisor, a page of each (every row with ``everything``),
+    and the totals. Agent counts are of today (active agents, and those on a plan now); plan
+    counts are of the plans created in the date range. Each query is grouped over the rows of
+    the page only, or summed over all for the totals: a constant number whatever the size."""
     plans = plans_in(created_from=created_from, created_to=created_to, team=team).order_by()
     agents = Agent.objects.filter(is_active=True).order_by()
+    on_plan = _on_plan()
     if team is not None:
         agents = agents.filter(team=team)
+        on_plan = on_plan.filter(agent__team=team)
 
-    by_team = {r["agent__team"]: r for r in plans.values("agent__team").annotate(**_PLAN_COUNTS)}
-    active = Q(agents__is_active=True)
-    team_rows = Team.objects.order_by("name").annotate(
-        n_agents=Count("agents", filter=active, distinct=True),
-        n_on_plan=Count(
-            "agents", filter=active & Q(agents__pips__status__in=ON_PLAN), distinct=True
-        ),
-    )
+    team_list = Team.objects.order_by("name", "pk")
     if team is not None:
-        team_rows = team_rows.filter(pk=team.pk)
+        team_list = team_list.filter(pk=team.pk)
+    tpage = None if everything else Paginator(team_list, PAGE_SIZE).get_page(team_page)
+    shown_teams = list(team_list if tpage is None else tpage.object_list)
+    ids = [t.pk for t in shown_teams]
+    n_agents = _counted(agents.filter(team__in=ids), "team")
+    n_on_plan = _counted(on_plan.filter(agent__team__in=ids), "agent__team")
+    by_team = _grouped(plans.filter(agent__team__in=ids), "agent__team", **_PLAN_COUNTS)
     teams = [
-        _row(t.pk, t.name, {"agents": t.n_agents, "on_plan": t.n_on_plan}, by_team.get(t.pk, {}))
-        for t in team_rows
+        _row(
+            t.pk,
+            t.name,
+            {"agents": n_agents.get(t.pk, 0), "on_plan": n_on_plan.get(t.pk, 0)},
+            by_team.get(t.pk, {}),
+        )
+        for t in shown_teams
     ]
 
-    names = ("supervisor__first_name", "supervisor__last_name", "supervisor__username")
-    by_supervisor = {
-        r["supervisor"]: r for r in plans.values("supervisor", *names).annotate(**_PLAN_COUNTS)
-    }
-    supervisor_agents = {
-        r["supervisor"]: r
-        for r in agents.filter(supervisor__isnull=False)
-        .values("supervisor", *names)
-        .annotate(**_AGENT_COUNTS)
-    }
+    # The supervisors (of the team's agents, with a team filter), and whoever owns a plan, by
+    # name. Their ids are gathered first: an OR of two sub-queries over every user made
+    # PostgreSQL scan all agents and users twice.
+    User = get_user_model()
+    if team is None:
+        ids = set(User.objects.filter(groups__name=SUPERVISOR).values_list("pk", flat=True))
+    else:
+        ids = set(agents.exclude(supervisor=None).values_list("supervisor", flat=True).distinct())
+    ids |= set(plans.values_list("supervisor", flat=True).distinct())
+    people = User.objects.filter(pk__in=sorted(ids)).order_by(
+        "first_name", "last_name", "username", "pk"
+    )
+    spage = None if everything else Paginator(people, PAGE_SIZE).get_page(supervisor_page)
+    shown_people = list(people if spage is None else spage.object_list)
+    ids = [u.pk for u in shown_people]
+    s_agents = _counted(agents.filter(supervisor__in=ids), "supervisor")
+    s_on_plan = _counted(on_plan.filter(agent__supervisor__in=ids), "agent__supervisor")
+    by_supervisor = _grouped(plans.filter(supervisor__in=ids), "supervisor", **_PLAN_COUNTS)
     supervisors = [
-        _row(key, _person(r), supervisor_agents.get(key, r), by_supervisor.get(key, {}))
-        for key, r in {**supervisor_agents, **by_supervisor}.items()
+        _row(
+            u.pk,
+            u.get_full_name() or u.get_username(),
+            {"agents": s_agents.get(u.pk, 0), "on_plan": s_on_plan.get(u.pk, 0)},
+            by_supervisor.get(u.pk, {}),
+        )
+        for u in shown_people
     ]
-    supervisors.sort(key=lambda row: row.name.casefold())
-    return Consistency(teams, supervisors, _sum(teams))
 
-
-def _person(row: dict) -> str:
-    full = f"{row['supervisor__first_name']} {row['supervisor__last_name']}".strip()
-    return full or row["supervisor__username"] or "—"
+    total = _row(
+        None,
+        "All teams",
+        {"agents": agents.count(), "on_plan": on_plan.count()},
+        plans.aggregate(**_PLAN_COUNTS),
+    )
+    return Consistency(teams, supervisors, total, tpage, spage)
 
 
 def _row(key, name: str, agent_counts: dict, plan_counts: dict) -> StatsRow:
@@ -139,24 +188,6 @@ def _row(key, name: str, agent_counts: dict, plan_counts: dict) -> StatsRow:
         unsuccessful=plan_counts.get("unsuccessful", 0),
         cancelled=plan_counts.get("cancelled", 0),
         avg_days=duration.total_seconds() / 86400 if duration is not None else None,
-    )
-
-
-def _sum(rows: list[StatsRow]) -> StatsRow:
-    closed = [(r.avg_days, r.successful + r.unsuccessful) for r in rows if r.avg_days is not None]
-    weight = sum(n for _, n in closed)
-    return StatsRow(
-        key=None,
-        name="All teams",
-        agents=sum(r.agents for r in rows),
-        on_plan=sum(r.on_plan for r in rows),
-        plans=sum(r.plans for r in rows),
-        open=sum(r.open for r in rows),
-        successful=sum(r.successful for r in rows),
-        extended=sum(r.extended for r in rows),
-        unsuccessful=sum(r.unsuccessful for r in rows),
-        cancelled=sum(r.cancelled for r in rows),
-        avg_days=sum(d * n for d, n in closed) / weight if weight else None,
     )
 
 

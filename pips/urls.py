@@ -4,6 +4,7 @@ from pips.views import audit as audit_views
 from pips.views import authoring, home, hr, plans
 from pips.views import notifications as notification_views
 from pips.views import pdf as pdf_views
+from pips.views import plan_lists as plan_list_views
 from pips.views import profile as profile_views
 from pips.views import reviews as review_views
 from pips.views import signing as signing_views
@@ -13,6 +14,13 @@ app_name = "pips"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("pips/list/", plan_list_views.plan_list, name="plans"),
+    path("pips/lookup/teams/", plan_list_views.lookup_teams, name="lookup_teams"),
+    path(
+        "pips/lookup/supervisors/",
+        plan_list_views.lookup_supervisors,
+        name="lookup_supervisors",
+    ),
     path("pips/<int:pk>/", plans.detail, name="detail"),
     path("pips/<int:pk>/v<int:number>/", plans.detail, name="version"),
     # Authoring, HR approval and issue.

@@ -5,9 +5,13 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from pips.forms.accounts import LoginForm
+from pipsystem import health
 from pipsystem.identity import views as identity_views
 
 urlpatterns = [
+    # For load balancers and orchestrators: no login, GET only, never cached.
+    path("health/live/", health.live, name="health_live"),
+    path("health/ready/", health.ready, name="health_ready"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm),

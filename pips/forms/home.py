@@ -1,4 +1,5 @@
-"""The filters on HR's list of every plan."""
+"""The filters on HR's list of every plan. Teams and supervisors are typed, with suggestions
+from the same lookups as the plan lists (a company has hundreds of each: no select of all)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,19 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 
+from pips.forms.plan_lists import AUTOCOMPLETE_SCRIPT, TeamAndSupervisorFields
 from pips.models import Status
 
 
-class PlanFilterForm(forms.Form):
+class PlanFilterForm(TeamAndSupervisorFields, forms.Form):
     status = forms.ChoiceField(
         label="State", required=False, choices=[("", "Any state"), *Status.choices]
     )
-    team = forms.ModelChoiceField(label="Team", required=False, queryset=None, empty_label="Any")
-    supervisor = forms.ModelChoiceField(
-        label="Supervisor", required=False, queryset=None, empty_label="Any"
-    )
     overdue = forms.BooleanField(label="Overdue only", required=False)
+    field_order = ["status", "team", "supervisor", "overdue"]
 
-    def __init__(self, *args, teams, supervisors, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
-        self.fields["supervisor"].queryset = supervisors
-        self.fields["supervisor"].label_from_instance = lambda u: u.get_full_name() or u.username
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "mb-3"
@@ -31,14 +27,21 @@ class PlanFilterForm(forms.Form):
         self.helper.layout = Layout(
             Row(
                 Column("status", css_class="col-md-3"),
-                Column("team", css_class="col-md-3"),
-                Column("supervisor", css_class="col-md-3"),
+                Column(
+                    "team", HTML('<datalist id="team-options"></datalist>'), css_class="col-md-3"
+                ),
+                Column(
+                    "supervisor",
+                    HTML('<datalist id="supervisor-options"></datalist>'),
+                    css_class="col-md-3",
+                ),
                 Column("overdue", css_class="col-md-2 mt-md-4 pt-md-2"),
                 Column(
                     HTML('<button class="btn btn-outline-primary mt-md-4">Filter</button>'),
                     css_class="col-md-1",
                 ),
-            )
+            ),
+            HTML(AUTOCOMPLETE_SCRIPT),
         )
 
     def filters(self) -> dict:

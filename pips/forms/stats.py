@@ -6,6 +6,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 
+from pips.forms.plan_lists import AUTOCOMPLETE_SCRIPT
+from pips.models import Team
+
 
 class StatsFilterForm(forms.Form):
     created_from = forms.DateField(
@@ -20,17 +23,23 @@ class StatsFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter a date such as 2025-03-31."},
     )
-    team = forms.ModelChoiceField(
+    # Typed, with suggestions: a company has hundreds of teams (no select of every one).
+    team = forms.CharField(
         label="Team",
         required=False,
-        queryset=None,
-        empty_label="All teams",
-        error_messages={"invalid_choice": "Pick a team from the list."},
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "list": "team-options",
+                "data-lookup": "teams",
+                "autocomplete": "off",
+                "placeholder": "All teams",
+            }
+        ),
     )
 
-    def __init__(self, *args, teams, **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "mb-3"
@@ -39,13 +48,25 @@ class StatsFilterForm(forms.Form):
             Row(
                 Column("created_from", css_class="col-md-3"),
                 Column("created_to", css_class="col-md-3"),
-                Column("team", css_class="col-md-3"),
+                Column(
+                    "team", HTML('<datalist id="team-options"></datalist>'), css_class="col-md-3"
+                ),
                 Column(
                     HTML('<button class="btn btn-outline-primary mt-md-4">Show</button>'),
                     css_class="col-md-2",
                 ),
-            )
+            ),
+            HTML(AUTOCOMPLETE_SCRIPT),
         )
+
+    def clean_team(self) -> Team | None:
+        name = self.cleaned_data["team"].strip()
+        if not name:
+            return None
+        team = Team.objects.filter(name__iexact=name).first()
+        if team is None:
+            raise forms.ValidationError(f"No team called “{name}”; pick one from the suggestions.")
+        return team
 
     def clean(self) -> dict:
         data = super().clean()

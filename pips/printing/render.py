@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -281,8 +281,11 @@ def audit_certificate(pip: Pip, *, until: dt.datetime) -> AuditCertificate:
 
 
 def _access_summary(access) -> list[AccessSummary]:
-    last_ip = access.filter(actor=OuterRef("actor")).order_by("-at", "-id").values("ip_address")[:1]
-    rows = (
+    """Each person's views and downloads in one row. Two queries whatever their number: the
+    grouped counts, then the address of each person's last access, found by its time (the
+    address used to be a sub-query per group that PostgreSQL ran once per event: the
+    certificate took the square of the views)."""
+    rows = list(
         access.order_by()
         .values("actor")
         .annotate(
@@ -290,13 +293,19 @@ def _access_summary(access) -> list[AccessSummary]:
             downloads=Count("id", filter=Q(action="downloaded")),
             first=Min("at"),
             last=Max("at"),
-            last_ip=Subquery(last_ip),
             first_name=Min("actor__first_name"),
             last_name=Min("actor__last_name"),
             username=Min("actor__username"),
         )
         .order_by("first")
     )
+    last_ip: dict = {}
+    if rows:
+        latest = access.filter(at__in={row["last"] for row in rows}).order_by("at", "id")
+        wanted = {(row["actor"], row["last"]) for row in rows}
+        for actor, at, address in latest.values_list("actor", "at", "ip_address"):
+            if (actor, at) in wanted:
+                last_ip[actor] = address
     return [
         AccessSummary(
             person=" ".join(filter(None, [row["first_name"], row["last_name"]]))
@@ -306,7 +315,7 @@ def _access_summary(access) -> list[AccessSummary]:
             downloads=row["downloads"],
             first=row["first"],
             last=row["last"],
-            last_ip=row["last_ip"],
+            last_ip=last_ip.get(row["actor"]),
         )
         for row in rows
     ]

@@ -54,6 +54,7 @@ from pips.models import (
     Expectation,
     Notification,
     Pip,
+    PipVersion,
     Reminder,
     Review,
     ScheduleItem,
@@ -214,8 +215,51 @@ class _HrUsers:
         return [u for u in self.all() if u.pk != pip.supervisor_id]
 
 
-def _pending_items(now: dt.datetime) -> list[ScheduleItem]:
-    """Every meeting of a running plan that is not done and is due within a day, or past."""
+class _HrIds:
+    """The ids of all active HR users, loaded once per sweep and only if someone needs them."""
+
+    def __init__(self) -> None:
+        self._ids: list[int] | None = None
+
+    def all(self) -> list[int]:
+        if self._ids is None:
+            self._ids = list(
+                get_user_model()
+                .objects.filter(groups__name=HR, is_active=True)
+                .distinct()
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        return self._ids
+
+    def for_plan(self, row: dict) -> list[int]:
+        """The plan's HR: whoever approved it, or every HR user when no one has yet."""
+        if row["approved_by_id"] and row["approved_by_active"]:
+            return [row["approved_by_id"]]
+        return [pk for pk in self.all() if pk != row["supervisor_id"]]
+
+
+@functools.lru_cache(maxsize=512)
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name or "UTC")
+
+
+# The columns due_work reads of a plan, as plain values (a sweep over 50,000 plans builds no
+# model objects).
+_PLAN_COLUMNS = {
+    "supervisor_id": F("supervisor_id"),
+    "approved_by_id": F("approved_by_id"),
+    "approved_by_active": F("approved_by__is_active"),
+    "agent_user_id": F("agent__user_id"),
+    "zone": F("agent__team__timezone"),
+}
+
+
+def _pending_items(now: dt.datetime) -> list[dict]:
+    """Every meeting of a running plan that is not done, is due within a day or past, and still
+    calls for something: its reminder not recorded yet, its escalation not recorded yet once it
+    may be overdue (n working days are at least n days), or its review not opened. What was
+    recorded before is not read again, nor offered to the database again."""
     current_review = Review.objects.filter(
         pip_id=OuterRef("pip_id"),
         kind=OuterRef("kind"),
@@ -224,6 +268,10 @@ def _pending_items(now: dt.datetime) -> list[ScheduleItem]:
     midpoint_done = Review.objects.filter(
         pip_id=OuterRef("pip_id"), kind=Review.Kind.MIDPOINT, state=Review.State.DONE
     )
+    recorded = Reminder.objects.filter(pip_id=OuterRef("pip_id"), due_on=OuterRef("due_on"))
+    reminded = recorded.filter(kind__in=sorted(MEETING_REMINDER_KINDS))
+    escalated = recorded.filter(kind__in=sorted(OVERDUE_KINDS))
+    may_be_overdue = now - dt.timedelta(days=OVERDUE_WORKING_DAYS)
     return list(
         ScheduleItem.objects.filter(
             done_at__isnull=True,
@@ -231,22 +279,40 @@ def _pending_items(now: dt.datetime) -> list[ScheduleItem]:
             due_at__lte=now + MEETING_LEAD,
             pip__status__in=RUNNING_STATUSES,
         )
-        .select_related(
-            "pip__agent__team",
-            "pip__agent__user",
-            "pip__supervisor",
-            "pip__approved_by",
-            "pip__current_version",
+        .filter(
+            (Q(due_at__gt=now) & ~Exists(reminded))
+            | (Q(due_at__lte=may_be_overdue) & ~Exists(escalated))
+            | (Q(kind__in=REVIEW_KINDS) & ~Exists(current_review))
         )
-        .annotate(review_exists=Exists(current_review), midpoint_done=Exists(midpoint_done))
+        .annotate(
+            review_exists=Exists(current_review),
+            midpoint_done=Exists(midpoint_done),
+            status=F("pip__status"),
+            midpoint_date=F("pip__current_version__midpoint_date"),
+            **{k: F(f"pip__{v.name}") for k, v in _PLAN_COLUMNS.items()},
+        )
         .order_by("due_at", "pk")
+        .values(
+            "pk",
+            "pip_id",
+            "kind",
+            "due_on",
+            "due_at",
+            "review_exists",
+            "midpoint_done",
+            "status",
+            "midpoint_date",
+            *_PLAN_COLUMNS,
+        )
     )
 
 
-def _waiting_plans(now: dt.datetime) -> list[Pip]:
+def _waiting_plans(now: dt.datetime) -> list[dict]:
     """Plans waiting for someone: a signature past its deadline, or HR's decision on a draft,
     and the same for an amendment of a running plan. The date filters are coarse (n working
-    days are at least n days); due_work applies the working days in the team's zone."""
+    days are at least n days); due_work applies the working days in the team's zone. Only
+    plans with an amendment (a version after the first) are looked at for the amendment
+    steps, so the sweep does not read the audit trail of every running plan."""
     agent_signed = Signature.objects.filter(
         version_id=OuterRef("current_version_id"), role=SignerRole.AGENT
     )
@@ -264,104 +330,121 @@ def _waiting_plans(now: dt.datetime) -> list[Pip]:
         version_id=OuterRef("current_version_id"), role=SignerRole.MANAGER
     ).values("signed_at")[:1]
     running = sorted(RUNNING_STATUSES)
+    amended = PipVersion.objects.filter(number__gt=1).values("pip_id")
     return list(
-        Pip.objects.annotate(
-            agent_signed=Exists(agent_signed),
-            amendment_submitted_at=Subquery(amendment_submitted),
-            manager_signed_at=Subquery(manager_signed),
-        )
-        .filter(
+        Pip.objects.filter(
             Q(status=Status.ISSUED, ack_due_at__lte=now)
             | Q(
                 status=Status.PENDING_HR,
                 submitted_at__lte=now - dt.timedelta(days=APPROVAL_WORKING_DAYS),
             )
+            | Q(status__in=running, pk__in=amended)
+        )
+        .annotate(
+            agent_signed=Exists(agent_signed),
+            amendment_submitted_at=Subquery(amendment_submitted),
+            manager_signed_at=Subquery(manager_signed),
+            version_number=F("current_version__number"),
+            # supervisor_id and approved_by_id are the plan's own columns.
+            **{k: v for k, v in _PLAN_COLUMNS.items() if not hasattr(Pip, k)},
+        )
+        .filter(
+            Q(status__in=[Status.ISSUED, Status.PENDING_HR])
+            | Q(amendment_submitted_at__lte=now - dt.timedelta(days=APPROVAL_WORKING_DAYS))
             | Q(
-                status__in=running,
-                amendment_submitted_at__lte=now - dt.timedelta(days=APPROVAL_WORKING_DAYS),
-            )
-            | Q(
-                status__in=running,
                 agent_signed=False,
-                current_version__number__gt=1,
+                version_number__gt=1,
                 manager_signed_at__lte=now
                 - dt.timedelta(days=settings.PIP_ACK_DEADLINE_WORKING_DAYS),
             )
         )
-        .select_related(
-            "agent__team", "agent__user", "supervisor", "approved_by", "current_version"
-        )
         .order_by("pk")
+        .values(
+            "pk",
+            "status",
+            "ack_due_at",
+            "submitted_at",
+            "agent_signed",
+            "amendment_submitted_at",
+            "manager_signed_at",
+            "version_number",
+            *_PLAN_COLUMNS,
+        )
     )
 
 
-def _review_due(item: ScheduleItem, now: dt.datetime, zone: dt.tzinfo) -> bool:
+def _review_due(item: dict, now: dt.datetime, zone: dt.tzinfo) -> bool:
     """A review opens on its day in the team's zone, once, when the plan's state allows it."""
-    if item.kind not in REVIEW_KINDS or item.review_exists:
+    if item["kind"] not in REVIEW_KINDS or item["review_exists"]:
         return False
-    if local_date(now, zone) < item.due_on:
+    if local_date(now, zone) < item["due_on"]:
         return False
-    pip = item.pip
-    if item.kind == ScheduleItem.Kind.MIDPOINT:
-        return pip.status == Status.ACTIVE
-    has_midpoint = bool(pip.current_version.midpoint_date)
-    return pip.status in (Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED) and (
-        item.midpoint_done or not has_midpoint
+    status = item["status"]
+    if item["kind"] == ScheduleItem.Kind.MIDPOINT:
+        return status == Status.ACTIVE
+    has_midpoint = bool(item["midpoint_date"])
+    return status in (Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED) and (
+        item["midpoint_done"] or not has_midpoint
     )
 
 
 def due_work(now: dt.datetime) -> tuple[list[Want], list[int]]:
-    """What the schedule calls for at `now`: the reminders (recorded or not yet) and the
+    """What the schedule calls for at `now` and is not recorded yet: the reminders, and the
     schedule items whose review should be opened."""
-    hr = _HrUsers()
+    hr = _HrIds()
     wanted: list[Want] = []
     reviews: list[int] = []
 
-    def want(pip: Pip, kind: str, due_on: dt.date, users: Iterable) -> None:
-        for user in users:
-            if user is not None:
-                wanted.append(Want(pip.pk, kind, due_on, user.pk))
+    def want(pip_id: int, kind: str, due_on: dt.date, users: Iterable[int | None]) -> None:
+        for user_id in users:
+            if user_id is not None:
+                wanted.append(Want(pip_id, kind, due_on, user_id))
 
     for item in _pending_items(now):
-        pip = item.pip
-        zone = team_zone(pip)
+        zone = _zone(item["zone"])
         if _review_due(item, now, zone):
-            reviews.append(item.pk)
-        if item.due_at - MEETING_LEAD <= now < item.due_at:
-            want(pip, Kind.meeting(item.kind), item.due_on, [pip.supervisor, pip.agent.user])
-        if now >= working_days_after(item.due_at, OVERDUE_WORKING_DAYS, zone):
-            want(pip, Kind.overdue(item.kind), item.due_on, hr.for_plan(pip))
+            reviews.append(item["pk"])
+        if item["due_at"] - MEETING_LEAD <= now < item["due_at"]:
+            meeting = Kind.meeting(item["kind"])
+            want(
+                item["pip_id"],
+                meeting,
+                item["due_on"],
+                [item["supervisor_id"], item["agent_user_id"]],
+            )
+        if now >= working_days_after(item["due_at"], OVERDUE_WORKING_DAYS, zone):
+            want(item["pip_id"], Kind.overdue(item["kind"]), item["due_on"], hr.for_plan(item))
 
     for pip in _waiting_plans(now):
-        zone = team_zone(pip)
-        if pip.status == Status.ISSUED:
-            due_on = local_date(pip.ack_due_at, zone)
-            if pip.agent_signed:
-                want(pip, Kind.COUNTERSIGN, due_on, hr.for_plan(pip))
+        zone = _zone(pip["zone"])
+        pk = pip["pk"]
+        if pip["status"] == Status.ISSUED:
+            due_on = local_date(pip["ack_due_at"], zone)
+            if pip["agent_signed"]:
+                want(pk, Kind.COUNTERSIGN, due_on, hr.for_plan(pip))
                 continue
-            want(pip, Kind.ACK, due_on, [pip.agent.user])
-            escalate_at = working_days_after(pip.ack_due_at, ACK_ESCALATION_WORKING_DAYS, zone)
+            want(pk, Kind.ACK, due_on, [pip["agent_user_id"]])
+            escalate_at = working_days_after(pip["ack_due_at"], ACK_ESCALATION_WORKING_DAYS, zone)
             if now >= escalate_at:
-                want(pip, Kind.ACK_ESCALATION, due_on, [pip.supervisor, *hr.for_plan(pip)])
-        elif pip.status == Status.PENDING_HR:
-            deadline = working_days_after(pip.submitted_at, APPROVAL_WORKING_DAYS, zone)
+                want(pk, Kind.ACK_ESCALATION, due_on, [pip["supervisor_id"], *hr.for_plan(pip)])
+        elif pip["status"] == Status.PENDING_HR:
+            deadline = working_days_after(pip["submitted_at"], APPROVAL_WORKING_DAYS, zone)
             if now >= deadline:
-                others = [u for u in hr.all() if u.pk != pip.supervisor_id]
-                want(pip, Kind.APPROVAL, local_date(deadline, zone), others)
+                others = [u for u in hr.all() if u != pip["supervisor_id"]]
+                want(pk, Kind.APPROVAL, local_date(deadline, zone), others)
         else:  # a running plan with an amendment waiting for HR, or for the employee
-            if pip.amendment_submitted_at:
+            if pip["amendment_submitted_at"]:
                 deadline = working_days_after(
-                    pip.amendment_submitted_at, APPROVAL_WORKING_DAYS, zone
+                    pip["amendment_submitted_at"], APPROVAL_WORKING_DAYS, zone
                 )
                 if now >= deadline:
-                    want(pip, Kind.AMENDMENT_APPROVAL, local_date(deadline, zone), hr.for_plan(pip))
-            version = pip.current_version
-            if version.number > 1 and not pip.agent_signed and pip.manager_signed_at:
+                    want(pk, Kind.AMENDMENT_APPROVAL, local_date(deadline, zone), hr.for_plan(pip))
+            if pip["version_number"] > 1 and not pip["agent_signed"] and pip["manager_signed_at"]:
                 due = working_days_after(
-                    pip.manager_signed_at, settings.PIP_ACK_DEADLINE_WORKING_DAYS, zone
+                    pip["manager_signed_at"], settings.PIP_ACK_DEADLINE_WORKING_DAYS, zone
                 )
                 if now >= due:
-                    want(pip, Kind.AMENDMENT_ACK, local_date(due, zone), [pip.agent.user])
+                    want(pk, Kind.AMENDMENT_ACK, local_date(due, zone), [pip["agent_user_id"]])
     return list(dict.fromkeys(wanted)), reviews
 
 

@@ -17,6 +17,7 @@ from pips.models import Status
 from pips.progress import agents_below_standard
 
 PAGE_SIZE = 50
+QUEUE_SIZE = 20
 
 
 def _page_number(raw: str | None) -> int:
@@ -50,9 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
             window=(start, end),
         )
     if is_hr:
-        filter_form = PlanFilterForm(
-            request.GET or None, teams=selectors.teams(), supervisors=selectors.supervisors()
-        )
+        filter_form = PlanFilterForm(request.GET or None, user=user)
         page = _page_number(request.GET.get("page"))
         offset = (page - 1) * PAGE_SIZE
         # One row more than a page says whether there is a next page, without a COUNT.
@@ -65,7 +64,11 @@ def home(request: HttpRequest) -> HttpResponse:
             # An administrator sees HR's lists; deciding and templates are HR's alone.
             can_decide=roles.HR in user_roles,
             filter_form=filter_form,
-            queue=[(p, selectors.waiting_for(p)) for p in selectors.approval_queue(user)],
+            # The oldest first, a page of them; the plan list shows every one.
+            queue=[
+                (p, selectors.waiting_for(p)) for p in selectors.approval_queue(user)[:QUEUE_SIZE]
+            ],
+            queue_count=selectors.approval_queue(user).count(),
             all_plans=[(p, selectors.waiting_for(p)) for p in listed[:PAGE_SIZE]],
             page=page,
             has_next=len(listed) > PAGE_SIZE,

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from pips import roles, selectors, services, stats
+from pips import roles, services, stats
 from pips.forms.stats import StatsFilterForm
 from pips.views.common import request_meta
 
@@ -27,11 +27,26 @@ def _require_hr(user) -> None:
 @require_GET
 def stats_page(request: HttpRequest) -> HttpResponse:
     _require_hr(request.user)
-    form = StatsFilterForm(request.GET or None, teams=selectors.teams())
-    figures = stats.consistency(**form.filters())
-    query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
+    form = StatsFilterForm(request.GET or None)
+    tpage, spage = request.GET.get("tpage") or "1", request.GET.get("spage") or "1"
+    figures = stats.consistency(**form.filters(), team_page=tpage, supervisor_page=spage)
+    query = ""
+    if form.is_bound and form.is_valid():
+        kept = request.GET.copy()
+        for name in ("tpage", "spage"):
+            kept.pop(name, None)
+        query = kept.urlencode()
     response = render(
-        request, "pips/stats/stats.html", {"form": form, "figures": figures, "query": query}
+        request,
+        "pips/stats/stats.html",
+        {
+            "form": form,
+            "figures": figures,
+            "query": query,
+            # Each table's page, kept when the other one turns.
+            "tpage": figures.team_page.number if figures.team_page else 1,
+            "spage": figures.supervisor_page.number if figures.supervisor_page else 1,
+        },
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -41,7 +56,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def stats_csv(request: HttpRequest) -> HttpResponse:
     _require_hr(request.user)
-    form = StatsFilterForm(request.GET or None, teams=selectors.teams())
+    form = StatsFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         response = render(
             request,
@@ -51,7 +66,7 @@ def stats_csv(request: HttpRequest) -> HttpResponse:
         )
         response["Cache-Control"] = "no-store"
         return response
-    figures = stats.consistency(**form.filters())
+    figures = stats.consistency(**form.filters(), everything=True)
     services.report_exported(
         actor=request.user,
         report="consistency.csv",

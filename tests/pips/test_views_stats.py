@@ -68,7 +68,7 @@ def test_hr_sees_plans_per_team_and_supervisor(client, harper, plans):
 
 def test_filters(client, harper, plans, billing):
     client.force_login(harper)
-    figures = client.get(f"/pips/stats/?team={billing.pk}").context["figures"]
+    figures = client.get(f"/pips/stats/?team={billing.name}").context["figures"]
     assert [row.name for row in figures.teams] == ["Billing"]
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     figures = client.get(f"/pips/stats/?created_from={tomorrow}").context["figures"]
@@ -80,7 +80,7 @@ def test_filters(client, harper, plans, billing):
     [
         ("created_from=2025-03-10&created_to=2025-03-01", "before its start"),
         ("created_from=yesterday", "Enter a date such as"),
-        ("team=999999", "Pick a team from the list"),
+        ("team=Nowhere", "No team called “Nowhere”"),
     ],
 )
 def test_bad_filters_are_explained(client, harper, plans, query, message):
@@ -95,7 +95,7 @@ def test_bad_filters_are_explained(client, harper, plans, query, message):
 
 def test_csv_export_is_recorded(client, harper, plans, billing):
     client.force_login(harper)
-    response = client.get(f"/pips/stats/export.csv?team={billing.pk}")
+    response = client.get(f"/pips/stats/export.csv?team={billing.name}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="pip-consistency-')

@@ -36,6 +36,11 @@ EXPECTED: dict[str, Row] = {
         get="200   200   200   200   200   200   200   200",
         post="405   405   405   405   405   405   405   405",
     ),
+    "health_live": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405",
+    ),
     "identity:invitation": Row(
         "active",
         get="404   404   404   404   404   404   404   404",
@@ -138,6 +143,11 @@ EXPECTED: dict[str, Row] = {
         "active",
         get="401   401   401   401   401   401   401   401",
         post="401   401   401   401   401   401   401   401",
+    ),
+    "health_ready": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405",
     ),
     "login": Row(
         "active",
@@ -388,6 +398,21 @@ EXPECTED: dict[str, Row] = {
         post="login 405   405   405   405   405   405   405",
     ),
     # Open to anyone: those who check a printed copy have no account (rate-limited).
+    "pips:plans": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:lookup_teams": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
+    "pips:lookup_supervisors": Row(
+        "active",
+        get="login 403   403   200   200   200   200   403",
+        post="login 405   405   405   405   405   405   405",
+    ),
     "pips:verify": Row(
         "active",
         get="200   200   200   200   200   200   200   200",
