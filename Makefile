@@ -12,12 +12,16 @@ LANGS := -l es -l fr -l pt_BR
 MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=staticfiles --ignore=bench \
 	--ignore=tests --ignore=docs --ignore=static/vendor --ignore=test-artifacts
 
-.PHONY: install run web worker test lint format check clean messages compilemessages check-messages
+.PHONY: install run web worker test lint format check lock lock-upgrade clean messages \
+	compilemessages check-messages
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions, each file checked against its locked hash; then the project
+# itself. `make check` fails when the lock does not cover pyproject.toml (run `make lock`).
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -81,11 +85,24 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Migrations match the models, and production settings pass Django's deployment checks.
+# Migrations match the models, the lock covers pyproject.toml and is what is installed, and
+# production settings pass Django's deployment checks.
 check: install
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) .ci/check_lock.py
 	DEBUG=false SECRET_KEY=check-only-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ \
 		ALLOWED_HOSTS=pips.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+# The lock: after a change to pyproject.toml, `make lock` pins what is new and keeps the rest;
+# `make lock-upgrade` moves every pin to the newest release allowed (SECURITY.md, Dependencies).
+LOCK := $(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+lock: install
+	$(LOCK)
+
+lock-upgrade: install
+	$(LOCK) --upgrade
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache

@@ -917,8 +917,9 @@ class AuditEventQuerySet(models.QuerySet):
 
 class AuditEvent(models.Model):
     """One row per thing that happened to a plan: at once its history, its audit trail and the
-    source of what to notify. Append-only: no update or delete path, and on PostgreSQL a
-    trigger refuses UPDATE and DELETE."""
+    source of what to notify. Append-only: no update or delete path; on PostgreSQL triggers
+    refuse UPDATE, DELETE and TRUNCATE; each event is chained to the one before by its hash
+    (pips.audit.append, the only way one is written)."""
 
     pip = models.ForeignKey(
         Pip, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
@@ -935,12 +936,19 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
+    # The hash chain (pips.audit): the hash of the event written before this one, and this one's.
+    prev_hash = models.CharField(max_length=64, default="", editable=False)
+    event_hash = models.CharField(max_length=64, default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["pip", "at"], name="audit_pip_at")]
+        constraints = [
+            # The chain never forks: no two events follow the same one.
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_chain_one_successor"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
@@ -948,6 +956,8 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise PermissionError("The audit trail is append-only.")
+        if not self.event_hash:
+            raise PermissionError("Audit events are written through pips.audit.append.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -51,6 +51,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from pipsystem.images import PNG_HEADER_BYTES, PNG_MAGIC, NotAPng, png_dimensions
+
 logger = logging.getLogger(__name__)
 
 #: Origin that stands for "this application" when no other base URL is given. The ``.invalid``
@@ -59,6 +61,9 @@ INTERNAL_ORIGIN = "https://pipsystem.invalid"
 
 #: Largest static file or ``data:`` image the renderer accepts.
 MAX_RESOURCE_BYTES = 10 * 1024 * 1024
+#: Most pixels of a ``data:`` PNG image, read from its header before it is decoded (a few
+#: kilobytes of PNG can hold billions of pixels).
+MAX_IMAGE_PIXELS = 16_000_000
 
 #: Where the resources handed to one render in memory are found (see :func:`resource_url`).
 RESOURCE_PREFIX = INTERNAL_ORIGIN + "/render/"
@@ -314,6 +319,15 @@ class StaticFilesURLFetcher(URLFetcher):
                 raise PdfResourceRefused("invalid base64 in data: URI") from exc
         if len(raw) > MAX_RESOURCE_BYTES:
             raise PdfResourceRefused("data: URI is too large")
+        if media_type == "image/png" or raw.startswith(PNG_MAGIC):
+            try:
+                width, height = png_dimensions(raw[:PNG_HEADER_BYTES])
+            except NotAPng as exc:
+                raise PdfResourceRefused("data: URI is not a readable PNG image") from exc
+            if width * height > MAX_IMAGE_PIXELS:
+                raise PdfResourceRefused(
+                    f"data: image of {width} × {height} pixels is over {MAX_IMAGE_PIXELS:,}"
+                )
         return URLFetcherResponse(url=url, body=raw, headers={"Content-Type": media_type})
 
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
@@ -81,6 +81,27 @@ class SecurityHeadersMiddleware:
                 request.path,
             )
         return None
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the query string (``?q=%00``) is refused with 400 before any view, the
+    admin's searches and filters included, sees it: no field can hold one (PostgreSQL refuses
+    it in text, which would otherwise end as a 500), and no link of the app makes one."""
+
+    MESSAGE = (
+        "<!doctype html><title>Bad request</title><h1>Bad request</h1>"
+        "<p>The address contains a NUL character, which no search, filter or page number can "
+        "hold. Remove it and try again.</p>"
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in query.lists()):
+            return HttpResponseBadRequest(self.MESSAGE)
+        return self.get_response(request)
 
 
 @receiver(user_logged_in, dispatch_uid="pipsystem.security.logged_in")

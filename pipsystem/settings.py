@@ -96,8 +96,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pipsystem.security.SecurityHeadersMiddleware",
-    # Last: turns a login refused during a lockout into the lockout page.
+    # Last but one: turns a login refused during a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Inside every other: its 400 gets the same headers as any page.
+    "pipsystem.security.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "pipsystem.urls"
@@ -269,6 +271,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script of the app reads the CSRF cookie (forms carry the token), so none may.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

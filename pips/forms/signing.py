@@ -6,9 +6,6 @@ consent is required, a disagreement needs comments, who signs when) are the serv
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
@@ -16,17 +13,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pips import languages, roles
 from pips.inputs import CONSENT_TEXT, SignatureInput
 from pips.models import Pip, SignerRole
+from pips.services.signatures import image_problem
 
-PNG_PREFIX = "data:image/png;base64,"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# A drawn signature is a few tens of kilobytes; this is the services' own ceiling.
-MAX_IMAGE_CHARS = 400_000
 SIGNATURE_PAD_TEMPLATE = "pips/signing/_signature_pad.html"
 
 AGREE = "agree"
@@ -69,8 +64,9 @@ class SignatureForm(forms.Form):
         self.user = user
         self.fields["consent_language"].initial = languages.current_language()
         full_name = user.get_full_name()
+        # Crispy renders help text as HTML: the name is the user's own text, so it is escaped.
         self.fields["typed_name"].help_text = (
-            _("Exactly as on your account: %(name)s.") % {"name": full_name} if full_name else ""
+            format_html(_("Exactly as on your account: {}."), full_name) if full_name else ""
         )
         self.fields["typed_name"].widget.attrs.update({"autocomplete": "name"})
 
@@ -96,22 +92,8 @@ class SignatureForm(forms.Form):
 
     def clean_image(self) -> str:
         image = self.cleaned_data["image"].strip()
-        if not image:
-            return ""
-        if len(image) > MAX_IMAGE_CHARS:
-            raise ValidationError(
-                _("The drawn signature is too large. Clear it and draw it again.")
-            )
-        if not image.startswith(PNG_PREFIX):
-            raise ValidationError(_("The drawn signature was not a PNG image."))
-        try:
-            data = base64.b64decode(image[len(PNG_PREFIX) :], validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError(
-                _("The drawn signature could not be read. Clear it and draw it again.")
-            ) from None
-        if not data.startswith(PNG_MAGIC):
-            raise ValidationError(_("The drawn signature was not a PNG image."))
+        if problem := image_problem(image):
+            raise ValidationError(problem)
         return image
 
     def signature_input(self) -> SignatureInput:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from pips import notifications, tasks
+from pips import audit, notifications, tasks
 from pips.inputs import NO_META, RequestMeta
 from pips.models import (
     AuditEvent,
@@ -34,17 +34,19 @@ def write_audit(
     version: PipVersion | None = None,
 ) -> AuditEvent:
     meta = meta or NO_META
-    event = AuditEvent.objects.create(
-        pip=pip,
-        version=version,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        comment=comment,
-        changes=changes or {},
-        ip_address=meta.ip_address,
-        user_agent=(meta.user_agent or "")[:400],
+    event = audit.append(
+        AuditEvent(
+            pip=pip,
+            version=version,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            comment=comment,
+            changes=changes or {},
+            ip_address=meta.ip_address,
+            user_agent=(meta.user_agent or "")[:400],
+        )
     )
     if notifications.wants_delivery(action):
         # Only once the step is committed: a rolled-back step tells nobody anything.

@@ -3,6 +3,9 @@ refusal) and HR's; the third one makes the plan active."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,6 +35,47 @@ from pips.services.common import (
     write_audit,
 )
 from pips.services.schedule import schedule_write
+from pipsystem.images import PNG_MAGIC, NotAPng, png_dimensions
+
+PNG_PREFIX = "data:image/png;base64,"
+#: A drawn signature: a PNG data URL of at most this many characters (about 300 KB; a drawing
+#: is a few tens), and of at most this many pixels across and down (a signature pad the width
+#: of a large screen at three or four device pixels per CSS pixel).
+MAX_IMAGE_CHARS = 400_000
+MAX_IMAGE_WIDTH, MAX_IMAGE_HEIGHT = 4000, 1000
+_UNREADABLE = "The drawn signature could not be read. Clear it and draw it again."
+
+
+def image_problem(image: str) -> str | None:
+    """What is wrong with a drawn signature (a PNG data URL), or None when nothing is. Its size
+    in pixels is read from the PNG header before anything else of it is decoded: a PNG of a
+    few kilobytes can be 13,000 pixels square, which printing would then have to decode."""
+    if not image:
+        return None
+    if not image.startswith(PNG_PREFIX):
+        return "The drawn signature was not a PNG image."
+    encoded = image[len(PNG_PREFIX) :]
+    if len(image) > MAX_IMAGE_CHARS:
+        return "The drawn signature is too large. Clear it and draw it again."
+    try:
+        head = base64.b64decode(encoded[:32], validate=True)  # 24 bytes: up to the size
+        width, height = png_dimensions(head)
+    except NotAPng:
+        if not head.startswith(PNG_MAGIC[: len(head)]):
+            return "The drawn signature was not a PNG image."
+        return _UNREADABLE
+    except (binascii.Error, ValueError):
+        return _UNREADABLE
+    if width > MAX_IMAGE_WIDTH or height > MAX_IMAGE_HEIGHT:
+        return (
+            f"The drawn signature is {width} × {height} pixels; at most {MAX_IMAGE_WIDTH} × "
+            f"{MAX_IMAGE_HEIGHT} are accepted. Clear it and draw it again."
+        )
+    try:
+        base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return _UNREADABLE
+    return None
 
 
 def signature_write(
@@ -46,10 +90,8 @@ def signature_write(
         )
     if data.agrees is False and not data.comments.strip():
         errors["comments"] = "Say what you disagree with."
-    if data.image and not data.image.startswith("data:image/png;base64,"):
-        errors["image"] = "The drawn signature was not a PNG image."
-    elif len(data.image) > 400_000:
-        errors["image"] = "The drawn signature is too large."
+    if problem := image_problem(data.image):
+        errors["image"] = problem
     language = languages.normalise(data.language or languages.current_language())
     if language is None:
         errors["consent"] = "The consent statement was shown in a language we do not have."

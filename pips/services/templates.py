@@ -24,13 +24,13 @@ from pips.content import (
 )
 from pips.inputs import RequestMeta
 from pips.models import (
-    AuditEvent,
     DeadlineKind,
     PipTemplate,
     TemplateAction,
     TemplateExpectation,
     TemplateReason,
 )
+from pips.services.common import write_audit
 from pips.services.plans import validate_content
 
 
@@ -60,14 +60,12 @@ def _require_hr(actor) -> None:
 
 
 def _audit(*, actor, action: str, template: PipTemplate, meta: RequestMeta | None, **changes):
-    meta = meta or RequestMeta()
-    AuditEvent.objects.create(
+    write_audit(
         pip=None,
         actor=actor,
         action=action,
+        meta=meta,
         changes={"template_id": template.pk, "template": template.name, **changes},
-        ip_address=meta.ip_address,
-        user_agent=(meta.user_agent or "")[:400],
     )
 
 

@@ -20,9 +20,14 @@ PAGE_SIZE = 50
 QUEUE_SIZE = 20
 
 
+# Beyond any real list; a larger number (`?page=99999999999999999999`) would overflow the
+# database's OFFSET, so it is read as this one: an empty page with a link back.
+MAX_PAGE = 100_000
+
+
 def _page_number(raw: str | None) -> int:
     try:
-        return max(1, int(raw or 1))
+        return min(max(1, int(raw or 1)), MAX_PAGE)
     except ValueError:
         return 1
 
