@@ -5,12 +5,15 @@ Run from the repository root:
     DJANGO_SETTINGS_MODULE=pipsystem.settings python bench/ingest.py
 
 It generates (once, under bench/out/) a CSV of 1,000,000 KPI rows for 50,000 employees over 90
-days, loads it through `metrics.loading.load_file` into an empty sample table (--repeat times,
-3 by default, and the median) and prints rows/s
-(sha256, parsing, validation, COPY, upsert and commit all included). It then loads the same file
-again (nothing changes), and finally loads the first 20,000 rows with django-import-export's
-`import_data` (per-row saves, then `use_bulk=True`) and with our loader, each into an empty
-table, and prints the ratios.
+days (--layout long: a row per value; wide: a column per KPI, six values a row), loads it the
+way the upload page's worker does (`metrics.uploads.load_stored`: a pending load with its
+mapping and hash frozen, the stored file read with its progress reported) into an empty sample
+table (--repeat times, 3 by default, and the median) and prints values/s (sha256, parsing,
+validation, COPY, upsert and commit all included) and the peak resident memory of each load,
+beside the reference loop of `bench/machine.py` measured in the same run. It then loads the
+same file again (nothing changes), and finally (long layout) loads the first 20,000 rows with
+django-import-export's `import_data` (per-row saves, then `use_bulk=True`) and with our loader,
+each into an empty table, and prints the ratios.
 
 The database comes from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/pip_bench); it
 is created and migrated if needed. The benchmark empties the sample and load tables, so it
@@ -20,8 +23,11 @@ refuses a database whose name does not contain "bench" unless given --force.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import os
 import random
+import shutil
 import sys
 import time
 from datetime import date, timedelta
@@ -90,7 +96,7 @@ def main() -> None:
         f"file: {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.0f} MB, {args.rows:,} rows)"
     )
 
-    print(machine.describe())
+    print(machine.describe())  # the reference figure, measured in this run
     run_validation_only(path, mapping)
     firsts = [
         run_ours(path, mapping, f"first load into an empty table ({n}/{args.repeat})", empty=True)
@@ -98,7 +104,7 @@ def main() -> None:
     ]
     ours = sorted(firsts, key=lambda result: result[1].wall)[len(firsts) // 2]
     if args.repeat > 1:
-        print(f"median of {args.repeat}: {ours[0] / ours[1].wall:,.0f} rows/s")
+        print(f"median of {args.repeat}: {ours[0] / ours[1].wall:,.0f} values/s")
     copies = sorted(run_plain_copy(path) for _ in range(args.repeat))
     plain = copies[len(copies) // 2]
     print(
@@ -326,8 +332,8 @@ def run_validation_only(path: Path, mapping: dict) -> None:
 def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int, Meter]:
     from django.db import connection
 
-    from metrics.loading import load_file
-    from metrics.models import MetricSource
+    from metrics.models import MetricLoad, MetricSource
+    from metrics.uploads import load_stored
 
     if empty:
         empty_tables()
@@ -358,18 +364,35 @@ def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int
         marks["committed"] = time.perf_counter()
 
     connection.commit = timed_commit  # bench only: to see where the time goes
+    # The upload page's worker path: a pending load with the previewed mapping and hash
+    # frozen on it, `load_stored` (the task's body) reading a stored copy of the file with its
+    # progress reported on a second connection. It removes the copy when done.
+    copy = path.with_name(f"{path.stem}.upload{path.suffix}")
+    shutil.copyfile(path, copy)
+    with path.open("rb") as plain:
+        sha256 = hashlib.file_digest(plain, "sha256").hexdigest()
+    load = MetricLoad.objects.create(
+        source=source,
+        filename=path.name,
+        file_sha256=sha256,
+        mapping=mapping,
+        rows_total=expected_values(path, mapping),
+    )
+    reset_peak_rss()
     try:
-        with Meter() as meter, connection.execute_wrapper(timer), path.open("rb") as file:
-            result = load_file(file, source=source, filename=path.name)
+        with Meter() as meter, connection.execute_wrapper(timer):
+            load = load_stored(load.pk, str(copy))
     finally:
         del connection.commit
-    if not result.ok:
-        sys.exit(f"load rejected: {[str(e) for e in result.errors[:5]]}")
+    peak = peak_rss_mb()
+    if load.status != "loaded":
+        sys.exit(f"load rejected: {load.errors[:5]}")
     print(
-        f"ours, {label}: {result.rows_total:,} values in {meter.wall:.2f} s"
-        f" = {result.rows_total / meter.wall:,.0f} rows/s"
-        f" ({result.rows_changed:,} inserted or changed)"
+        f"ours, {label}: {load.rows_total:,} values in {meter.wall:.2f} s"
+        f" = {load.rows_total / meter.wall:,.0f} values/s"
+        f" ({load.rows_loaded:,} inserted or changed); peak RSS {peak:,.0f} MB"
     )
+    result = load
     if writes and "committed" in marks:
         # Python reads and checks the next batch while PostgreSQL writes one: only the last
         # batch has nothing running beside it.
@@ -385,10 +408,43 @@ def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int
     return result.rows_total, meter
 
 
-def _batch_rows() -> int:
-    from metrics import loading
+_EXPECTED: dict[Path, int] = {}
 
-    return loading._UPSERT_BATCH_ROWS
+
+def expected_values(path: Path, mapping: dict) -> int:
+    """Values in the file (what the preview counted), for the progress the load reports."""
+    if path not in _EXPECTED:
+        from metrics.loading import preview_file
+
+        with path.open("rb") as file:
+            _EXPECTED[path] = preview_file(file, mapping=mapping, limit=0).rows_total
+    return _EXPECTED[path]
+
+
+def reset_peak_rss() -> None:
+    """Start this process's peak resident set size again from its current size (Linux), so
+    that each run reports its own peak, not the file generation's or an earlier run's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size since `reset_peak_rss`, in MB (VmHWM; ru_maxrss elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _batch_rows() -> int:
+    from django.conf import settings
+
+    return settings.METRICS_LOAD_BATCH_ROWS
 
 
 def run_import_export(path: Path, bulk: bool) -> tuple[int, Meter]:

@@ -7,6 +7,10 @@ issued in the admin to a user of the analyst or HR group."""
 
 from __future__ import annotations
 
+import json
+import zlib
+
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.authentication import TokenAuthentication
@@ -64,7 +68,14 @@ class CanLoad(BasePermission):
 @authentication_classes([TokenAuthentication])
 @permission_classes([IsAuthenticated, CanLoad])
 def samples(request: Request) -> Response:
-    batch = BatchSerializer(data=request.data)
+    try:
+        payload = read_json(request)
+    except BodyError as exc:
+        return Response(
+            {"status": "invalid", "errors": [{"row": None, "field": "body", "reason": exc.reason}]},
+            status=exc.status,
+        )
+    batch = BatchSerializer(data=payload)
     if not batch.is_valid():
         return Response(
             {"status": "invalid", "errors": _field_errors(batch.errors)},
@@ -103,3 +114,52 @@ def _field_errors(errors: dict) -> list[dict]:
         for problem in problems:
             flat.append({"row": None, "field": name, "reason": str(problem)})
     return flat
+
+
+class BodyError(Exception):
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+def read_json(request: Request) -> object:
+    """The request's JSON body, read here rather than by DRF's parser: up to
+    METRICS_API_MAX_BYTES (Django's 2.5 MB limit for form posts would stop a batch of 30,000
+    rows with an HTML page), refused by its Content-Length before it is read, gzip-encoded or
+    not, and a nesting too deep for the parser is an error, not a crash."""
+    limit = settings.METRICS_API_MAX_BYTES
+    too_big = (
+        f"the request body is larger than {limit:,} bytes (METRICS_API_MAX_BYTES): send at "
+        f"most {settings.METRICS_API_MAX_ROWS:,} rows per request, or gzip the body"
+    )
+    http = request._request
+    try:
+        length = int(http.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BodyError("the Content-Length header is not a number") from None
+    if length > limit:
+        raise BodyError(too_big, 413)
+    if request.content_type.split(";")[0].strip() != "application/json":
+        raise BodyError("send the batch as JSON (Content-Type: application/json)", 415)
+    body = http.read(limit + 1)
+    if len(body) > limit:
+        raise BodyError(too_big, 413)
+    encoding = http.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            raise BodyError("the body is not valid gzip (Content-Encoding: gzip)") from None
+        if len(body) > limit or inflater.unconsumed_tail:
+            raise BodyError(too_big.replace("request body", "unpacked request body"), 413)
+    elif encoding not in ("", "identity"):
+        raise BodyError(f"unsupported Content-Encoding {encoding!r}: send gzip or none", 415)
+    if not body:
+        raise BodyError('the body is empty: send {"source": …, "rows": […]}')
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise BodyError("the JSON is nested too deeply: rows are objects of plain values") from None
+    except ValueError as exc:
+        raise BodyError(f"the body is not valid JSON: {exc}") from None

@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 
 from metrics.models import Kpi, MetricSource
-from metrics.parsing import LAYOUTS, ColumnMapping, MappingError
+from metrics.parsing import EXCEL_DATES, LAYOUTS, ColumnMapping, MappingError
 from metrics.uploads import ALLOWED_EXTENSIONS, FileHeader
 
 _XLSX_MAGIC = b"PK\x03\x04"
@@ -21,6 +21,13 @@ DATE_FORMATS = [
     ("%m/%d/%Y", "Month first: 03/04/2025"),
     ("%d/%m/%y", "Day first, short year: 04/03/25"),
     ("%m/%d/%y", "Month first, short year: 03/04/25"),
+    (EXCEL_DATES, "Excel serial numbers: 46353 (days since 1899-12-30)"),
+]
+DECIMALS = [(".", "Decimal point: 87.1"), (",", "Decimal comma: 87,1")]
+PERCENT_SCALES = [
+    ("", "From each column: 0.85 or 85, refused if a column mixes them"),
+    ("fraction", "Fractions: 0.85 is 85 %"),
+    ("percent", "Percentages: 85 is 85 %, 0.85 is 0.85 %"),
 ]
 
 
@@ -115,13 +122,22 @@ class MappingForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+    header_row = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    sheet = forms.CharField(widget=forms.HiddenInput, required=False)
     employee_id = forms.ChoiceField(label="Employee ID column")
     date = forms.ChoiceField(label="Date column")
     date_format = forms.ChoiceField(label="Date format", choices=DATE_FORMATS, required=False)
+    decimal = forms.ChoiceField(
+        label="Decimal separator", choices=DECIMALS, initial=".", required=False
+    )
+    percent_scale = forms.ChoiceField(
+        label="Percentages without a % sign", choices=PERCENT_SCALES, required=False
+    )
     weight = forms.ChoiceField(
         label="Weight column (optional)",
         required=False,
-        help_text="Calls, chats or surveys behind each value: weekly means are weighted by it.",
+        help_text="Calls, chats or surveys behind each value: weekly means are weighted by it. "
+        "In a wide file each KPI may have its own below; this one serves the others.",
     )
     kpi = forms.ChoiceField(label="KPI column", required=False)
     value = forms.ChoiceField(label="Value column", required=False)
@@ -139,14 +155,26 @@ class MappingForm(forms.Form):
             self.fields[f"kpi_{kpi.code}"] = forms.ChoiceField(
                 label=kpi.name, choices=[("", "— not in this file —"), *columns], required=False
             )
+            self.fields[f"weight_{kpi.code}"] = forms.ChoiceField(
+                label=f"{kpi.name}: weight",
+                choices=[("", "— the weight column above, or none —"), *columns],
+                required=False,
+            )
         self.helper = FormHelper()
         self.helper.form_method = "post"
         self.helper.layout = Layout(
+            "header_row",
+            "sheet",
             Field("layout"),
             Div(
                 Div("employee_id", css_class="col-md-4"),
                 Div("date", css_class="col-md-4"),
                 Div("date_format", css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(
+                Div("decimal", css_class="col-md-6"),
+                Div("percent_scale", css_class="col-md-6"),
                 css_class="row",
             ),
             Field("weight"),
@@ -156,10 +184,14 @@ class MappingForm(forms.Form):
                     '<p class="small text-muted">Durations may be seconds, m:ss or h:mm:ss; '
                     "percentages 85, 85 % or 0.85.</p>"
                 ),
-                Div(
-                    *[Div(f"kpi_{kpi.code}", css_class="col-md-4") for kpi in kpis],
-                    css_class="row",
-                ),
+                *[
+                    Div(
+                        Div(f"kpi_{kpi.code}", css_class="col-md-6"),
+                        Div(f"weight_{kpi.code}", css_class="col-md-6"),
+                        css_class="row",
+                    )
+                    for kpi in kpis
+                ],
                 css_id="layout-wide",
                 data_layout="wide",
             ),
@@ -183,13 +215,15 @@ class MappingForm(forms.Form):
     @classmethod
     def initial_from(cls, mapping: dict) -> dict:
         """The form's initial values from a saved mapping (ColumnMapping's JSON form)."""
-        initial = {
-            key: mapping.get(key, "")
-            for key in ("layout", "employee_id", "date", "date_format", "weight", "kpi", "value")
-        }
+        keys = ("layout", "employee_id", "date", "date_format", "weight", "kpi", "value")
+        initial = {key: mapping.get(key, "") for key in keys}
         initial["layout"] = initial["layout"] or "wide"
+        initial["decimal"] = mapping.get("decimal", ".")
+        initial["percent_scale"] = mapping.get("percent_scale", "")
         for code, column in (mapping.get("kpis") or {}).items():
             initial[f"kpi_{code}"] = column
+        for code, column in (mapping.get("weights") or {}).items():
+            initial[f"weight_{code}"] = column
         return initial
 
     def clean(self) -> dict:
@@ -204,6 +238,10 @@ class MappingForm(forms.Form):
             "layout": layout,
             "employee_id": data.get("employee_id", ""),
             "date": data.get("date", ""),
+            "header_row": data.get("header_row") or 0,
+            "sheet": data.get("sheet") or "",
+            "decimal": data.get("decimal") or ".",
+            "percent_scale": data.get("percent_scale") or "",
         }
         if data.get("weight"):
             mapping["weight"] = data["weight"]
@@ -214,7 +252,13 @@ class MappingForm(forms.Form):
             if not kpis:
                 self.add_error(None, "A wide file needs at least one KPI column: pick it below.")
             mapping["kpis"] = kpis
+            mapping["weights"] = {
+                code: data[f"weight_{code}"] for code in kpis if data.get(f"weight_{code}")
+            }
             used = [mapping["employee_id"], mapping["date"], *kpis.values()]
+            weights = set(mapping["weights"].values()) | {data.get("weight") or ""}
+            if weights & set(used):
+                self.add_error(None, "A KPI column cannot also be a weight column.")
         else:
             for name in ("kpi", "value"):
                 if not data.get(name):

@@ -11,15 +11,20 @@ weight differ, in batches of 100,000 rows: a thread reads and validates the file
 database, so Python checks the next batch on one core while PostgreSQL upserts this one on the
 other. All batches are one transaction. A large file of new rows only (the usual export of the
 days since the last one) is inserted without ON CONFLICT until a row turns out to be there.
-Elsewhere (SQLite in development) it is `bulk_create(update_conflicts=True)` in batches.
+Elsewhere (SQLite, the embedded default) the rows are staged in a SQLite file of their own and
+moved into `metrics_sample` by one INSERT … ON CONFLICT at the end, so the application's
+database is locked for that statement only and pages stay usable during a load.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import queue
+import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +32,7 @@ from datetime import date
 from itertools import islice
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -40,6 +46,7 @@ from metrics.parsing import (
     KpiRule,
     MappingError,
     Row,
+    RowAccount,
     RowError,
     Table,
     Validator,
@@ -51,7 +58,7 @@ PREVIEW_ROWS = 20
 PREVIEW_ERRORS = 200
 STORED_ERRORS = 1000  # kept on a rejected MetricLoad; the count beyond is summarised
 _COPY_CHUNK_ROWS = 8192
-_BATCH_ROWS = 500
+_BATCH_ROWS = 5000
 
 MappingInput = ColumnMapping | Mapping[str, Any] | str
 
@@ -72,10 +79,35 @@ class Preview:
     rows_total: int  # valid values in the whole file
     errors: list[RowError]  # the first `max_errors` problems
     error_count: int
+    account: RowAccount  # what became of every row of the file
 
     @property
     def ok(self) -> bool:
         return self.error_count == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe, for a preview made by the worker and shown by the page."""
+        return {
+            "rows": [
+                [r.line, r.employee_id, r.kpi, r.date.isoformat(), r.value, r.weight]
+                for r in self.rows
+            ],
+            "rows_total": self.rows_total,
+            "errors": [e.as_dict() for e in self.errors],
+            "error_count": self.error_count,
+            "account": self.account.as_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Preview:
+        rows = [
+            ParsedRow(line, emp, kpi, date.fromisoformat(day), value, weight)
+            for line, emp, kpi, day, value, weight in data["rows"]
+        ]
+        errors = [RowError(e["line"], e["reason"], e["column"]) for e in data["errors"]]
+        return cls(
+            rows, data["rows_total"], errors, data["error_count"], RowAccount(**data["account"])
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +117,7 @@ class LoadResult:
     rows_changed: int  # inserted, or updated with a different value or weight
     errors: list[RowError]
     error_count: int
+    account: RowAccount | None = None
 
     @property
     def ok(self) -> bool:
@@ -105,7 +138,7 @@ def preview_file(
 ) -> Preview:
     """Parse and check a whole file without writing anything."""
     filename = filename or os.path.basename(getattr(file, "name", None) or "")
-    return _preview(lambda m: open_table(file, filename=filename), mapping, limit, max_errors)
+    return _preview(lambda m: _open(file, filename, m), mapping, limit, max_errors)
 
 
 def preview_rows(
@@ -127,22 +160,52 @@ def load_file(
     filename: str = "",
     max_errors: int = STORED_ERRORS,
     load: MetricLoad | None = None,
+    expected_sha256: str = "",
+    sha256: str = "",
 ) -> LoadResult:
     """Load a CSV or XLSX file (bytes, or a seekable binary file such as an UploadedFile) with
     the source's mapping unless one is given. Raises `MappingError` for an unusable mapping
     (nothing recorded); a bad file is recorded as a rejected load and returned, never raised.
-    `load` is a pending record made beforehand (a background load that a page follows)."""
+    `load` is a pending record made beforehand (a background load that a page follows);
+    `expected_sha256` the hash of the file that was previewed: another file is refused;
+    `sha256` the file's own, when the caller has computed it already."""
     filename = filename or os.path.basename(getattr(file, "name", None) or "")
+    sha256 = sha256 or _file_sha256(file)
+    if expected_sha256 and sha256 != expected_sha256:
+        return _load(
+            lambda m: _refuse("the file is not the one previewed (its SHA-256 differs)"),
+            source=source,
+            mapping=mapping or source_mapping(source),
+            uploaded_by=uploaded_by,
+            filename=filename,
+            sha256=sha256,
+            max_errors=max_errors,
+            load=load,
+        )
     return _load(
-        lambda m: open_table(file, filename=filename),
+        lambda m: _open(file, filename, m),
         source=source,
         mapping=source_mapping(source) if mapping is None else mapping,
         uploaded_by=uploaded_by,
         filename=filename,
-        sha256=_file_sha256(file),
+        sha256=sha256,
         max_errors=max_errors,
         load=load,
     )
+
+
+def _open(file: bytes | IO[bytes], filename: str, mapping: ColumnMapping) -> Table:
+    return open_table(
+        file,
+        filename=filename,
+        header_row=mapping.header_row,
+        sheet=mapping.sheet,
+        columns=mapping.columns(),
+    )
+
+
+def _refuse(reason: str) -> Table:
+    raise FileError(reason, 0)
 
 
 def load_rows(
@@ -194,17 +257,18 @@ def _preview(
     errors = ErrorLog(limit=max_errors)
     rows: list[ParsedRow] = []
     total = 0
+    account = RowAccount()
     try:
         with make_table(columns) as table:
-            for line, emp, kpi_id, day, value, weight in Validator(
-                table, columns, rules, errors
-            ).rows():
+            validator = Validator(table, columns, rules, errors)
+            account = validator.account
+            for line, emp, kpi_id, day, value, weight in validator.rows():
                 total += 1
                 if total <= limit:
                     rows.append(ParsedRow(line, emp, codes[kpi_id], day, value, weight))
     except FileError as exc:
         errors.add(exc.line, exc.reason)
-    return Preview(rows, total, errors.items, errors.total)
+    return Preview(rows, total, errors.items, errors.total, account)
 
 
 def _load(
@@ -238,14 +302,19 @@ def _load(
             uploaded_by=uploaded_by,
             filename=filename[:255],
             file_sha256=sha256,
+            mapping=columns.as_dict(),
             status=MetricLoad.Status.RUNNING,
         )
     else:
         load.file_sha256, load.status = sha256, MetricLoad.Status.RUNNING
-        load.save(update_fields=["file_sha256", "status"])
+        load.mapping = columns.as_dict()
+        load.save(update_fields=["file_sha256", "status", "mapping"])
     total = changed = 0
+    staged = connection.vendor != "postgresql" and connection.get_autocommit()
     try:
-        with table, transaction.atomic():
+        # PostgreSQL: one transaction. Elsewhere, from autocommit: staged in short
+        # transactions, then moved into the sample table in one (see the module's docstring).
+        with table, transaction.atomic() if not staged else _nothing():
             try:
                 if validator is not None:
                     total, changed = _write(validator.rows(), errors, load.pk)
@@ -259,11 +328,18 @@ def _load(
         errors.add(0, "the load failed unexpectedly; nothing was saved")
         _finish(load, total, 0, errors)
         raise
-    _finish(load, total, changed, errors)
-    return LoadResult(load, total, changed, errors.items, errors.total)
+    account = validator.account if validator is not None else None
+    _finish(load, total, changed, errors, account)
+    return LoadResult(load, total, changed, errors.items, errors.total, account)
 
 
-def _finish(load: MetricLoad, total: int, changed: int, errors: ErrorLog) -> None:
+def _finish(
+    load: MetricLoad,
+    total: int,
+    changed: int,
+    errors: ErrorLog,
+    account: RowAccount | None = None,
+) -> None:
     stored = [error.as_dict() for error in errors.items]
     if errors.total > len(stored):
         more = errors.total - len(stored)
@@ -271,7 +347,10 @@ def _finish(load: MetricLoad, total: int, changed: int, errors: ErrorLog) -> Non
     load.status = MetricLoad.Status.REJECTED if errors.total else MetricLoad.Status.LOADED
     load.rows_total, load.rows_loaded, load.errors = total, changed, stored
     load.finished_at = timezone.now()
-    load.save(update_fields=["status", "rows_total", "rows_loaded", "errors", "finished_at"])
+    load.account = account.as_dict() if account is not None else {}
+    load.save(
+        update_fields=["status", "rows_total", "rows_loaded", "errors", "finished_at", "account"]
+    )
 
 
 def _write(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
@@ -279,13 +358,72 @@ def _write(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, in
     caller rolls back, so the writers only keep counting to report the file's size."""
     if connection.vendor == "postgresql":
         return _write_postgresql(rows, errors, load_id)
+    if connection.get_autocommit():
+        return _write_staged(rows, errors, load_id)
     return _write_batches(rows, errors, load_id)
 
 
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _write_staged(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
+    """SQLite from autocommit: the rows are staged in a SQLite file of their own, outside the
+    application's database, so reading and checking a large file takes no lock that page views
+    and status polls would wait for; once the whole file is known to be good, one statement
+    moves the staged rows into the sample table, all or nothing, holding the write lock for
+    that statement only."""
+    total = changed = 0
+    with tempfile.TemporaryDirectory(prefix="metrics-load-") as directory:
+        path = os.path.join(directory, "stage.sqlite3")
+        stage = sqlite3.connect(path)
+        try:
+            stage.execute("PRAGMA journal_mode = OFF")
+            stage.execute("PRAGMA synchronous = OFF")
+            stage.execute(
+                "CREATE TABLE rows (employee_id TEXT, kpi_id INTEGER, date TEXT, value REAL,"
+                " weight REAL)"
+            )
+            while batch := list(islice(rows, _BATCH_ROWS)):
+                total += len(batch)
+                if errors.total:
+                    continue
+                stage.executemany(
+                    "INSERT INTO rows VALUES (?, ?, ?, ?, ?)",
+                    [(e, k, d.isoformat(), v, w) for _, e, k, d, v, w in batch],
+                )
+            stage.commit()
+        finally:
+            stage.close()
+        if errors.total:
+            return total, 0
+        table = connection.ops.quote_name(Sample._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute("ATTACH DATABASE %s AS metrics_stage", [path])
+            try:
+                with transaction.atomic():
+                    cursor.execute(
+                        f"INSERT INTO {table} (employee_id, kpi_id, date, value, weight, load_id)"
+                        " SELECT employee_id, kpi_id, date, value, weight, %s"
+                        " FROM metrics_stage.rows WHERE true"
+                        " ORDER BY employee_id, kpi_id, date"
+                        " ON CONFLICT (employee_id, kpi_id, date) DO UPDATE"
+                        " SET value = excluded.value, weight = excluded.weight,"
+                        " load_id = excluded.load_id"
+                        f" WHERE ({table}.value, {table}.weight)"
+                        " IS NOT (excluded.value, excluded.weight)",
+                        [load_id],
+                    )
+                    changed = cursor.rowcount
+            finally:
+                cursor.execute("DETACH DATABASE metrics_stage")
+    return total, changed
+
+
 _STAGE = "metrics_sample_stage"
-# Rows per upsert. Python validates the next batch while PostgreSQL upserts this one, so the
-# two cores work at once; each batch is sorted on its own.
-_UPSERT_BATCH_ROWS = 100_000
+# Rows per upsert (METRICS_LOAD_BATCH_ROWS, 100,000). Python validates the next batch while
+# PostgreSQL upserts this one, so the two cores work at once; each batch is sorted on its own.
 # Loads of more than one batch run one at a time (an exclusive lock); smaller loads run side by
 # side (a shared lock). Two loads that overlap would otherwise each lock rows that the other
 # needs next, batch by batch, and deadlock; a single sorted upsert cannot.
@@ -326,7 +464,7 @@ def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tu
         # is every batch after it.
         new_rows = False
         while True:
-            batch = _Batch(chunks, _UPSERT_BATCH_ROWS)
+            batch = _Batch(chunks, settings.METRICS_LOAD_BATCH_ROWS)
             _copy(cursor, f"COPY {_STAGE} FROM STDIN", batch)
             if errors.total:
                 chunks.close()

@@ -106,9 +106,14 @@ class MetricLoad(models.Model):
     filename = models.CharField(max_length=255, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # The column mapping and options the load used, frozen when it was queued (the mapping that
+    # was previewed): a source's mapping saved again afterwards does not change this load.
+    mapping = models.JSONField(default=dict, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_loaded = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # What became of every row of the file: read, loaded, refused, skipped by which rule.
+    account = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -6,22 +6,6 @@ from django.conf import settings
 from rest_framework import serializers
 
 
-class SampleRowSerializer(serializers.Serializer):
-    """One value, in the canonical long layout. Values are checked by the loader, not here, so
-    that a bad row comes back with the same reason a file upload would give; this serializer
-    only documents the shape (and the OpenAPI schema)."""
-
-    employee_id = serializers.CharField(help_text="The employee ID as the exports carry it.")
-    date = serializers.CharField(help_text="ISO date, e.g. 2025-03-04.")
-    kpi = serializers.CharField(help_text="A KPI code (qa_score, aht, csat…) or name.")
-    value = serializers.JSONField(
-        help_text="A number, or text such as '85 %', '0.85', '5:30' (m:ss) or '1:05:30'."
-    )
-    weight = serializers.FloatField(
-        required=False, help_text="Calls, chats or surveys behind the value (default 1)."
-    )
-
-
 class BatchSerializer(serializers.Serializer):
     source = serializers.CharField(
         max_length=64, help_text="The system the data comes from; created on first use."
@@ -29,7 +13,16 @@ class BatchSerializer(serializers.Serializer):
     label = serializers.CharField(
         max_length=255, required=False, default="", help_text="A name for the batch."
     )
-    rows = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+    rows = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        help_text=(
+            "Objects {employee_id, date, kpi, value, weight}: employee ID as the exports carry "
+            "it, ISO date, a KPI code or name, a number or text such as '85 %', '5:30' (m:ss), "
+            "and optionally the calls or surveys behind the value. Values are checked by the "
+            "loader, so a bad row gets the same reason a file upload would."
+        ),
+    )
 
     def validate_rows(self, rows: list[dict]) -> list[dict]:
         limit = settings.METRICS_API_MAX_ROWS
@@ -37,6 +30,12 @@ class BatchSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 f"At most {limit:,} rows per request; send the rest in further batches."
             )
+        for number, row in enumerate(rows, start=1):
+            for key, value in row.items():
+                if not isinstance(value, str | int | float | bool | type(None)):
+                    raise serializers.ValidationError(
+                        f"row {number}, {key}: a number or text, not a list or an object"
+                    )
         return rows
 
 

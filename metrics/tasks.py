@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from metrics import housekeeping as housekeeping_
 from metrics import uploads
@@ -14,10 +15,33 @@ from metrics import uploads
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+# A monthly export of a few million values takes minutes, longer than the default limit for
+# tasks; METRICS_LOAD_TIME_LIMIT is sized for the largest file the upload page accepts.
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.METRICS_LOAD_TIME_LIMIT,
+    time_limit=settings.METRICS_LOAD_TIME_LIMIT + 60,
+)
 def load_file_task(load_id: int, path: str) -> str | None:
     load = uploads.load_stored(load_id, path)
     return None if load is None else load.status
+
+
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.METRICS_LOAD_TIME_LIMIT,
+    time_limit=settings.METRICS_LOAD_TIME_LIMIT + 60,
+)
+def preview_file_task(path: str, filename: str, mapping: dict, sha256: str) -> None:
+    """Preview a large upload (a file the web request should not parse); safe to run twice."""
+    uploads.preview_stored(path, filename, mapping, sha256)
+
+
+def enqueue_preview(path: str, filename: str, mapping: dict, sha256: str) -> None:
+    try:
+        preview_file_task.delay(path, filename, mapping, sha256)
+    except Exception:
+        logger.exception("Could not queue the background preview of %s", filename)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -5,12 +5,15 @@ follows with a progress bar. Nothing here validates or writes samples itself: th
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
 import os
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,17 +21,25 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 
-from metrics.loading import LoadResult, load_file, source_mapping
+from metrics.loading import LoadResult, Preview, load_file, preview_file, source_mapping
 from metrics.models import MetricLoad, MetricSource
-from metrics.parsing import ColumnMapping, FileError, open_table
+from metrics.parsing import (
+    ColumnMapping,
+    FileError,
+    MappingError,
+    guess_header,
+    open_table,
+    xlsx_sheets,
+)
 
 logger = logging.getLogger(__name__)
 
 SESSION_KEY = "metrics_uploads"
 KEPT_UPLOADS = 5  # per session; older ones are forgotten (and their files removed)
 SAMPLE_ROWS = 3  # rows shown under each column on the mapping step
+HEADER_LINES = 20  # first lines offered as the header on the mapping step
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx")
 
 
@@ -48,6 +59,8 @@ class StoredUpload:
     mapping: dict[str, Any] = field(default_factory=dict)
     rows_total: int | None = None  # values found by the last clean preview
     load_id: int | None = None
+    sha256: str = ""  # of the file as uploaded: the load checks it is still the same
+    preview_queued: str = ""  # the mapping (JSON) a background preview was queued for
 
     @property
     def column_mapping(self) -> ColumnMapping | None:
@@ -61,8 +74,10 @@ def store_upload(session, file: UploadedFile, source: MetricSource) -> StoredUpl
     token = secrets.token_urlsafe(16)
     ext = os.path.splitext(file.name or "")[1].lower()
     path = directory / f"{token}{ext if ext in ALLOWED_EXTENSIONS else '.csv'}"
+    digest = hashlib.sha256()
     with path.open("wb") as out:
         for chunk in file.chunks():
+            digest.update(chunk)
             out.write(chunk)
     upload = StoredUpload(
         token=token,
@@ -71,6 +86,7 @@ def store_upload(session, file: UploadedFile, source: MetricSource) -> StoredUpl
         size=file.size or path.stat().st_size,
         source_id=source.pk,
         mapping=dict(source.mapping or {}),
+        sha256=digest.hexdigest(),
     )
     uploads = dict(session.get(SESSION_KEY, {}))
     uploads[token] = asdict(upload)
@@ -105,6 +121,7 @@ def forget(session, upload: StoredUpload, *, keep_file: bool = False) -> None:
 def _remove(path: str) -> None:
     try:
         Path(path).unlink(missing_ok=True)
+        _preview_path(path).unlink(missing_ok=True)
     except OSError:  # already gone or not ours to remove: nothing to undo
         logger.warning("Could not remove the stored upload %s", path)
 
@@ -113,23 +130,107 @@ def _remove(path: str) -> None:
 class FileHeader:
     columns: list[str]
     samples: list[list[str]]  # the first few rows, one list of cells per column
+    header_row: int = 1  # the line the columns were taken from
+    lines: list[list[str]] = field(default_factory=list)  # the first lines, for choosing it
+    sheets: list[str] = field(default_factory=list)  # an XLSX workbook's sheets
+    sheet: str = ""
 
     def sample_of(self, index: int) -> list[str]:
         return [row[index] if index < len(row) else "" for row in self.samples]
 
 
-def read_header(upload: StoredUpload) -> FileHeader:
-    """The file's column names and its first rows. Raises FileError for an unreadable file."""
-    with open(upload.path, "rb") as file, open_table(file, filename=upload.filename) as table:
-        samples = []
-        for row in table.rows:
-            samples.append(list(row))
-            if len(samples) >= SAMPLE_ROWS:
-                break
-        columns = [name for name in table.header]
+def read_header(
+    upload: StoredUpload, *, header_row: int = 0, sheet: str = "", columns: Iterable[str] = ()
+) -> FileHeader:
+    """The file's column names and its first rows, with the header on `header_row` (0: the
+    first line that looks like one) of `sheet`. Raises FileError for an unreadable file, and
+    for a workbook of several sheets when none is named (the page then offers them)."""
+    sheets: list[str] = []
+    with open(upload.path, "rb") as file:
+        if upload.filename.lower().endswith((".xlsx", ".xlsm")):
+            sheets = xlsx_sheets(file)
+            if not sheet and len(sheets) > 1:
+                return FileHeader([], [], 0, [], sheets, "")
+            sheet = sheet or sheets[0]
+        with open_table(file, filename=upload.filename, header_row=1, sheet=sheet) as table:
+            lines = [list(table.header)]
+            for row in table.rows:
+                lines.append(list(row))
+                if len(lines) >= HEADER_LINES:
+                    break
+    wanted = {col.strip().casefold() for col in columns}
+    found = [
+        i
+        for i, line in enumerate(lines)
+        if wanted and wanted <= {c.strip().casefold() for c in line}
+    ]
+    if 0 < header_row <= len(lines):
+        index = header_row - 1
+    else:
+        index = found[0] if found else guess_header(lines)
+    columns = lines[index] if lines else []
     if not any(name.strip() for name in columns):
-        raise FileError("the first line (the header) names no columns")
-    return FileHeader(columns, samples)
+        raise FileError(f"line {index + 1} (the header) names no columns")
+    samples = lines[index + 1 : index + 1 + SAMPLE_ROWS]
+    return FileHeader(columns, samples, index + 1, lines, sheets, sheet)
+
+
+# --- Previews of large files, made by the worker ----------------------------------------------
+
+
+def previewed_in_background(upload: StoredUpload) -> bool:
+    """A file this large is parsed by the worker, not during a web request."""
+    return upload.size > settings.METRICS_PREVIEW_ASYNC_BYTES
+
+
+def _preview_path(path: str) -> Path:
+    return Path(f"{path}.preview.json")
+
+
+def preview_stored(path: str, filename: str, mapping: dict, sha256: str) -> None:
+    """The background task's work: preview a stored file and keep the result beside it, with
+    the mapping and file hash it was made for (a result for anything else is not shown)."""
+    result: dict = {"mapping": mapping, "sha256": sha256}
+    try:
+        with open(path, "rb") as file:
+            result["preview"] = preview_file(file, mapping=mapping, filename=filename).as_dict()
+    except MappingError as exc:
+        result["mapping_error"] = str(exc)
+    except FileNotFoundError:
+        return  # the upload was forgotten meanwhile
+    target = _preview_path(path)
+    partial = target.with_suffix(".part")
+    partial.write_text(json.dumps(result))
+    partial.replace(target)  # atomic: the page never reads half a result
+
+
+def stored_preview(upload: StoredUpload) -> Preview | str | None:
+    """The background preview of this upload with its current mapping: a Preview, the
+    mapping's error, or None while it is not ready."""
+    try:
+        data = json.loads(_preview_path(upload.path).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if data.get("mapping") != upload.mapping or data.get("sha256") != upload.sha256:
+        return None
+    if "mapping_error" in data:
+        return data["mapping_error"]
+    return Preview.from_dict(data["preview"])
+
+
+PREVIEW_REQUEUE_SECONDS = 120  # a queued preview not done by then is queued again
+
+
+def preview_needs_queueing(session, upload: StoredUpload) -> bool:
+    """True once per mapping (and again if that preview has not come back for a while, say
+    the broker lost it): the caller queues the preview task."""
+    key = json.dumps(upload.mapping, sort_keys=True)
+    queued_key, _, queued_at = upload.preview_queued.rpartition("@")
+    if queued_key == key and time.time() - float(queued_at or 0) < PREVIEW_REQUEUE_SECONDS:
+        return False
+    upload.preview_queued = f"{key}@{time.time():.0f}"
+    remember(session, upload)
+    return True
 
 
 def source_named(name: str) -> MetricSource:
@@ -153,22 +254,22 @@ def load_now(upload: StoredUpload, user: AbstractBaseUser) -> LoadResult:
             mapping=upload.mapping,
             uploaded_by=user,
             filename=upload.filename,
+            expected_sha256=upload.sha256,
         )
 
 
 def queue_load(upload: StoredUpload, user: AbstractBaseUser) -> MetricLoad:
-    """Record a pending load and queue the background task once the record is committed."""
-    from metrics import tasks
-
-    load = MetricLoad.objects.create(
+    """Record a pending load with exactly what was previewed: the mapping and options and the
+    file's hash, frozen on the record. The caller queues the task once this is committed."""
+    return MetricLoad.objects.create(
         source_id=upload.source_id,
         uploaded_by=user,
         filename=upload.filename,
+        file_sha256=upload.sha256,
+        mapping=dict(upload.mapping),
         status=MetricLoad.Status.PENDING,
         rows_total=upload.rows_total or 0,
     )
-    transaction.on_commit(lambda: tasks.enqueue_load(load.pk, upload.path))
-    return load
 
 
 def load_stored(load_id: int, path: str) -> MetricLoad | None:
@@ -183,15 +284,21 @@ def load_stored(load_id: int, path: str) -> MetricLoad | None:
     report = _progress_reporter(load)
     try:
         size = os.path.getsize(path)
+        # Hashed beforehand, so that the progress bar follows the one pass that loads.
+        with open(path, "rb") as plain:
+            sha256 = hashlib.file_digest(plain, "sha256").hexdigest()
         raw = _CountingReader(open(path, "rb", buffering=0), size, report)  # noqa: SIM115
         with io.BufferedReader(raw) as file:
             load_file(
                 file,
                 source=load.source,
-                mapping=source_mapping(load.source),
+                # The mapping that was previewed, never the source's current one.
+                mapping=load.mapping or source_mapping(load.source),
                 uploaded_by=load.uploaded_by,
                 filename=load.filename,
                 load=load,
+                expected_sha256=load.file_sha256,
+                sha256=sha256,
             )
     except Exception:
         # The load itself records what went wrong; a file or mapping gone missing is recorded here.
@@ -242,16 +349,28 @@ class _CountingReader(io.RawIOBase):
 class _ProgressReporter:
     """Writes `rows_loaded` as the file is read, on a connection of its own so that the page
     sees it while the load's transaction is still open. The load's own row is not locked by that
-    transaction. On SQLite a second writer would wait for the first, so there is no report."""
+    transaction. SQLite stages a load in short transactions, so the report is written between
+    them.
+
+    The file is read by the loader's reader thread (ahead of the database) as well as by the
+    task's thread, so the connection is made for sharing between threads, and a lock keeps the
+    two from using it at once."""
 
     def __init__(self, load: MetricLoad) -> None:
         self.load_id, self.total = load.pk, load.rows_total
         self.last_at, self.last_share = 0.0, 0.0
+        self.lock = threading.Lock()
         self.conn = None
-        if connection.vendor == "postgresql" and self.total:
+        default = connections[DEFAULT_DB_ALIAS]
+        if self.total and not (default.vendor == "sqlite" and default.is_in_memory_db()):
             self.conn = connections.create_connection(DEFAULT_DB_ALIAS)
+            self.conn.inc_thread_sharing()
 
     def __call__(self, share: float) -> None:
+        with self.lock:
+            self._report(share)
+
+    def _report(self, share: float) -> None:
         now = time.monotonic()
         if self.conn is None or (now - self.last_at < 0.5 and share - self.last_share < 0.05):
             return
@@ -260,16 +379,23 @@ class _ProgressReporter:
         table = self.conn.ops.quote_name(MetricLoad._meta.db_table)
         try:
             with self.conn.cursor() as cursor:
+                # Never backwards (the reader looks at the file's start twice).
                 cursor.execute(
-                    f"UPDATE {table} SET rows_loaded = %s WHERE id = %s AND status = %s",
-                    [rows, self.load_id, MetricLoad.Status.RUNNING],
+                    f"UPDATE {table} SET rows_loaded = %s"
+                    " WHERE id = %s AND status = %s AND rows_loaded < %s",
+                    [rows, self.load_id, MetricLoad.Status.RUNNING, rows],
                 )
         except Exception:  # progress is a courtesy: never fail the load for it
-            logger.warning("Could not report the progress of load %s", self.load_id)
-            self.close()
+            logger.warning("Could not report the progress of load %s", self.load_id, exc_info=True)
+            self._close()
 
     def close(self) -> None:
+        with self.lock:
+            self._close()
+
+    def _close(self) -> None:
         if self.conn is not None:
+            self.conn.dec_thread_sharing()
             self.conn.close()
             self.conn = None
 

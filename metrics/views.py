@@ -6,23 +6,25 @@ belongs to the session that made it: any other token is a 404."""
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from metrics import uploads
+from metrics import tasks, uploads
 from metrics.access import can_load
 from metrics.forms import ConfirmForm, MappingForm, UploadForm
 from metrics.loading import PREVIEW_ERRORS, preview_file
 from metrics.models import Kpi, MetricLoad, MetricSource
-from metrics.parsing import FileError, MappingError
+from metrics.parsing import HEADER_SEARCH_ROWS, FileError, MappingError
+from metrics.suggest import suggest
 
 RECENT_LOADS = 50
 
@@ -68,25 +70,49 @@ def upload(request: HttpRequest) -> HttpResponse:
     return _no_store(render(request, "metrics/upload.html", {"form": form}))
 
 
+def _file_choice(request: HttpRequest, stored: uploads.StoredUpload) -> tuple[int, str]:
+    """The header line and sheet asked for (the page's file choices), else the saved ones."""
+    data = request.POST if request.method == "POST" else request.GET
+    raw = data.get("header_row", "")
+    header_row = int(raw) if raw.isdigit() and 0 < int(raw) <= HEADER_SEARCH_ROWS else 0
+    sheet = data.get("sheet", "")[:100] or stored.mapping.get("sheet", "")
+    return header_row, sheet
+
+
 @login_required
 @loader_required
 @require_http_methods(["GET", "POST"])
 def upload_map(request: HttpRequest, token: str) -> HttpResponse:
     stored = _upload_or_404(request, token)
     source = get_object_or_404(MetricSource, pk=stored.source_id)
+    header_row, sheet = _file_choice(request, stored)
+    saved = stored.column_mapping
     try:
-        header = uploads.read_header(stored)
+        header = uploads.read_header(
+            stored,
+            header_row=header_row,
+            sheet=sheet,
+            columns=saved.columns() if saved else (),
+        )
     except FileError as exc:
         uploads.forget(request.session, stored)
         messages.error(request, f"{stored.filename} cannot be read: {exc.reason}.")
         return redirect(f"{reverse('metrics:upload')}?source={source.pk}")
+    context = {"upload": stored, "source": source, "header": header}
+    if header.sheets and not header.sheet:  # a workbook of several sheets: which one?
+        return _no_store(render(request, "metrics/map.html", context))
     kpis = list(Kpi.objects.filter(is_active=True))
-    form = MappingForm(
-        request.POST or None,
-        header=header,
-        kpis=kpis,
-        initial=MappingForm.initial_from(stored.mapping),
-    )
+    fits = saved is not None and {c.strip().casefold() for c in saved.columns()} <= {
+        c.strip().casefold() for c in header.columns
+    }
+    if fits:
+        initial = MappingForm.initial_from(stored.mapping)
+    else:
+        initial = suggest(
+            header.columns, [header.sample_of(i) for i in range(len(header.columns))], kpis
+        )
+    initial.update(header_row=header.header_row, sheet=header.sheet)
+    form = MappingForm(request.POST or None, header=header, kpis=kpis, initial=initial)
     if request.method == "POST" and form.is_valid():
         mapping = form.cleaned_data["mapping"]
         uploads.save_mapping(source, mapping)
@@ -94,13 +120,8 @@ def upload_map(request: HttpRequest, token: str) -> HttpResponse:
         uploads.remember(request.session, stored)
         return redirect("metrics:upload_preview", token=stored.token)
     columns = [(name, header.sample_of(i)) for i, name in enumerate(header.columns)]
-    return _no_store(
-        render(
-            request,
-            "metrics/map.html",
-            {"form": form, "upload": stored, "source": source, "columns": columns},
-        )
-    )
+    context.update(form=form, columns=columns, suggested=not fits)
+    return _no_store(render(request, "metrics/map.html", context))
 
 
 @login_required
@@ -114,12 +135,31 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and stored.rows_total is not None and form.is_valid():
         return _load(request, stored)
-    try:
-        with open(stored.path, "rb") as file:
-            preview = preview_file(file, mapping=stored.mapping, filename=stored.filename)
-    except MappingError as exc:
-        messages.error(request, f"The saved mapping no longer fits this file: {exc}.")
-        return redirect("metrics:upload_map", token=stored.token)
+    if uploads.previewed_in_background(stored):
+        preview = uploads.stored_preview(stored)
+        if preview is None:  # not ready: the worker parses it, the page looks again shortly
+            if uploads.preview_needs_queueing(request.session, stored):
+                transaction.on_commit(
+                    partial(
+                        tasks.enqueue_preview,
+                        stored.path,
+                        stored.filename,
+                        stored.mapping,
+                        stored.sha256,
+                    )
+                )
+            context = {"upload": stored, "source": source}
+            return _no_store(render(request, "metrics/previewing.html", context))
+        if isinstance(preview, str):
+            messages.error(request, f"The saved mapping no longer fits this file: {preview}.")
+            return redirect("metrics:upload_map", token=stored.token)
+    else:
+        try:
+            with open(stored.path, "rb") as file:
+                preview = preview_file(file, mapping=stored.mapping, filename=stored.filename)
+        except MappingError as exc:
+            messages.error(request, f"The saved mapping no longer fits this file: {exc}.")
+            return redirect("metrics:upload_map", token=stored.token)
     stored.rows_total = preview.rows_total if preview.ok else None
     uploads.remember(request.session, stored)
     kpis = {kpi.code: kpi for kpi in Kpi.objects.all()}
@@ -145,6 +185,7 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
 def _load(request: HttpRequest, stored: uploads.StoredUpload) -> HttpResponse:
     if (stored.rows_total or 0) > settings.METRICS_ASYNC_ROWS:
         load = uploads.queue_load(stored, request.user)
+        transaction.on_commit(partial(tasks.enqueue_load, load.pk, stored.path))
         uploads.forget(request.session, stored, keep_file=True)  # the task removes it
         messages.info(request, f"{stored.filename} is loading in the background.")
         return redirect(load_url(load))

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pips.languages.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view hook (the CSRF check reads a POST's body): an oversized KPI upload.
+    "metrics.middleware.UploadSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pipsystem.security.SecurityHeadersMiddleware",
@@ -133,7 +135,13 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "pipsystem.sqlite3",
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # WAL: pages read while a KPI load writes; a writer waits up to `timeout` seconds
+            # for another's lock (loads commit in short batches here, see metrics.loading).
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -247,6 +255,15 @@ SPECTACULAR_SETTINGS = {
 METRICS_UPLOAD_MAX_BYTES = env_int("METRICS_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 METRICS_ASYNC_ROWS = env_int("METRICS_ASYNC_ROWS", 50_000)
 METRICS_API_MAX_ROWS = env_int("METRICS_API_MAX_ROWS", 50_000)
+# The largest request body the KPI API reads (JSON, or gzip-encoded JSON once unpacked):
+# room for METRICS_API_MAX_ROWS rows of ~200 bytes each.
+METRICS_API_MAX_BYTES = env_int("METRICS_API_MAX_BYTES", 20 * 1024 * 1024)
+# Rows per upsert of a load on PostgreSQL (the reader checks the next batch meanwhile).
+METRICS_LOAD_BATCH_ROWS = env_int("METRICS_LOAD_BATCH_ROWS", 100_000)
+# Seconds a background KPI load may run: a 200 MB file takes a few minutes.
+METRICS_LOAD_TIME_LIMIT = env_int("METRICS_LOAD_TIME_LIMIT", 1800)
+# KPI files larger than this are previewed by the worker, not during the request.
+METRICS_PREVIEW_ASYNC_BYTES = env_int("METRICS_PREVIEW_ASYNC_BYTES", 5 * 1024 * 1024)
 # A background load still pending or loading after this long is closed as stalled, and uploaded
 # files this old are removed (metrics.housekeeping, hourly).
 METRICS_STALE_LOAD_HOURS = env_int("METRICS_STALE_LOAD_HOURS", 24)
@@ -375,7 +392,10 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Above the longest task's hard time limit, so a running task is never redelivered;
         # a message whose worker was killed comes back after it.
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT * 4),
+        "visibility_timeout": env_int(
+            "CELERY_VISIBILITY_TIMEOUT",
+            max(CELERY_TASK_TIME_LIMIT * 4, METRICS_LOAD_TIME_LIMIT + 120),
+        ),
         "socket_connect_timeout": 5,
     }
 # One beat process (`make run` embeds it in the worker): the reminder sweep finds what is due.

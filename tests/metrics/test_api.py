@@ -150,3 +150,97 @@ def test_openapi_schema(client):
     operation = schema["paths"]["/metrics/api/samples/"]["post"]
     assert "201" in operation["responses"] and "400" in operation["responses"]
     assert list(schema["paths"]) == ["/metrics/api/samples/"]
+
+
+# --- Request sizes: the row limit can be reached; more is a JSON error; gzip; nesting ---------
+
+
+def many_rows(count: int) -> list[dict]:
+    start = dt.date(2025, 1, 1)
+    return [
+        {
+            "employee_id": f"E{n // 100:05d}",
+            "date": (start + dt.timedelta(days=n % 100)).isoformat(),
+            "kpi": "aht",
+            "value": "5:30",
+            "weight": 12,
+        }
+        for n in range(count)
+    ]
+
+
+def test_a_batch_at_the_row_limit_is_accepted(client, token, settings):
+    """50,000 rows are about 5 MB of JSON: Django's 2.5 MB limit answered with an HTML page."""
+    assert settings.METRICS_API_MAX_ROWS == 50_000
+    body = json.dumps({"source": "ACD", "rows": many_rows(50_000)})
+    assert len(body) > 2.5 * 1024 * 1024
+    response = client.post(
+        URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+    )
+    assert response.status_code == 201, response.content[:500]
+    assert response.json()["rows_total"] == 50_000
+    assert Sample.objects.count() == 50_000
+
+
+def test_one_row_over_the_limit_is_a_json_error_naming_it(client, token):
+    response = post(client, {"source": "ACD", "rows": many_rows(50_001)}, token)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"] == [
+        {
+            "row": None,
+            "field": "rows",
+            "reason": "At most 50,000 rows per request; send the rest in further batches.",
+        }
+    ]
+    assert not MetricLoad.objects.exists()
+
+
+def test_a_body_over_the_byte_limit_is_refused_before_it_is_read(client, token, settings):
+    settings.METRICS_API_MAX_BYTES = 10_000
+    response = post(client, {"source": "ACD", "rows": many_rows(200)}, token)
+    assert response.status_code == 413
+    [error] = response.json()["errors"]
+    assert error["field"] == "body" and "larger than 10,000 bytes" in error["reason"]
+    assert "METRICS_API_MAX_BYTES" in error["reason"]
+
+
+def test_a_gzip_encoded_body_is_accepted_and_its_unpacked_size_capped(client, token, settings):
+    import gzip
+
+    body = gzip.compress(json.dumps({"source": "ACD", "rows": many_rows(2_000)}).encode())
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}", "HTTP_CONTENT_ENCODING": "gzip"}
+    response = client.post(URL, body, content_type="application/json", **headers)
+    assert response.status_code == 201, response.content[:500]
+    assert Sample.objects.count() == 2_000
+
+    settings.METRICS_API_MAX_BYTES = len(body) + 100  # the packed body fits, unpacked it does not
+    response = client.post(URL, body, content_type="application/json", **headers)
+    assert response.status_code == 413
+    assert "unpacked request body is larger" in response.json()["errors"][0]["reason"]
+
+    response = client.post(URL, b"not gzip", content_type="application/json", **headers)
+    assert response.status_code == 400
+    assert "not valid gzip" in response.json()["errors"][0]["reason"]
+
+
+def test_deeply_nested_json_is_a_json_error(client, token):
+    """It was a 500 (the parser's recursion error)."""
+    nested = '{"source": "ACD", "rows": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post(
+        URL, nested, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["reason"].startswith("the JSON is nested too deeply")
+
+    row = {**ROWS[0], "value": json.loads("[" * 500 + "]" * 500)}
+    response = post(client, {"source": "ACD", "rows": [row]}, token)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "row": None,
+            "field": "rows",
+            "reason": "row 1, value: a number or text, not a list or an object",
+        }
+    ]
+    assert not MetricLoad.objects.exists()

@@ -78,7 +78,7 @@ def test_wide_xlsx_with_excel_types(qa_tool, xlsx):
         ["Agent ID", "Day", "QA %", "AHT", "CSAT"],
         [10023, dt.datetime(2025, 3, 3), 0.85, dt.time(0, 5, 30), None],  # noqa: DTZ001
         [],
-        ["E2", dt.date(2025, 3, 4), 90, 300, "75 %"],
+        ["E2", dt.date(2025, 3, 4), 0.9, 300, "75 %"],
     )
     result = load_file(io.BytesIO(data), source=qa_tool, filename="qa.xlsx")
 
@@ -178,7 +178,11 @@ def test_every_rule_reports_its_line(wfm):
         (8, "aht: value 'abc' is not a number or a duration (m:ss)"),
         (9, "qa_score: value 120 is out of range (0 to 100)"),
         (10, "aht: value -5 is out of range (0 to 86400)"),
-        (11, "duplicate of line 2 (same employee, KPI and date)"),
+        (
+            11,
+            "qa_score: duplicate of an earlier line (the same employee E1, KPI and date "
+            "2025-03-03): remove one of them from the export",
+        ),
         (12, "weight '0' is not a positive number"),
         (13, "3 columns, but the mapping needs 5"),
         (15, "qa_score: missing value"),
@@ -194,7 +198,11 @@ def test_wide_duplicates_and_values_name_the_kpi(qa_tool):
     )
     result = load_file(data, source=qa_tool)
     assert errors_of(result) == [
-        (3, "aht: duplicate of line 2"),
+        (
+            3,
+            "aht: duplicate of an earlier line (the same employee E1, KPI and date 2025-03-03):"
+            " remove one of them from the export",
+        ),
         (3, "csat: value nan is out of range (0 to 100)"),
     ]
     assert [e.column for e in result.errors] == ["AHT", "CSAT"]
@@ -202,7 +210,7 @@ def test_wide_duplicates_and_values_name_the_kpi(qa_tool):
 
 def test_a_missing_column_rejects_the_file_at_line_1(wfm):
     result = load_file(csv_bytes("Agent ID,Day,Metric,Value", "E1,2025-03-03,aht,1"), source=wfm)
-    assert errors_of(result) == [(1, "not in the header: 'Date', 'Contacts'")]
+    assert errors_of(result) == [(1, "not in the header (line 1): 'Date', 'Contacts'")]
     assert MetricLoad.objects.get().status == "rejected"
 
 
@@ -318,15 +326,22 @@ def test_preview_caps_errors_but_counts_them_all():
 def test_preview_reports_an_unreadable_file():
     preview = preview_file(b"", mapping=LONG, filename="empty.csv")
     assert [(e.line, e.reason) for e in preview.errors] == [
-        (1, "the file is empty or its first line (the header) is blank")
+        (1, "the file is empty or its first lines are blank")
     ]
 
 
 def test_a_broken_encoding_deep_in_the_file_rejects_it(wfm):
-    rows = [f"E{n},2025-03-03,aht,300,1" for n in range(5000)]  # well past the sniffed start
-    data = csv_bytes("Agent ID,Date,Metric,Value,Contacts", *rows) + b"E\xff,2025-03-03,aht,1,1\n"
+    rows = [f"E{n},2025-03-03,aht,300,1,Zoë" for n in range(5000)]  # UTF-8 accents first
+    header = "Agent ID,Date,Metric,Value,Contacts,Name"
+    data = csv_bytes(header, *rows) + b"E1,2025-03-04,aht,1,1,Andr\xe9\n"  # then Windows-1252
     result = load_file(data, source=wfm)
-    assert errors_of(result) == [(5002, "the file mixes text encodings; save it as UTF-8")]
+    assert errors_of(result) == [
+        (
+            5002,
+            "the file mixes text encodings (UTF-8 accents earlier, then a byte that is not UTF-8):"
+            " save the export again as 'CSV UTF-8' (Excel: Save As, CSV UTF-8)",
+        )
+    ]
     assert not Sample.objects.exists()
 
 

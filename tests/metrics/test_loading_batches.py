@@ -35,9 +35,9 @@ def reader_threads() -> list[threading.Thread]:
 
 
 @pytest.fixture
-def small_batches(monkeypatch, postgres):
+def small_batches(monkeypatch, postgres, settings):
     monkeypatch.setattr(loading, "_COPY_CHUNK_ROWS", 3)
-    monkeypatch.setattr(loading, "_UPSERT_BATCH_ROWS", 6)
+    settings.METRICS_LOAD_BATCH_ROWS = 6
 
 
 @pytest.fixture
@@ -138,24 +138,30 @@ def test_a_failure_after_some_batches_were_written_leaves_nothing(wfm, small_bat
     assert reader_threads() == []
 
 
+MIXED = (
+    "the file mixes text encodings (UTF-8 accents earlier, then a byte that is not UTF-8): "
+    "save the export again as 'CSV UTF-8' (Excel: Save As, CSV UTF-8)"
+)
+
+
 def test_a_broken_encoding_read_ahead_rejects_the_file(wfm, small_batches):
-    data = csv_bytes(HEADER, *lines(5000)) + b"E\xff,2025-03-03,aht,1,1\n"
+    # UTF-8 accents in the first line of data (an agent's name), a Windows-1252 byte later.
+    first, *rest = lines(5000)
+    data = csv_bytes(HEADER + ",Name", first + ",Zoë", *rest) + b"E\xff,2025-03-03,aht,1,1\n"
     result = load_file(data, source=wfm)
 
-    assert [(e.line, e.reason) for e in result.errors] == [
-        (5002, "the file mixes text encodings; save it as UTF-8")
-    ]
+    assert [(e.line, e.reason) for e in result.errors] == [(5002, MIXED)]
     assert result.load.status == MetricLoad.Status.REJECTED
     assert not Sample.objects.exists()
     assert reader_threads() == []
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_overlapping_loads_at_the_same_time_both_finish(monkeypatch, postgres):
+def test_overlapping_loads_at_the_same_time_both_finish(monkeypatch, postgres, settings):
     """Two files that cover the same rows, each in many batches, loaded at once: they take
     turns instead of deadlocking, and the values are those of the one that finished last."""
     monkeypatch.setattr(loading, "_COPY_CHUNK_ROWS", 50)
-    monkeypatch.setattr(loading, "_UPSERT_BATCH_ROWS", 100)
+    settings.METRICS_LOAD_BATCH_ROWS = 100
     source = MetricSource.objects.create(name="WFM", mapping=LONG)
     files = {
         "forward": csv_bytes(HEADER, *lines(1500, value=300)),

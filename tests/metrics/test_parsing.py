@@ -30,13 +30,20 @@ from tests.metrics.conftest import LONG, WIDE
         ("1:05:30", 3930),
         (" 4:07 ", 247),
         ("0:00:59.5", 59.5),
+        # The sign is the whole duration's: -0:45 is 45 seconds under (it lost its sign).
+        ("-0:45", -45),
+        ("-1:30", -90),
+        ("-1:05:30", -3930),
+        ("-45", -45),
     ],
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["5:75", "1:60:00", "a:30", "1:2:3:4", "-1:30", "", "5m30s"])
+@pytest.mark.parametrize(
+    "text", ["5:75", "1:60:00", "a:30", "1:2:3:4", "--1:30", "1:-30", "-:30", "", "5m30s"]
+)
 def test_bad_durations(text):
     with pytest.raises(ValueError):
         parse_duration(text)
@@ -49,8 +56,9 @@ def test_bad_durations(text):
         ("85%", 85),
         ("85 %", 85),
         (" 85.5 % ", 85.5),
-        ("0.85", 85),
-        ("1", 100),  # a bare 1 is a whole fraction: 100 %
+        # Bare numbers as written: whether 0.85 is 85 % is decided per column (test_loading).
+        ("0.85", 0.85),
+        ("1", 1),
         ("1 %", 1),
         ("0.5%", 0.5),
         ("0", 0),
@@ -63,7 +71,7 @@ def test_percentages(text, percent):
 
 @given(st.integers(min_value=0, max_value=100))
 def test_fractions_and_percentages_agree(whole):
-    assert parse_percent(f"{whole / 100}") == pytest.approx(parse_percent(f"{whole} %"))
+    assert parse_percent(f"{whole / 100}") * 100 == pytest.approx(parse_percent(f"{whole} %"))
 
 
 @pytest.mark.parametrize(

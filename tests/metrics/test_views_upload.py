@@ -79,7 +79,7 @@ WIDE_FILE = csv_bytes(
     "Agent ID,Day,QA %,AHT,CSAT",
     "E1001,2025-03-03,85,5:30,0.9",
     "E1001,2025-03-04,85 %,330,90 %",
-    "E1002,2025-03-03,0.85,0:05:30,90",
+    "E1002,2025-03-03,85.0,0:05:30,0.90",
 )
 
 
@@ -107,7 +107,8 @@ def test_wide_csv_through_every_step(analyst_client, quinn):
         "loaded",
     )
     assert (load.rows_total, load.rows_loaded) == (9, 9)
-    # 85, 85 % and 0.85 are the same; so are 330, 5:30 and 0:05:30.
+    # 85, 85 % and 85.0 are the same, and 0.9, 90 % and 0.90 (a column of fractions); so are
+    # 330, 5:30 and 0:05:30.
     values = stored()
     assert {v for (e, k, d), v in values.items() if k == "qa_score"} == {(85.0, 1.0)}
     assert {v for (e, k, d), v in values.items() if k == "aht"} == {(330.0, 1.0)}
@@ -192,7 +193,7 @@ HEADER = "Agent ID,Date,Metric,Value,Contacts"
         ("E1001,2025-03-03,qa_score,,1", "missing value"),
         ("E1001,2025-03-03,qa_score,85,-3", "is not a positive number"),
         ("E1001,2025-03-03,qa_score", "columns, but the mapping needs"),
-        ("E1000,2025-03-03,csat,85,1", "duplicate of line 2"),
+        ("E1000,2025-03-03,csat,85,1", "duplicate of an earlier line"),
     ],
 )
 def test_each_rule_is_shown_with_its_line_and_nothing_loads(analyst_client, line, reason):
@@ -447,3 +448,61 @@ def test_loads_list_queries_do_not_grow(analyst_client, quinn):
     assert queries(analyst_client, "get", f"/metrics/loads/{load.pk}/") <= at_31
     body = analyst_client.get("/metrics/loads/").content.decode()
     assert "f29.csv" in body and "Quinn Analyst" in body
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_read(analyst_client, settings):
+    """A 250 MB upload was received in full before the size check."""
+    settings.METRICS_UPLOAD_MAX_BYTES = 1024 * 1024
+
+    class Unreadable:
+        def read(self, *args):
+            raise AssertionError("the body was read")
+
+        readline = read
+
+    response = analyst_client.generic(
+        "POST",
+        "/metrics/upload/",
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(250 * 1024 * 1024),
+        **{"wsgi.input": Unreadable()},
+    )
+    assert response.status_code == 413
+    body = response.content.decode()
+    assert "This upload is 250 MB; KPI files of at most 1 MB are accepted" in body
+    assert not uploads.upload_dir().exists() or not list(uploads.upload_dir().iterdir())
+
+
+def test_a_large_file_is_previewed_by_the_worker_not_the_request(
+    analyst_client, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A 199 MB CSV timed the web worker out at preview (#20): above
+    METRICS_PREVIEW_ASYNC_BYTES the page queues the preview and looks again."""
+    from metrics import views
+
+    settings.METRICS_PREVIEW_ASYNC_BYTES = 100
+    assert len(WIDE_FILE) > 100
+    token = token_of(upload(analyst_client, WIDE_FILE))
+    analyst_client.post(f"/metrics/upload/{token}/map/", map_form(WIDE))
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the request parsed the file")
+
+    monkeypatch.setattr(views, "preview_file", not_here)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = analyst_client.get(f"/metrics/upload/{token}/preview/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Checking every row of this" in body and 'http-equiv="refresh"' in body
+    assert len(queued) == 1
+    # Polling again before the worker is done queues nothing more.
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        analyst_client.get(f"/metrics/upload/{token}/preview/")
+    assert again == []
+    queued[0]()  # the worker's turn (eager in tests)
+    page = analyst_client.get(f"/metrics/upload/{token}/preview/").content.decode()
+    assert "No problems found: 9 values ready to load" in page
+    response = analyst_client.post(f"/metrics/upload/{token}/preview/")
+    assert response.status_code == 302
+    assert MetricLoad.objects.get().status == "loaded" and Sample.objects.count() == 9
