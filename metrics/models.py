@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 
 from pipsystem import l10n
 
@@ -52,6 +53,12 @@ class Kpi(models.Model):
     @property
     def lower_is_better(self) -> bool:
         return self.direction == Direction.LOWER
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: the shipped KPIs are translated (their names are
+        in the catalogs); a KPI an administrator added shows as named."""
+        return gettext(self.name)
 
     def format_value(self, value: float | None) -> str:
         """Show a value the way supervisors read it: AHT as m:ss, QA as %."""

@@ -106,26 +106,29 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
-class ProfileModelBackend(ModelBackend):
-    """Django's model backend, loading the user's profile (their language) and their employee
-    record (the roster's language) with the user, so that knowing which language to show costs
-    no query of its own."""
+class LanguageUserMixin:
+    """For an authentication backend: load the session's user with their profile (their
+    language) and their employee record (the roster's language) in one query, so that knowing
+    which language to show costs no query of its own."""
 
     def get_user(self, user_id):
-        user_model = self._user_model()
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
         try:
             user = user_model._default_manager.select_related("profile", "agent_profile").get(
                 pk=user_id
             )
         except user_model.DoesNotExist:
             return None
-        return user if self.user_can_authenticate(user) else None
+        can_authenticate = getattr(self, "user_can_authenticate", None)
+        if can_authenticate is not None and not can_authenticate(user):
+            return None
+        return user
 
-    @staticmethod
-    def _user_model():
-        from django.contrib.auth import get_user_model
 
-        return get_user_model()
+class ProfileModelBackend(LanguageUserMixin, ModelBackend):
+    """Django's model backend, with the user's language loaded with the user."""
 
 
 def profile_language_set(*, user, language: str) -> str:

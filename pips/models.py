@@ -16,8 +16,11 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pips.audit import AUDIT_LABELS
+from pipsystem import l10n
 
 User = settings.AUTH_USER_MODEL
 
@@ -44,7 +47,10 @@ def validate_timezone(name: str) -> None:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValidationError(
-            "%(name)s is not a time zone name; use one such as Europe/Berlin or America/New_York.",
+            _(
+                "%(name)s is not a time zone name; use one such as Europe/Berlin or "
+                "America/New_York."
+            ),
             params={"name": name},
             code="invalid_timezone",
         ) from None
@@ -119,25 +125,25 @@ class Comparator(models.TextChoices):
 
 
 class DeadlineKind(models.TextChoices):
-    DATE = "date", "By a date"
-    WITHIN = "within", "Within a period"
-    RECURRING = "recurring", "Recurring"
-    ONGOING = "ongoing", "Ongoing"
+    DATE = "date", gettext_lazy("By a date")
+    WITHIN = "within", gettext_lazy("Within a period")
+    RECURRING = "recurring", gettext_lazy("Recurring")
+    ONGOING = "ongoing", gettext_lazy("Ongoing")
 
 
 class Cadence(models.TextChoices):
-    WEEKLY = "weekly", "Weekly"
-    BIWEEKLY = "biweekly", "Every two weeks"
+    WEEKLY = "weekly", gettext_lazy("Weekly")
+    BIWEEKLY = "biweekly", gettext_lazy("Every two weeks")
 
 
 WEEKDAYS = [
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
+    (0, gettext_lazy("Monday")),
+    (1, gettext_lazy("Tuesday")),
+    (2, gettext_lazy("Wednesday")),
+    (3, gettext_lazy("Thursday")),
+    (4, gettext_lazy("Friday")),
+    (5, gettext_lazy("Saturday")),
+    (6, gettext_lazy("Sunday")),
 ]
 
 
@@ -228,17 +234,17 @@ class TemplateAction(models.Model):
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PENDING_HR = "pending_hr", "Waiting for HR"
-    APPROVED = "approved", "Approved by HR"
-    ISSUED = "issued", "Issued, awaiting signatures"
-    ACTIVE = "active", "Active"
-    MIDPOINT = "midpoint", "Midpoint review done"
-    FINAL = "final", "Final review"
-    EXTENDED = "extended", "Extended"
-    CLOSED_SUCCESSFUL = "closed_successful", "Closed: successful"
-    CLOSED_UNSUCCESSFUL = "closed_unsuccessful", "Closed: unsuccessful"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", gettext_lazy("Draft")
+    PENDING_HR = "pending_hr", gettext_lazy("Waiting for HR")
+    APPROVED = "approved", gettext_lazy("Approved by HR")
+    ISSUED = "issued", gettext_lazy("Issued, awaiting signatures")
+    ACTIVE = "active", gettext_lazy("Active")
+    MIDPOINT = "midpoint", gettext_lazy("Midpoint review done")
+    FINAL = "final", gettext_lazy("Final review")
+    EXTENDED = "extended", gettext_lazy("Extended")
+    CLOSED_SUCCESSFUL = "closed_successful", gettext_lazy("Closed: successful")
+    CLOSED_UNSUCCESSFUL = "closed_unsuccessful", gettext_lazy("Closed: unsuccessful")
+    CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
 
 OPEN_STATUSES = frozenset(
@@ -260,9 +266,9 @@ TERMINAL_STATUSES = frozenset(
 
 
 class Outcome(models.TextChoices):
-    SUCCESSFUL = "successful", "Successful: goals met"
-    EXTENDED = "extended", "Extended: more time granted"
-    UNSUCCESSFUL = "unsuccessful", "Unsuccessful: goals not met"
+    SUCCESSFUL = "successful", gettext_lazy("Successful: goals met")
+    EXTENDED = "extended", gettext_lazy("Extended: more time granted")
+    UNSUCCESSFUL = "unsuccessful", gettext_lazy("Unsuccessful: goals not met")
 
 
 class PipQuerySet(models.QuerySet):
@@ -383,12 +389,12 @@ class Pip(models.Model):
 
 
 class VersionState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PENDING_HR = "pending_hr", "Waiting for HR"
-    APPROVED = "approved", "Approved"
-    ISSUED = "issued", "Issued"
-    SUPERSEDED = "superseded", "Superseded"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    DRAFT = "draft", gettext_lazy("Draft")
+    PENDING_HR = "pending_hr", gettext_lazy("Waiting for HR")
+    APPROVED = "approved", gettext_lazy("Approved")
+    ISSUED = "issued", gettext_lazy("Issued")
+    SUPERSEDED = "superseded", gettext_lazy("Superseded")
+    WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
 
 
 class PipVersion(models.Model):
@@ -552,10 +558,10 @@ class Expectation(models.Model):
 
 
 class ActionStatus(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "In progress"
-    DONE = "done", "Done"
-    MISSED = "missed", "Missed"
+    NOT_STARTED = "not_started", gettext_lazy("Not started")
+    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+    DONE = "done", gettext_lazy("Done")
+    MISSED = "missed", gettext_lazy("Missed")
 
 
 class ActionItem(models.Model):
@@ -591,13 +597,15 @@ class ActionItem(models.Model):
 
     def deadline_display(self) -> str:
         if self.deadline_kind == DeadlineKind.DATE and self.deadline_date:
-            return self.deadline_date.strftime("%d %b %Y")
+            return l10n.date(self.deadline_date)
         if self.deadline_text:
             return self.deadline_text
         if self.deadline_kind == DeadlineKind.RECURRING:
-            days = [name for num, name in WEEKDAYS if num in (self.recurrence_weekdays or [])]
-            return "Every " + " & ".join(days) if days else "Weekly"
-        return self.get_deadline_kind_display()
+            days = [str(name) for num, name in WEEKDAYS if num in (self.recurrence_weekdays or [])]
+            if not days:
+                return str(Cadence.WEEKLY.label)
+            return _("Every %(days)s") % {"days": _(" & ").join(days)}
+        return str(self.get_deadline_kind_display())
 
 
 class ActionSession(models.Model):
@@ -624,8 +632,8 @@ class ActionSession(models.Model):
 
 class CheckIn(models.Model):
     class State(models.TextChoices):
-        HELD = "held", "Held"
-        MISSED = "missed", "Missed"
+        HELD = "held", gettext_lazy("Held")
+        MISSED = "missed", gettext_lazy("Missed")
 
     pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="checkins")
     version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
@@ -681,12 +689,12 @@ class CheckInActionUpdate(models.Model):
 
 class Review(models.Model):
     class Kind(models.TextChoices):
-        MIDPOINT = "midpoint", "Midpoint review"
-        FINAL = "final", "Final review"
+        MIDPOINT = "midpoint", gettext_lazy("Midpoint review")
+        FINAL = "final", gettext_lazy("Final review")
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
+        OPEN = "open", gettext_lazy("Open")
+        DONE = "done", gettext_lazy("Done")
 
     pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="reviews")
     version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
@@ -745,9 +753,9 @@ class ReviewItem(models.Model):
 
 
 class SignerRole(models.TextChoices):
-    MANAGER = "manager", "Manager"
-    AGENT = "agent", "Employee"
-    HR = "hr", "HR Representative"
+    MANAGER = "manager", gettext_lazy("Manager")
+    AGENT = "agent", gettext_lazy("Employee")
+    HR = "hr", gettext_lazy("HR Representative")
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -765,8 +773,8 @@ class Signature(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SIGNED = "signed", "Signed"
-        REFUSED = "refused", "Refused to sign (witnessed)"
+        SIGNED = "signed", gettext_lazy("Signed")
+        REFUSED = "refused", gettext_lazy("Refused to sign (witnessed)")
 
     version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="signatures")
     role = models.CharField(max_length=8, choices=SignerRole.choices)
@@ -822,9 +830,9 @@ class ScheduleItem(models.Model):
     """A dated step of an active plan: a check-in, the midpoint or the final review."""
 
     class Kind(models.TextChoices):
-        CHECKIN = "checkin", "Check-in"
-        MIDPOINT = "midpoint", "Midpoint review"
-        FINAL = "final", "Final review"
+        CHECKIN = "checkin", gettext_lazy("Check-in")
+        MIDPOINT = "midpoint", gettext_lazy("Midpoint review")
+        FINAL = "final", gettext_lazy("Final review")
 
     pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="schedule")
     version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
@@ -967,9 +975,10 @@ class AuditEvent(models.Model):
     def label(self) -> str:
         label = AUDIT_LABELS.get(self.action, self.action.replace("_", " ").capitalize())
         if self.action == "signed" and self.changes.get("role"):
-            who = {"manager": "manager", "agent": "employee", "hr": "HR"}
-            label = f"Signed as {who.get(self.changes['role'], self.changes['role'])}"
-        return label
+            who = {"manager": _("manager"), "agent": _("employee"), "hr": _("HR")}
+            role = self.changes["role"]
+            label = _("Signed as %(role)s") % {"role": who.get(role, role)}
+        return str(label)
 
 
 class Delivery(models.Model):

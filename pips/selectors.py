@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from metrics import queries as metric_queries
 from metrics.models import Kpi
@@ -33,6 +34,7 @@ from pips.models import (
     Team,
     VersionState,
 )
+from pipsystem import l10n
 
 
 def pips_visible(user) -> QuerySet[Pip]:
@@ -110,7 +112,7 @@ def pip_for_owner(user, pk: int) -> Pip:
     may see it but do not own it (HR, for one)."""
     pip = pip_for_user(user, pk)
     if not is_plan_owner(user, pip):
-        raise PermissionDenied("Only the plan's supervisor can do this.")
+        raise PermissionDenied(_("Only the plan's supervisor can do this."))
     return pip
 
 
@@ -118,7 +120,7 @@ def pip_for_hr(user, pk: int) -> Pip:
     """A plan HR is about to decide on: 404 when unseen, 403 for anyone but HR."""
     pip = pip_for_user(user, pk)
     if not roles.is_hr(user):
-        raise PermissionDenied("Only HR can do this.")
+        raise PermissionDenied(_("Only HR can do this."))
     return pip
 
 
@@ -141,7 +143,7 @@ def agent_for_supervisor(user, pk: int) -> Agent:
     """An agent of the supervisor's own team: 403 for anyone who is not a supervisor, 404 for
     an agent of another team."""
     if not roles.is_supervisor(user):
-        raise PermissionDenied("Only supervisors draft plans.")
+        raise PermissionDenied(_("Only supervisors draft plans."))
     return get_object_or_404(agents_managed(user), pk=pk)
 
 
@@ -298,26 +300,31 @@ def waiting_for(pip: Pip, today: dt.date | None = None) -> tuple[str, str, bool]
     """(who, what, overdue) for a plan annotated by `with_progress`."""
     today = today or timezone.localdate()
     status = pip.status
+    supervisor, hr, employee = _("Supervisor"), _("HR"), _("Employee")
     if status == Status.DRAFT:
         if pip.hr_comment:
-            return "Supervisor", "revise the draft after HR's comments and resubmit", False
-        return "Supervisor", "finish the draft and submit it to HR", False
+            return supervisor, _("revise the draft after HR's comments and resubmit"), False
+        return supervisor, _("finish the draft and submit it to HR"), False
     if status == Status.PENDING_HR:
-        return "HR", "approve or return the draft", False
+        return hr, _("approve or return the draft"), False
     if status == Status.APPROVED:
-        return "Supervisor", "hold the meeting and issue the plan", False
+        return supervisor, _("hold the meeting and issue the plan"), False
     if status == Status.ISSUED:
         if not getattr(pip, "employee_signed", False):
-            return "Employee", "sign the acknowledgment", pip.is_ack_overdue()
-        return "HR", "countersign", False
+            return employee, _("sign the acknowledgment"), pip.is_ack_overdue()
+        return hr, _("countersign"), False
     if status in RUNNING_STATUSES:
         kind, due_on = getattr(pip, "next_step_kind", None), getattr(pip, "next_step_on", None)
         if kind and due_on:
-            label = ScheduleItem.Kind(kind).label.lower()
-            return "Supervisor", f"{label} on {due_on:%d %b %Y}", due_on < today
+            label = str(ScheduleItem.Kind(kind).label).lower()
+            return (
+                supervisor,
+                _("%(step)s on %(date)s") % {"step": label, "date": l10n.date(due_on)},
+                due_on < today,
+            )
         if status == Status.FINAL:
-            return "Supervisor and HR", "the final review and its outcome", False
-        return "Supervisor", "record the next review", False
+            return _("Supervisor and HR"), _("the final review and its outcome"), False
+        return supervisor, _("record the next review"), False
     return "", "", False
 
 

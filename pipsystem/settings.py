@@ -298,11 +298,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 # after AXES_FAILURE_LIMIT failures in a row, until the cool-off has passed. Counted on the pair
 # because the agents of a floor share one public IP (a lock per IP would lock the floor out)
 # and a lock per username alone would let anyone lock a colleague out from elsewhere.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    # Django's, loading the user with their profile (the language) in the same query.
-    "pips.languages.ProfileModelBackend",
-]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -584,7 +579,8 @@ if OIDC_OP_LOGOUT_ENDPOINT:
 AXES_WHITELIST_CALLABLE = "pipsystem.identity.oidc.axes_exempt"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    *(["django.contrib.auth.backends.ModelBackend"] if LOCAL_PASSWORDS else []),
+    # Django's, loading the user with their language (pips.languages) in the same query.
+    *(["pips.languages.ProfileModelBackend"] if LOCAL_PASSWORDS else []),
     "pipsystem.identity.oidc.RoleMappedOIDCBackend",
 ]
 

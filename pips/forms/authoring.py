@@ -23,6 +23,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils.translation import pgettext_lazy
 
 from metrics.models import Direction, Kpi, Unit
 from pips import languages
@@ -225,7 +226,15 @@ class ExpectationRowForm(RowForm):
         )
 
 
-WEEKDAY_SHORT = [(num, name[:3]) for num, name in WEEKDAYS]
+WEEKDAY_SHORT = [
+    (0, pgettext_lazy("weekday", "Mon")),
+    (1, pgettext_lazy("weekday", "Tue")),
+    (2, pgettext_lazy("weekday", "Wed")),
+    (3, pgettext_lazy("weekday", "Thu")),
+    (4, pgettext_lazy("weekday", "Fri")),
+    (5, pgettext_lazy("weekday", "Sat")),
+    (6, pgettext_lazy("weekday", "Sun")),
+]
 
 
 class _ActionFields(RowForm):

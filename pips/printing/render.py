@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from pips import languages, roles
 from pips.models import (
@@ -140,7 +141,7 @@ class AuditRow:
     def label(self) -> str:
         role = self.event.changes.get("role") if self.event.action == "signed" else None
         if role in SignerRole.values:
-            return f"Signed as {SignerRole(role).label}"
+            return _("Signed as %(role)s") % {"role": SignerRole(role).label}
         return self.event.label
 
 

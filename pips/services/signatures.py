@@ -9,6 +9,8 @@ import binascii
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pips import languages, roles, rules
 from pips.inputs import (
@@ -43,7 +45,7 @@ PNG_PREFIX = "data:image/png;base64,"
 #: of a large screen at three or four device pixels per CSS pixel).
 MAX_IMAGE_CHARS = 400_000
 MAX_IMAGE_WIDTH, MAX_IMAGE_HEIGHT = 4000, 1000
-_UNREADABLE = "The drawn signature could not be read. Clear it and draw it again."
+_UNREADABLE = gettext_lazy("The drawn signature could not be read. Clear it and draw it again.")
 
 
 def image_problem(image: str) -> str | None:
@@ -53,28 +55,33 @@ def image_problem(image: str) -> str | None:
     if not image:
         return None
     if not image.startswith(PNG_PREFIX):
-        return "The drawn signature was not a PNG image."
+        return _("The drawn signature was not a PNG image.")
     encoded = image[len(PNG_PREFIX) :]
     if len(image) > MAX_IMAGE_CHARS:
-        return "The drawn signature is too large. Clear it and draw it again."
+        return _("The drawn signature is too large. Clear it and draw it again.")
     try:
         head = base64.b64decode(encoded[:32], validate=True)  # 24 bytes: up to the size
         width, height = png_dimensions(head)
     except NotAPng:
         if not head.startswith(PNG_MAGIC[: len(head)]):
-            return "The drawn signature was not a PNG image."
-        return _UNREADABLE
+            return _("The drawn signature was not a PNG image.")
+        return str(_UNREADABLE)
     except (binascii.Error, ValueError):
-        return _UNREADABLE
+        return str(_UNREADABLE)
     if width > MAX_IMAGE_WIDTH or height > MAX_IMAGE_HEIGHT:
-        return (
-            f"The drawn signature is {width} × {height} pixels; at most {MAX_IMAGE_WIDTH} × "
-            f"{MAX_IMAGE_HEIGHT} are accepted. Clear it and draw it again."
-        )
+        return _(
+            "The drawn signature is %(width)s × %(height)s pixels; at most %(max_width)s × "
+            "%(max_height)s are accepted. Clear it and draw it again."
+        ) % {
+            "width": width,
+            "height": height,
+            "max_width": MAX_IMAGE_WIDTH,
+            "max_height": MAX_IMAGE_HEIGHT,
+        }
     try:
         base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        return _UNREADABLE
+        return str(_UNREADABLE)
     return None
 
 
@@ -83,22 +90,24 @@ def signature_write(
 ) -> Signature:
     errors = {}
     if not data.consent:
-        errors["consent"] = "Tick the box to agree to sign electronically."
+        errors["consent"] = _("Tick the box to agree to sign electronically.")
     if not full_name_matches(data.typed_name, actor):
-        errors["typed_name"] = (
-            f"Type your full name exactly as on your account: {actor.get_full_name()}."
-        )
+        errors["typed_name"] = _("Type your full name exactly as on your account: %(name)s.") % {
+            "name": actor.get_full_name()
+        }
     if data.agrees is False and not data.comments.strip():
-        errors["comments"] = "Say what you disagree with."
+        errors["comments"] = _("Say what you disagree with.")
     if problem := image_problem(data.image):
         errors["image"] = problem
     language = languages.normalise(data.language or languages.current_language())
     if language is None:
-        errors["consent"] = "The consent statement was shown in a language we do not have."
+        errors["consent"] = _("The consent statement was shown in a language we do not have.")
     if errors:
         raise ValidationError(errors)
     if version.signatures.filter(role=role).exists():
-        raise TransitionError(f"The {SignerRole(role).label.lower()} has already signed.")
+        raise TransitionError(
+            _("The %(role)s has already signed.") % {"role": str(SignerRole(role).label).lower()}
+        )
     meta = meta or NO_META
     try:
         with transaction.atomic():
@@ -117,7 +126,7 @@ def signature_write(
                 content_sha256=version.content_sha256,
             )
     except IntegrityError:
-        raise TransitionError("This signature has already been given.") from None
+        raise TransitionError(_("This signature has already been given.")) from None
     write_audit(
         pip=pip,
         actor=actor,
@@ -141,11 +150,11 @@ def _roles_signed(version: PipVersion) -> set[str]:
 
 def _signable_version(pip: Pip, version: PipVersion) -> None:
     if version.pip_id != pip.pk:
-        raise TransitionError("That version belongs to another plan.")
+        raise TransitionError(_("That version belongs to another plan."))
     if version.state != VersionState.ISSUED:
         raise TransitionError(
-            f"Version {version.number} is {version.get_state_display().lower()}; "
-            "only the version in force can be signed."
+            _("Version %(number)s is %(state)s; only the version in force can be signed.")
+            % {"number": version.number, "state": str(version.get_state_display()).lower()}
         )
 
 
@@ -190,14 +199,14 @@ def signature_add(
         elif role == SignerRole.HR:
             require(roles.is_hr(actor), "Only HR can countersign.")
         else:
-            raise ValidationError({"role": "Unknown signer role."})
+            raise ValidationError({"role": _("Unknown signer role.")})
         require_state(pip, {Status.ISSUED} | RUNNING_STATUSES, "sign")
         _signable_version(pip, version)
         signed = _roles_signed(version)
         if role == SignerRole.AGENT and SignerRole.MANAGER not in signed:
-            raise TransitionError("The manager signs first, when the plan is issued.")
+            raise TransitionError(_("The manager signs first, when the plan is issued."))
         if role == SignerRole.HR and SignerRole.AGENT not in signed:
-            raise TransitionError("HR countersigns after the employee's acknowledgment.")
+            raise TransitionError(_("HR countersigns after the employee's acknowledgment."))
         sig = signature_write(
             actor=actor, pip=pip, version=version, role=role, data=data, meta=meta
         )
@@ -216,9 +225,11 @@ def refusal_record(
     """The employee refused to sign: the supervisor records it with a witness, which completes
     the acknowledgment step."""
     if witness is None or witness.pk in (actor.pk, pip.agent.user_id):
-        raise ValidationError({"witness": "The witness must be another person, not the employee."})
+        raise ValidationError(
+            {"witness": _("The witness must be another person, not the employee.")}
+        )
     if not note.strip():
-        raise ValidationError({"note": "Describe what happened."})
+        raise ValidationError({"note": _("Describe what happened.")})
     with transaction.atomic():
         pip = lock(pip)
         require(
@@ -229,9 +240,9 @@ def refusal_record(
         _signable_version(pip, version)
         signed = _roles_signed(version)
         if SignerRole.AGENT in signed:
-            raise TransitionError("The employee's acknowledgment is already recorded.")
+            raise TransitionError(_("The employee's acknowledgment is already recorded."))
         if SignerRole.MANAGER not in signed:
-            raise TransitionError("The manager signs first, when the plan is issued.")
+            raise TransitionError(_("The manager signs first, when the plan is issued."))
         meta = meta or NO_META
         employee_language = languages.language_of_employee(pip.agent)
         try:
@@ -252,7 +263,7 @@ def refusal_record(
                     content_sha256=version.content_sha256,
                 )
         except IntegrityError:
-            raise TransitionError("The employee's acknowledgment is already recorded.") from None
+            raise TransitionError(_("The employee's acknowledgment is already recorded.")) from None
         write_audit(
             pip=pip,
             actor=actor,

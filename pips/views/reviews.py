@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -66,7 +67,9 @@ def _refuse_unless_running(request: HttpRequest, pip: Pip, doing: str) -> HttpRe
     if pip.status in RUNNING_STATUSES:
         return None
     messages.error(
-        request, f"You cannot {doing} a plan that is {pip.get_status_display().lower()}."
+        request,
+        _("You cannot %(doing)s a plan that is %(status)s.")
+        % {"doing": doing, "status": str(pip.get_status_display()).lower()},
     )
     return redirect(pip)
 
@@ -80,7 +83,7 @@ def _refuse_unless_running(request: HttpRequest, pip: Pip, doing: str) -> HttpRe
 def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a check-in: a scheduled one (?date=YYYY-MM-DD) or an extra one (?date=extra)."""
     pip = selectors.pip_for_owner(request.user, pk)
-    refused = _refuse_unless_running(request, pip, "record a check-in on")
+    refused = _refuse_unless_running(request, pip, _("record a check-in on"))
     if refused:
         return refused
     version = selectors.version_with_sections(pip.current_version_id)
@@ -96,7 +99,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     form_kwargs = {"pending": pending, "period_start": version.period_start, "today": today}
     # Sessions can be ticked for the days since the last check-in held, up to today (at most
     # the last two weeks: an earlier day is typed in).
-    session_start, _ = snapshots.checkin_window(pip, version, today)
+    session_start, _end = snapshots.checkin_window(pip, version, today)
     session_start = max(session_start, today - dt.timedelta(days=13))
     data = request.POST if request.method == "POST" else None
     rows = [
@@ -135,7 +138,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_error(form, error)
             else:
                 messages.success(
-                    request, "Check-in recorded. The employee receives a written summary."
+                    request, _("Check-in recorded. The employee receives a written summary.")
                 )
                 return redirect("pips:checkin", pip.pk, checkin.pk)
         scheduled = form.cleaned_data.get("scheduled_for")
@@ -177,13 +180,13 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 def checkin_missed(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that a scheduled check-in did not take place, and why."""
     pip = selectors.pip_for_owner(request.user, pk)
-    refused = _refuse_unless_running(request, pip, "record a check-in on")
+    refused = _refuse_unless_running(request, pip, _("record a check-in on"))
     if refused:
         return refused
     today = timezone.localdate()
     missable = [day for day in snapshots.pending_checkin_dates(pip) if day <= today]
     if not missable:
-        messages.info(request, "No scheduled check-in has come due without being recorded.")
+        messages.info(request, _("No scheduled check-in has come due without being recorded."))
         return redirect("pips:reviews", pip.pk)
     if request.method == "POST":
         form = MissedCheckInForm(request.POST, missable=missable)
@@ -200,7 +203,7 @@ def checkin_missed(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_error(form, error)
             else:
                 messages.success(
-                    request, "The missed check-in is recorded; the employee has been told."
+                    request, _("The missed check-in is recorded; the employee has been told.")
                 )
                 return redirect("pips:reviews", pip.pk)
     else:
@@ -234,7 +237,7 @@ def checkin_detail(request: HttpRequest, pk: int, checkin_id: int) -> HttpRespon
     form = None
     if request.method == "POST":
         if not is_employee:
-            raise PermissionDenied("Only the employee can comment on a check-in.")
+            raise PermissionDenied(_("Only the employee can comment on a check-in."))
         form = AgentCommentForm(request.POST)
         if form.is_valid():
             try:
@@ -247,7 +250,7 @@ def checkin_detail(request: HttpRequest, pk: int, checkin_id: int) -> HttpRespon
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                messages.success(request, "Your comment is added to the check-in.")
+                messages.success(request, _("Your comment is added to the check-in."))
                 return redirect("pips:checkin", pip.pk, checkin.pk)
     elif is_employee and not checkin.agent_comment:
         form = AgentCommentForm()
@@ -338,13 +341,13 @@ def review_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a due midpoint or final review by hand (the schedule opens it on its day too)."""
     pip = selectors.pip_for_user(request.user, pk)
     if not (selectors.is_plan_owner(request.user, pip) or roles.is_hr(request.user)):
-        raise PermissionDenied("Only the plan's supervisor or HR opens a review.")
+        raise PermissionDenied(_("Only the plan's supervisor or HR opens a review."))
     form = ReviewOpenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the midpoint or the final review.")
+        messages.error(request, _("Choose the midpoint or the final review."))
         return redirect("pips:reviews", pip.pk)
     try:
-        review, _ = services.review_open(
+        review, _created = services.review_open(
             pip=pip, kind=form.cleaned_data["kind"], actor=request.user, meta=request_meta(request)
         )
     except ValidationError as error:
@@ -392,10 +395,10 @@ def review(request: HttpRequest, pk: int, review_id: int) -> HttpResponse:
     review = _review_for(pip, review_id)
     owner = selectors.is_plan_owner(request.user, pip)
     if request.method == "POST" and not owner:
-        raise PermissionDenied("Only the plan's supervisor records a review.")
+        raise PermissionDenied(_("Only the plan's supervisor records a review."))
     editable = owner and _review_editable(pip, review)
     if request.method == "POST" and not editable:
-        messages.error(request, "This review is not open for recording.")
+        messages.error(request, _("This review is not open for recording."))
         return redirect("pips:review", pip.pk, review.pk)
     context = {
         "pip": pip,
@@ -447,7 +450,7 @@ def _record_review(request, review: Review, form: ReviewForm, items, rows) -> No
             suggestions=suggestions,
             meta=meta,
         )
-        messages.success(request, "Midpoint review recorded. The employee receives the summary.")
+        messages.success(request, _("Midpoint review recorded. The employee receives the summary."))
         return
     outcome = form.cleaned_data["outcome"]
     services.final_record(
@@ -486,7 +489,7 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
         .first()
     )
     if pip.status != Status.FINAL or final is None or final.outcome != Outcome.UNSUCCESSFUL:
-        messages.error(request, "This plan is not waiting for HR's decision.")
+        messages.error(request, _("This plan is not waiting for HR's decision."))
         return redirect(pip)
     if request.method == "POST":
         form = HrDecisionForm(request.POST, user=request.user)
@@ -502,7 +505,7 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                messages.success(request, "The decision is recorded and the plan is closed.")
+                messages.success(request, _("The decision is recorded and the plan is closed."))
                 return redirect(pip)
     else:
         form = HrDecisionForm(
@@ -522,7 +525,11 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """HR cancels a plan at any stage, with the reason. The plan is kept, not deleted."""
     pip = selectors.pip_for_hr(request.user, pk)
     if not pip.is_open():
-        messages.error(request, f"This plan is already {pip.get_status_display().lower()}.")
+        messages.error(
+            request,
+            _("This plan is already %(status)s.")
+            % {"status": str(pip.get_status_display()).lower()},
+        )
         return redirect(pip)
     if request.method == "POST":
         form = CancelForm(request.POST)
@@ -537,7 +544,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                messages.success(request, "The plan is cancelled.")
+                messages.success(request, _("The plan is cancelled."))
                 return redirect(pip)
     else:
         form = CancelForm()
