@@ -65,8 +65,9 @@ def days(count: int) -> str:
 
 def date(value: dt.date | None, long: bool = False) -> str:
     """A date as the language writes it: "29 Nov 2026", "29/11/2026"."""
-    if value is None:
-        return ""
+    if not isinstance(value, dt.date):
+        # As Django's date filter: what is not a date (None, an ISO string) is left as it is.
+        return "" if value is None else str(value)
     return formats.date_format(value, "DATE_FORMAT" if long else "SHORT_DATE_FORMAT")
 
 
@@ -91,8 +92,8 @@ def time(moment: dt.datetime | None, zone: str | dt.tzinfo | None = None) -> str
 
 def datetime(moment: dt.datetime | None, zone: str | dt.tzinfo | None = None) -> str:
     """A date and time with its zone, "29/11/2026 10:00 EST"."""
-    if moment is None:
-        return ""
+    if not isinstance(moment, dt.datetime):
+        return "" if moment is None else date(moment)
     local = _in_zone(moment, zone)
     return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {zone_abbreviation(local)}"
 
