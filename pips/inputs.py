@@ -8,13 +8,8 @@ import binascii
 import datetime as dt
 from dataclasses import dataclass, field
 
+from pips.languages import CONSENT_TEXT  # noqa: F401  (translated; defined with the languages)
 from pipsystem.images import PNG_MAGIC, NotAPng, png_dimensions
-
-CONSENT_TEXT = (
-    "I agree to sign this document electronically. My typed name and drawn signature have the "
-    "same effect as a handwritten signature. Signing confirms that I received this plan and "
-    "discussed it; it does not mean that I agree with it."
-)
 
 
 @dataclass(frozen=True)
@@ -32,6 +27,8 @@ class SignatureInput:
     image: str = ""
     agrees: bool | None = None
     comments: str = ""
+    # The language the consent statement was shown in; empty: the language active now.
+    language: str = ""
 
 
 @dataclass
