@@ -646,10 +646,14 @@ def _agent_todos(user) -> list[Todo]:
             Todo(
                 TodoKind.SIGN,
                 pip,
-                f"Read and sign {pip.reference}"
-                + (f" (version {version}, amended)" if version > 1 else ""),
+                (
+                    _("Read and sign %(reference)s (version %(version)s, amended)")
+                    if version > 1
+                    else _("Read and sign %(reference)s")
+                )
+                % {"reference": pip.reference, "version": version},
                 reverse("pips:sign", args=[pip.pk]),
-                "Read and sign",
+                _("Read and sign"),
                 due_on=due,
                 overdue=pip.is_ack_overdue(),
             )

@@ -19,13 +19,10 @@ from pips.printing import render, seal
 from pips.selectors import version_with_sections
 from pips.services import RequestMeta, SignatureInput
 from tests.conftest import make_user
-from tests.pips import pdf_support
 from tests.pips.pdf_support import pdf_text, pdftotext
 
 pytestmark = pytest.mark.django_db
 
-signing_pair = pdf_support.signing_pair
-signing = pdf_support.signing
 
 CONSENT_FR = "J’accepte de signer ce document électroniquement."
 CONSENT_ES = "Acepto firmar este documento electrónicamente."

@@ -22,12 +22,9 @@ from pypdf import PdfReader
 from pips.printing import seal as printing
 from pipsystem import pdfrender
 from pipsystem.pdfrender import PdfRenderError, PdfRenderTimeout, render_pdf
-from tests.pips import pdf_support
 from tests.pips.png_support import data_url, png
 
 # The shared fixtures: a signing certificate, as in production.
-signing_pair = pdf_support.signing_pair
-signing = pdf_support.signing
 
 SLOW_HTML = "<p>" + "an endless description of the same concern " * 60_000 + "</p>"
 

@@ -18,11 +18,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from pips.models import CheckIn, Profile, Review
-from tests.pips import pdf_support
 
 pytestmark = pytest.mark.django_db
 
-rich_plan = pdf_support.rich_plan
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
 #: English words no Spanish sentence uses; one of them in Spanish text is English left over.
