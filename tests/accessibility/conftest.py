@@ -3,7 +3,6 @@
 from tests.security.conftest import (  # noqa: F401  (fixtures)
     analyst,
     build_world,
+    dana,
     people,
-    signing,
-    signing_pair,
 )

@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from pips import notifications, services
+from pips import audit_chain, notifications, services
 from pips.content import content_hash
 from pips.models import AuditEvent, Notification, Pip
 from pips.printing import render, seal
@@ -62,13 +62,15 @@ def issued(alex, harper, make_plan) -> Pip:
 
 
 def add_event(pip: Pip, kind: str, actor, *, at: dt.datetime | None = None) -> AuditEvent:
-    return AuditEvent.objects.create(
-        pip=pip,
-        version=pip.current_version,
-        actor=actor,
-        action=kind,
-        comment=f"note-of-{kind}",
-        at=at or timezone.now(),
+    return audit_chain.append(
+        AuditEvent(
+            pip=pip,
+            version=pip.current_version,
+            actor=actor,
+            action=kind,
+            comment=f"note-of-{kind}",
+            at=at or timezone.now(),
+        )
     )
 
 

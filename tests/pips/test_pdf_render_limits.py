@@ -24,8 +24,6 @@ from pipsystem import pdfrender
 from pipsystem.pdfrender import PdfRenderError, PdfRenderTimeout, render_pdf
 from tests.pips.png_support import data_url, png
 
-# The shared fixtures: a signing certificate, as in production.
-
 SLOW_HTML = "<p>" + "an endless description of the same concern " * 60_000 + "</p>"
 
 

@@ -23,6 +23,7 @@ import re
 import time
 import zoneinfo
 from collections.abc import Iterable, Sequence
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -35,6 +36,7 @@ from django.utils import timezone
 
 from metrics.models import Kpi, Sample
 from pips import services
+from pips.audit_chain import GENESIS, event_hash
 from pips.content import content_hash
 from pips.models import (
     ActionItem,
@@ -151,6 +153,33 @@ def copy_rows(model, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
     return count
+
+
+def _chained(events: list[tuple]) -> Iterable[tuple]:
+    """The events (in id order) with the audit trail's hash chain, continued from the last event
+    already stored, as pips.audit_chain.append would have written them one by one."""
+    last = AuditEvent.objects.order_by("-pk").values_list("event_hash", flat=True).first()
+    previous = last or GENESIS
+    for row in sorted(events, key=lambda r: r[0]):
+        (pk, pip_id, version_id, actor_id, action, from_s, to_s, comment) = row[:8]
+        changes, at, ip, agent = row[8:12]
+        event = SimpleNamespace(
+            pk=pk,
+            pip_id=pip_id,
+            version_id=version_id,
+            actor_id=actor_id,
+            action=action,
+            from_status=from_s,
+            to_status=to_s,
+            comment=comment,
+            changes=changes,
+            at=at,
+            ip_address=ip,
+            user_agent=agent,
+        )
+        digest = event_hash(event, previous)
+        yield (*row, previous, digest)
+        previous = digest
 
 
 class Ids:
@@ -678,8 +707,8 @@ class Command(BaseCommand):
         copy_rows(
             AuditEvent,
             ["id", "pip_id", "version_id", "actor_id", "action", "from_status", "to_status"]
-            + ["comment", "changes", "at", "ip_address", "user_agent"],
-            events,
+            + ["comment", "changes", "at", "ip_address", "user_agent", "prev_hash", "event_hash"],
+            _chained(events),
         )
         ids.sync()
         note_ids = Ids(Notification)
