@@ -65,7 +65,12 @@ class SignatureForm(forms.Form):
         full_name = user.get_full_name()
         # Crispy renders help text as markup: the name is the user's own text, so it is escaped.
         self.fields["typed_name"].help_text = (
-            format_html(_("Exactly as on your account: {}."), full_name) if full_name else ""
+            format_html(
+                _("Type it exactly as your account holds it, letter case included: “{}”."),
+                full_name,
+            )
+            if full_name
+            else ""
         )
         self.fields["typed_name"].widget.attrs.update({"autocomplete": "name"})
 

@@ -615,7 +615,8 @@ def test_sign_page_queries_do_not_grow(client, alex, harper, make_plan, who):
     grow(pip, 30)
     large = count_queries(client, sign_url(pip))
     assert large == small
-    assert large <= 20
+    # HR's page checks the separation of duties; one more query reads the reader's language.
+    assert large <= 21
 
 
 def test_refusal_page_queries_do_not_grow(client, issued, sam):
