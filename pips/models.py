@@ -95,9 +95,10 @@ class Agent(models.Model):
     hired_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     # From the HR system's roster: where they work, and the language they read (a Django
-    # language code such as "es" or "pt-br"; empty: the organisation's).
-    site = models.CharField(max_length=100, blank=True)
-    language = models.CharField(max_length=16, blank=True)
+    # language code such as "es" or "pt-br"; empty: the organisation's). Empty in the database
+    # too when a bulk load (COPY) does not name them.
+    site = models.CharField(max_length=100, blank=True, db_default="")
+    language = models.CharField(max_length=16, blank=True, db_default="")
 
     objects = AgentQuerySet.as_manager()
 

@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='agent',
             name='language',
-            field=models.CharField(blank=True, max_length=16),
+            field=models.CharField(blank=True, db_default='', max_length=16),
         ),
         migrations.AddField(
             model_name='agent',
             name='site',
-            field=models.CharField(blank=True, max_length=100),
+            field=models.CharField(blank=True, db_default='', max_length=100),
         ),
     ]

@@ -347,6 +347,26 @@ def _locked_for_review(actor, review: Review, kind: str) -> tuple[Pip, Review, d
     return pip, review, behalf
 
 
+def _mark_done(review: Review, *, actor, pip: Pip, fields: list[str]) -> None:
+    """A review recorded: held today, by the actor (on behalf of the plan's supervisor when a
+    delegate records it), saved with the fields the caller filled."""
+    review.state = Review.State.DONE
+    review.held_on = timezone.localdate()
+    review.completed_by = actor
+    review.on_behalf_of = _on_behalf_of(actor, pip)
+    review.completed_at = timezone.now()
+    review.save(
+        update_fields=[
+            "state",
+            *fields,
+            "held_on",
+            "completed_by",
+            "on_behalf_of",
+            "completed_at",
+        ]
+    )
+
+
 def midpoint_record(
     *,
     actor,
@@ -359,22 +379,8 @@ def midpoint_record(
     with transaction.atomic():
         pip, review, behalf = _locked_for_review(actor, review, Review.Kind.MIDPOINT)
         _review_items(review, items, suggestions)
-        review.state = Review.State.DONE
         review.summary = summary.strip()
-        review.held_on = timezone.localdate()
-        review.completed_by = actor
-        review.on_behalf_of = _on_behalf_of(actor, pip)
-        review.completed_at = timezone.now()
-        review.save(
-            update_fields=[
-                "state",
-                "summary",
-                "held_on",
-                "completed_by",
-                "on_behalf_of",
-                "completed_at",
-            ]
-        )
+        _mark_done(review, actor=actor, pip=pip, fields=["summary"])
         _complete_schedule(pip, ScheduleItem.Kind.MIDPOINT, review.due_on)
         transition(
             pip,
@@ -450,29 +456,16 @@ def final_record(
                 }
             )
         _review_items(review, items, suggestions)
-        review.state = Review.State.DONE
         review.outcome = outcome
         review.summary = summary.strip()
         review.supervisor_comments = summary.strip()
         review.justification = justification.strip() if to_hr else ""
         review.new_end_date = new_end_date if outcome == Outcome.EXTENDED else None
-        review.held_on = timezone.localdate()
-        review.completed_by = actor
-        review.on_behalf_of = _on_behalf_of(actor, pip)
-        review.completed_at = timezone.now()
-        review.save(
-            update_fields=[
-                "state",
-                "outcome",
-                "summary",
-                "supervisor_comments",
-                "justification",
-                "new_end_date",
-                "held_on",
-                "completed_by",
-                "on_behalf_of",
-                "completed_at",
-            ]
+        _mark_done(
+            review,
+            actor=actor,
+            pip=pip,
+            fields=["outcome", "summary", "supervisor_comments", "justification", "new_end_date"],
         )
         _complete_schedule(pip, ScheduleItem.Kind.FINAL, review.due_on)
         if outcome == Outcome.SUCCESSFUL and not to_hr:

@@ -106,7 +106,7 @@ def test_roster_invitation_and_single_sign_on(
     page.fill("#op-password", "idp-pass-alex")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(re.escape(base)))
-    expect(page.locator("#h-to-sign")).to_have_text("Waiting for your signature")
+    expect(page.locator(".todo-list")).to_contain_text("Read and sign PIP-")
     shots(page, "agent-home-via-sso")
     # Logging out ends the provider's session too, after its confirmation.
     page.get_by_role("button", name="Log out").click()

@@ -615,7 +615,7 @@ def test_sign_page_queries_do_not_grow(client, alex, harper, make_plan, who):
     grow(pip, 30)
     large = count_queries(client, sign_url(pip))
     assert large == small
-    # HR's page checks the separation of duties; one more query reads the reader's language.
+    # HR's page also asks whether the plan is HR's own work (separation of duties).
     assert large <= 21
 
 

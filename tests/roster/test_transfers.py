@@ -45,7 +45,7 @@ def test_a_new_supervisor_moves_the_open_plan_on_its_record(load, harper, world,
     assert Agent.objects.get(employee_id="E1001").supervisor == olivia
     event = AuditEvent.objects.get(pip=plan, action=AuditAction.REASSIGNED)
     assert event.actor == harper and "Roster import from Workday" in event.comment
-    assert event.changes["supervisor"] == ["Sam Carter", "Olivia Brooks"]
+    assert (event.changes["from"], event.changes["to"]) == ("Sam Carter", "Olivia Brooks")
     entry = next(c for c in record.changes if c["employee_id"] == "E1001")
     assert entry["transfer"] == ["S100", "S200"] and entry["plans"] == [plan.pk]
     # The old supervisor no longer sees the plan; the new one does.
