@@ -7,7 +7,13 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run web worker test lint format check lock lock-upgrade clean
+# The translation catalogs: locale/<lang>/LC_MESSAGES/django.po (and djangojs.po for scripts).
+LANGS := -l es -l fr -l pt_BR
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=staticfiles --ignore=bench \
+	--ignore=tests --ignore=docs --ignore=static/vendor --ignore=test-artifacts
+
+.PHONY: install run web worker test lint format check lock lock-upgrade clean messages \
+	compilemessages check-messages
 
 # Exactly the locked versions, each file checked against its locked hash; then the project
 # itself. `make check` fails when the lock does not cover pyproject.toml (run `make lock`).
@@ -34,7 +40,7 @@ RUN_ENV = DEBUG=$(DEBUG) SITE_URL=$(SITE_URL) \
 	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0 \
 	LOG_LEVEL_REQUESTS=ERROR
 
-run: install
+run: install compilemessages
 	@export $(RUN_ENV); \
 	$(PY) manage.py migrate --noinput -v0 && \
 	$(PY) manage.py seed_demo && \
@@ -53,8 +59,25 @@ run: install
 
 # On every core (pytest-xdist); PYTEST_ARGS='-m "not slow"' leaves out the browser, worker and
 # PDF tests for a quick run.
-test: install
+test: install compilemessages
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+# Collect the strings marked for translation into the catalogs (new ones come in untranslated).
+messages: install
+	$(PY) manage.py makemessages $(LANGS) --add-location file $(MESSAGES_IGNORE)
+	$(PY) manage.py makemessages -d djangojs $(LANGS) --add-location file $(MESSAGES_IGNORE)
+
+compilemessages: install
+	$(PY) manage.py compilemessages --ignore=.venv
+
+# Fails when a string marked in the code has no translation (or a fuzzy one) in a catalog.
+check-messages: messages
+	@bad=0; for po in locale/*/LC_MESSAGES/*.po; do \
+		stats=$$(msgfmt --check --statistics -o /dev/null "$$po" 2>&1); \
+		echo "$$po: $$stats"; \
+		case "$$stats" in *untranslated*|*fuzzy*) bad=1;; esac; \
+	done; \
+	if [ $$bad = 1 ]; then echo "Translate the entries above (none untranslated, none fuzzy)."; exit 1; fi
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,11 +1,15 @@
-"""The KPI catalog that ships with the product (the contact-center template's measures)."""
+"""The KPI catalog that ships with the product (the contact-center template's measures).
+
+Names are stored in English and shown in the reader's language (Kpi.display_name)."""
 
 from __future__ import annotations
+
+from django.utils.translation import gettext_noop
 
 CATALOG: list[dict] = [
     {
         "code": "qa_score",
-        "name": "QA score",
+        "name": gettext_noop("QA score"),
         "unit": "percent",
         "direction": "higher",
         "standard": 85.0,
@@ -16,7 +20,7 @@ CATALOG: list[dict] = [
     },
     {
         "code": "aht",
-        "name": "AHT (Avg. Handle Time)",
+        "name": gettext_noop("AHT (Avg. Handle Time)"),
         "unit": "seconds",
         "direction": "lower",
         "standard": 300.0,
@@ -27,7 +31,7 @@ CATALOG: list[dict] = [
     },
     {
         "code": "csat",
-        "name": "CSAT score",
+        "name": gettext_noop("CSAT score"),
         "unit": "percent",
         "direction": "higher",
         "standard": 80.0,
@@ -38,7 +42,7 @@ CATALOG: list[dict] = [
     },
     {
         "code": "adherence",
-        "name": "Attendance/Adherence",
+        "name": gettext_noop("Attendance/Adherence"),
         "unit": "percent",
         "direction": "higher",
         "standard": 95.0,
@@ -49,7 +53,7 @@ CATALOG: list[dict] = [
     },
     {
         "code": "fcr",
-        "name": "FCR (First Contact Resolution)",
+        "name": gettext_noop("FCR (First Contact Resolution)"),
         "unit": "percent",
         "direction": "higher",
         "standard": 75.0,
@@ -60,7 +64,7 @@ CATALOG: list[dict] = [
     },
     {
         "code": "wrapup",
-        "name": "Call Wrap-Up Notes completeness",
+        "name": gettext_noop("Call Wrap-Up Notes completeness"),
         "unit": "percent",
         "direction": "higher",
         "standard": 100.0,

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from html import escape
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
 from metrics.models import Kpi, Unit
 from metrics.queries import WeekPoint
 
@@ -30,8 +33,9 @@ def weekly_chart_svg(
     target: float | None,
     baseline: float | None = None,
     period: tuple[date, date] | None = None,
-    period_label: str = "Plan period",
+    period_label: str | None = None,
     title: str | None = None,
+    title_lang: str | None = None,
     width: int = 640,
     height: int = 240,
 ) -> str:
@@ -39,23 +43,33 @@ def weekly_chart_svg(
     and the side of it that meets the target shaded. Optionally a dotted baseline and a shaded
     date range (the plan's period)."""
     data = sorted((p.week, p.value) if isinstance(p, WeekPoint) else (p[0], p[1]) for p in points)
-    title = title or kpi.name
+    title = title or kpi.display_name
+    period_label = period_label or _("Plan period")
     comparison = "≤" if kpi.lower_is_better else "≥"
-    target_text = f"Target {comparison} {kpi.format_value(target)}" if target is not None else ""
-    summary = f"{title}: weekly values" + (f", {target_text.lower()}" if target_text else "")
-    svg = _Svg(width, height, summary)
-    svg.text(8, 16, title, weight="bold", size=13)
+    target_text = (
+        _("Target %(target)s") % {"target": f"{comparison} {kpi.format_value(target)}"}
+        if target is not None
+        else ""
+    )
+    summary = _("%(title)s: weekly values") % {"title": title} + (
+        f", {target_text.lower()}" if target_text else ""
+    )
+    # The title may be the supervisor's words (an expectation's area): marked with its language.
+    svg = _Svg(width, height, summary, lang=title_lang)
+    svg.text(8, 16, title, weight="bold", size=13, lang=title_lang)
     if not data:
         svg.rect(0.5, 24.5, width - 1, height - 25, fill="none", stroke=GRID)
-        svg.text(width / 2, height / 2 + 10, "No data yet", anchor="middle", fill=MUTED, size=14)
+        svg.text(width / 2, height / 2 + 10, _("No data yet"), anchor="middle", fill=MUTED, size=14)
         return svg.close()
 
     # A legend on the title row rather than labels on the lines, which would hide points.
     legend = [(target_text, BAD, "6 4")] if target is not None else []
     if baseline is not None:
-        legend.append((f"Baseline {kpi.format_value(baseline)}", MUTED, "2 3"))
+        legend.append(
+            (_("Baseline %(value)s") % {"value": kpi.format_value(baseline)}, MUTED, "2 3")
+        )
     if kpi.lower_is_better:
-        legend.append(("lower is better", MUTED, ""))
+        legend.append((_("lower is better"), MUTED, ""))
     cursor = width - 8
     for label, colour, dash in reversed(legend):
         svg.text(cursor, 16, label, anchor="end", fill=colour)
@@ -67,7 +81,7 @@ def weekly_chart_svg(
 
     left, right, top, bottom = 60, width - 16, 30, height - 26
     lo, hi, step = _y_range(
-        [v for _, v in data] + [x for x in (target, baseline) if x is not None], kpi
+        [v for _day, v in data] + [x for x in (target, baseline) if x is not None], kpi
     )
     start, end = data[0][0], data[-1][0]
     if period:
@@ -93,8 +107,8 @@ def weekly_chart_svg(
         svg.line(left, y(tick), right, y(tick), stroke=GRID)
         svg.text(left - 6, y(tick) + 4, kpi.format_value(tick), anchor="end", fill=MUTED)
     every = max(1, math.ceil(len(data) / max(2, (right - left) // 64)))
-    for day, _ in data[::every]:
-        svg.text(x(day), bottom + 16, f"{day.day} {day:%b}", anchor="middle", fill=MUTED)
+    for day, _value in data[::every]:
+        svg.text(x(day), bottom + 16, date_format(day, "j M"), anchor="middle", fill=MUTED)
     if baseline is not None:
         svg.line(left, y(baseline), right, y(baseline), stroke=MUTED, dash="2 3", cls="baseline")
     if target is not None:
@@ -103,12 +117,14 @@ def weekly_chart_svg(
     svg.polyline([(x(day), y(value)) for day, value in data], stroke=LINE)
     for day, value in data:
         met = target is None or kpi.is_better_or_equal(value, target)
-        verdict = "" if target is None else (" (meets target)" if met else " (below target)")
+        verdict = "" if target is None else (_(" (meets target)") if met else _(" (below target)"))
         svg.point(
             x(day),
             y(value),
             met=met,
-            label=f"Week of {day.day} {day:%b %Y}: {kpi.format_value(value)}{verdict}",
+            label=_("Week of %(date)s: %(value)s")
+            % {"date": date_format(day, "j M Y"), "value": kpi.format_value(value)}
+            + verdict,
         )
     return svg.close()
 
@@ -141,12 +157,13 @@ def _num(value: float) -> str:
 class _Svg:
     """Element helpers; every piece of text goes through `escape`."""
 
-    def __init__(self, width: int, height: int, label: str) -> None:
+    def __init__(self, width: int, height: int, label: str, lang: str | None = None) -> None:
+        title_lang = f' lang="{escape(lang)}"' if lang else ""
         self.parts = [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
             f' viewBox="0 0 {width} {height}" role="img" font-family="Helvetica, Arial,'
             f' sans-serif" font-size="11" fill="{INK}">',
-            f"<title>{escape(label)}</title>",
+            f"<title{title_lang}>{escape(label)}</title>",
             f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
         ]
 
@@ -163,9 +180,12 @@ class _Svg:
         fill: str = INK,
         size: int | None = None,
         weight: str | None = None,
+        lang: str | None = None,
     ) -> None:
-        extra = (f' font-size="{size}"' if size else "") + (
-            f' font-weight="{weight}"' if weight else ""
+        extra = (
+            (f' font-size="{size}"' if size else "")
+            + (f' font-weight="{weight}"' if weight else "")
+            + (f' lang="{escape(lang)}"' if lang else "")
         )
         self.parts.append(
             f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" fill="{fill}"{extra}>'

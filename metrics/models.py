@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+
+from pipsystem import l10n
 
 
 class Unit(models.TextChoices):
@@ -51,18 +54,22 @@ class Kpi(models.Model):
     def lower_is_better(self) -> bool:
         return self.direction == Direction.LOWER
 
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: the shipped KPIs are translated (their names are
+        in the catalogs); a KPI an administrator added shows as named."""
+        return gettext(self.name)
+
     def format_value(self, value: float | None) -> str:
         """Show a value the way supervisors read it: AHT as m:ss, QA as %."""
         if value is None:
             return "—"
         if self.unit == Unit.SECONDS:
-            total = round(value)
-            minutes, seconds = divmod(abs(total), 60)
-            sign = "-" if total < 0 else ""
-            return f"{sign}{minutes}:{seconds:02d}"
+            return l10n.clock_duration(value)
         if self.unit == Unit.PERCENT:
-            return f"{value:.1f} %".replace(".0 %", " %")
-        return f"{value:g}"
+            # In the reader's language: "87.1 %", "87,1 %", "87,1%".
+            return l10n.percent(value)
+        return l10n.number(value, None if float(value).is_integer() else 2)
 
     def is_better_or_equal(self, value: float, target: float) -> bool:
         if self.lower_is_better:

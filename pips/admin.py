@@ -46,9 +46,21 @@ class TemplateActionInline(admin.TabularInline):
     extra = 0
 
 
+@admin.register(models.Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    """Each person's language (blank: the organisation's); people set it on their profile."""
+
+    list_display = ["user", "language"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+
+
 @admin.register(models.PipTemplate)
 class PipTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "period_days", "is_default", "is_active"]
+    list_display = ["name", "language", "period_days", "is_default", "is_active"]
+    list_filter = ["language", "is_active"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [TemplateReasonInline, TemplateExpectationInline, TemplateActionInline]
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy
+
 
 class AuditAction(StrEnum):
     CREATED = "created"
@@ -68,38 +70,38 @@ SUBMISSION_ACTIONS = (
 
 # How the audit trail names each action (the plan's history page, the PDF's audit page).
 AUDIT_LABELS: dict[AuditAction, str] = {
-    AuditAction.CREATED: "Draft created",
-    AuditAction.EDITED: "Draft edited",
-    AuditAction.SUBMITTED: "Submitted to HR",
-    AuditAction.RETURNED: "Returned by HR",
-    AuditAction.APPROVED: "Approved by HR",
-    AuditAction.ISSUED: "Issued to the employee",
-    AuditAction.SIGNED: "Signed",
-    AuditAction.REFUSAL_RECORDED: "Refusal to sign recorded",
-    AuditAction.ACTIVATED: "Plan active: all signatures present",
-    AuditAction.AMENDMENT_STARTED: "Amendment started",
-    AuditAction.AMENDMENT_SUBMITTED: "Amendment submitted to HR",
-    AuditAction.AMENDMENT_RETURNED: "Amendment returned by HR",
-    AuditAction.AMENDMENT_APPROVED: "Amendment approved",
-    AuditAction.AMENDMENT_ACKNOWLEDGED: "Amendment acknowledged",
-    AuditAction.CHECKIN_RECORDED: "Check-in recorded",
-    AuditAction.CHECKIN_MISSED: "Check-in missed",
-    AuditAction.CHECKIN_COMMENTED: "Employee commented on a check-in",
-    AuditAction.MIDPOINT_REVIEW_OPENED: "Midpoint review opened",
-    AuditAction.MIDPOINT_RECORDED: "Midpoint review recorded",
-    AuditAction.FINAL_REVIEW_OPENED: "Final review opened",
-    AuditAction.REFERRED_TO_HR: "Final review: referred to HR",
-    AuditAction.EXTENDED: "Extended",
-    AuditAction.CLOSED: "Closed",
-    AuditAction.CANCELLED: "Cancelled",
-    AuditAction.VIEWED: "Viewed",
-    AuditAction.DOWNLOADED: "PDF downloaded",
-    AuditAction.PAUSED: "Paused for leave",
-    AuditAction.RESUMED: "Resumed after leave",
-    AuditAction.REASSIGNED: "Reassigned to another supervisor",
-    AuditAction.EMPLOYMENT_ENDED: "Ended: employment ended",
-    AuditAction.DELEGATED: "Delegate named",
-    AuditAction.DELEGATION_ENDED: "Cover ended",
+    AuditAction.CREATED: gettext_lazy("Draft created"),
+    AuditAction.EDITED: gettext_lazy("Draft edited"),
+    AuditAction.SUBMITTED: gettext_lazy("Submitted to HR"),
+    AuditAction.RETURNED: gettext_lazy("Returned by HR"),
+    AuditAction.APPROVED: gettext_lazy("Approved by HR"),
+    AuditAction.ISSUED: gettext_lazy("Issued to the employee"),
+    AuditAction.SIGNED: gettext_lazy("Signed"),
+    AuditAction.REFUSAL_RECORDED: gettext_lazy("Refusal to sign recorded"),
+    AuditAction.ACTIVATED: gettext_lazy("Plan active: all signatures present"),
+    AuditAction.AMENDMENT_STARTED: gettext_lazy("Amendment started"),
+    AuditAction.AMENDMENT_SUBMITTED: gettext_lazy("Amendment submitted to HR"),
+    AuditAction.AMENDMENT_RETURNED: gettext_lazy("Amendment returned by HR"),
+    AuditAction.AMENDMENT_APPROVED: gettext_lazy("Amendment approved"),
+    AuditAction.AMENDMENT_ACKNOWLEDGED: gettext_lazy("Amendment acknowledged"),
+    AuditAction.CHECKIN_RECORDED: gettext_lazy("Check-in recorded"),
+    AuditAction.CHECKIN_MISSED: gettext_lazy("Check-in missed"),
+    AuditAction.CHECKIN_COMMENTED: gettext_lazy("Employee commented on a check-in"),
+    AuditAction.MIDPOINT_REVIEW_OPENED: gettext_lazy("Midpoint review opened"),
+    AuditAction.MIDPOINT_RECORDED: gettext_lazy("Midpoint review recorded"),
+    AuditAction.FINAL_REVIEW_OPENED: gettext_lazy("Final review opened"),
+    AuditAction.REFERRED_TO_HR: gettext_lazy("Final review: referred to HR"),
+    AuditAction.EXTENDED: gettext_lazy("Extended"),
+    AuditAction.CLOSED: gettext_lazy("Closed"),
+    AuditAction.CANCELLED: gettext_lazy("Cancelled"),
+    AuditAction.VIEWED: gettext_lazy("Viewed"),
+    AuditAction.DOWNLOADED: gettext_lazy("PDF downloaded"),
+    AuditAction.PAUSED: gettext_lazy("Paused for leave"),
+    AuditAction.RESUMED: gettext_lazy("Resumed after leave"),
+    AuditAction.REASSIGNED: gettext_lazy("Reassigned to another supervisor"),
+    AuditAction.EMPLOYMENT_ENDED: gettext_lazy("Ended: employment ended"),
+    AuditAction.DELEGATED: gettext_lazy("Delegate named"),
+    AuditAction.DELEGATION_ENDED: gettext_lazy("Cover ended"),
 }
 
 

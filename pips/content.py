@@ -60,6 +60,9 @@ class PlanContent:
     outcome_success: str = ""
     outcome_failure: str = ""
     change_summary: str = ""
+    # The language the supervisor writes the plan's text in; empty: the supervisor's own.
+    # Not part of the canonical content: it says how to read the words, it is not a word.
+    language: str = ""
     reasons: list[ReasonData] = field(default_factory=list)
     expectations: list[ExpectationData] = field(default_factory=list)
     actions: list[ActionData] = field(default_factory=list)
@@ -126,6 +129,7 @@ def content_from_version(version: PipVersion) -> PlanContent:
         midpoint_date=version.midpoint_date,
         outcome_success=version.outcome_success,
         outcome_failure=version.outcome_failure,
+        language=version.language,
         reasons=[ReasonData(text=r.text, kpi_id=r.kpi_id) for r in version.reasons.all()],
         expectations=[
             ExpectationData(
@@ -257,6 +261,8 @@ class TemplateContent:
     period_days: int
     description: str = ""
     job_title: str = "Contact Center Agent"
+    # The language the template's text is written in (HR keeps one template per language).
+    language: str = "en"
     monitoring_reports: str = ""
     outcome_success: str = ""
     outcome_failure: str = ""

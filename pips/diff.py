@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from pips.content import canonical_content
 from pips.models import WEEKDAYS, Cadence, Comparator, DeadlineKind, PipVersion
 
@@ -313,7 +315,7 @@ def _match_rows(
             ratio = difflib.SequenceMatcher(None, name(old_rows[i]), name(row)).ratio()
             if ratio >= SIMILAR_NAMES:
                 candidates.append((-ratio, abs(i - j), j, i))
-    for _, _, j, i in sorted(candidates):
+    for _ratio, _distance, j, i in sorted(candidates):
         if j not in pairs and i in free_old:
             pairs[j] = i
             free_old.discard(i)
@@ -517,11 +519,11 @@ def _display(name: str, value: Any, row: Mapping[str, Any], kpis: Mapping[int, A
         if name == "deadline_kind":
             return DeadlineKind(value).label
         if name == "checkin_weekday":
-            return WEEKDAY_NAMES[int(value)]
+            return str(WEEKDAY_NAMES[int(value)])
         if name == "recurrence_weekdays":
-            return " & ".join(WEEKDAY_NAMES[int(d)] for d in value)
+            return str(_(" & ")).join(str(WEEKDAY_NAMES[int(d)]) for d in value)
     except (KeyError, TypeError, ValueError):
         pass
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     return str(value)

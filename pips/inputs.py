@@ -8,13 +8,11 @@ import binascii
 import datetime as dt
 from dataclasses import dataclass, field
 
-from pipsystem.images import PNG_MAGIC, NotAPng, png_dimensions
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-CONSENT_TEXT = (
-    "I agree to sign this document electronically. My typed name and drawn signature have the "
-    "same effect as a handwritten signature. Signing confirms that I received this plan and "
-    "discussed it; it does not mean that I agree with it."
-)
+from pips.languages import CONSENT_TEXT  # noqa: F401  (translated; defined with the languages)
+from pipsystem.images import PNG_MAGIC, NotAPng, png_dimensions
 
 
 @dataclass(frozen=True)
@@ -32,6 +30,8 @@ class SignatureInput:
     image: str = ""
     agrees: bool | None = None
     comments: str = ""
+    # The language the consent statement was shown in; empty: the language active now.
+    language: str = ""
 
 
 @dataclass
@@ -65,7 +65,7 @@ PNG_PREFIX = "data:image/png;base64,"
 #: of a large screen at three or four device pixels per CSS pixel).
 MAX_IMAGE_CHARS = 400_000
 MAX_IMAGE_WIDTH, MAX_IMAGE_HEIGHT = 4000, 1000
-_UNREADABLE = "The drawn signature could not be read. Clear it and draw it again."
+_UNREADABLE = gettext_lazy("The drawn signature could not be read. Clear it and draw it again.")
 
 
 def image_problem(image: str) -> str | None:
@@ -75,26 +75,31 @@ def image_problem(image: str) -> str | None:
     if not image:
         return None
     if not image.startswith(PNG_PREFIX):
-        return "The drawn signature was not a PNG image."
+        return _("The drawn signature was not a PNG image.")
     encoded = image[len(PNG_PREFIX) :]
     if len(image) > MAX_IMAGE_CHARS:
-        return "The drawn signature is too large. Clear it and draw it again."
+        return _("The drawn signature is too large. Clear it and draw it again.")
     try:
         head = base64.b64decode(encoded[:32], validate=True)  # 24 bytes: up to the size
         width, height = png_dimensions(head)
     except NotAPng:
         if not head.startswith(PNG_MAGIC[: len(head)]):
-            return "The drawn signature was not a PNG image."
-        return _UNREADABLE
+            return _("The drawn signature was not a PNG image.")
+        return str(_UNREADABLE)
     except (binascii.Error, ValueError):
-        return _UNREADABLE
+        return str(_UNREADABLE)
     if width > MAX_IMAGE_WIDTH or height > MAX_IMAGE_HEIGHT:
-        return (
-            f"The drawn signature is {width} × {height} pixels; at most {MAX_IMAGE_WIDTH} × "
-            f"{MAX_IMAGE_HEIGHT} are accepted. Clear it and draw it again."
-        )
+        return _(
+            "The drawn signature is %(width)s × %(height)s pixels; at most %(max_width)s × "
+            "%(max_height)s are accepted. Clear it and draw it again."
+        ) % {
+            "width": width,
+            "height": height,
+            "max_width": MAX_IMAGE_WIDTH,
+            "max_height": MAX_IMAGE_HEIGHT,
+        }
     try:
         base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        return _UNREADABLE
+        return str(_UNREADABLE)
     return None

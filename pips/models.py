@@ -16,12 +16,18 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pips import limits
 from pips.audit import AUDIT_LABELS, AuditAction
 from pips.roles import ADMIN, HR, SUPERVISOR, roles_of
+from pipsystem import l10n
 
 User = settings.AUTH_USER_MODEL
+
+#: The languages a person reads and a plan or template is written in (settings.LANGUAGES).
+LANGUAGE_CHOICES = settings.LANGUAGES
 
 DEFAULT_JOB_TITLE = "Contact Center Agent"
 DEFAULT_OUTCOME_SUCCESS = (
@@ -43,7 +49,10 @@ def validate_timezone(name: str) -> None:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValidationError(
-            "%(name)s is not a time zone name; use one such as Europe/Berlin or America/New_York.",
+            _(
+                "%(name)s is not a time zone name; use one such as Europe/Berlin or "
+                "America/New_York."
+            ),
             params={"name": name},
             code="invalid_timezone",
         ) from None
@@ -101,31 +110,43 @@ class Agent(models.Model):
         return f"{self.full_name} ({self.employee_id})"
 
 
+class Profile(models.Model):
+    """What the app keeps about a person beyond Django's user: the language they read.
+
+    Blank means the organisation's default (settings.LANGUAGE_CODE)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
 class Comparator(models.TextChoices):
     GTE = "gte", "≥"
     LTE = "lte", "≤"
 
 
 class DeadlineKind(models.TextChoices):
-    DATE = "date", "By a date"
-    WITHIN = "within", "Within a period"
-    RECURRING = "recurring", "Recurring"
-    ONGOING = "ongoing", "Ongoing"
+    DATE = "date", gettext_lazy("By a date")
+    WITHIN = "within", gettext_lazy("Within a period")
+    RECURRING = "recurring", gettext_lazy("Recurring")
+    ONGOING = "ongoing", gettext_lazy("Ongoing")
 
 
 class Cadence(models.TextChoices):
-    WEEKLY = "weekly", "Weekly"
-    BIWEEKLY = "biweekly", "Every two weeks"
+    WEEKLY = "weekly", gettext_lazy("Weekly")
+    BIWEEKLY = "biweekly", gettext_lazy("Every two weeks")
 
 
 WEEKDAYS = [
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
+    (0, gettext_lazy("Monday")),
+    (1, gettext_lazy("Tuesday")),
+    (2, gettext_lazy("Wednesday")),
+    (3, gettext_lazy("Thursday")),
+    (4, gettext_lazy("Friday")),
+    (5, gettext_lazy("Saturday")),
+    (6, gettext_lazy("Sunday")),
 ]
 
 
@@ -215,6 +236,8 @@ class PipTemplate(PlanTexts):
 
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=64, unique=True)
+    # The language the template's text is written in; HR keeps one template per language.
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
     period_days = models.PositiveSmallIntegerField(default=30)
     is_default = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
@@ -223,8 +246,9 @@ class PipTemplate(PlanTexts):
     class Meta:
         ordering = ["-is_default", "name"]
         constraints = [
+            # The default template of each language: supervisors who write in it start there.
             models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_template"
+                fields=["language"], condition=Q(is_default=True), name="one_default_template"
             ),
             *limits.constraints(
                 "template",
@@ -267,18 +291,18 @@ class TemplateAction(ActionFields):
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PENDING_HR = "pending_hr", "Waiting for HR"
-    APPROVED = "approved", "Approved by HR"
-    ISSUED = "issued", "Issued, awaiting signatures"
-    ACTIVE = "active", "Active"
-    MIDPOINT = "midpoint", "Midpoint review done"
-    FINAL = "final", "Final review"
-    EXTENDED = "extended", "Extended"
-    CLOSED_SUCCESSFUL = "closed_successful", "Closed: successful"
-    CLOSED_UNSUCCESSFUL = "closed_unsuccessful", "Closed: unsuccessful"
-    CANCELLED = "cancelled", "Cancelled"
-    ENDED = "ended", "Ended: employment ended"
+    DRAFT = "draft", gettext_lazy("Draft")
+    PENDING_HR = "pending_hr", gettext_lazy("Waiting for HR")
+    APPROVED = "approved", gettext_lazy("Approved by HR")
+    ISSUED = "issued", gettext_lazy("Issued, awaiting signatures")
+    ACTIVE = "active", gettext_lazy("Active")
+    MIDPOINT = "midpoint", gettext_lazy("Midpoint review done")
+    FINAL = "final", gettext_lazy("Final review")
+    EXTENDED = "extended", gettext_lazy("Extended")
+    CLOSED_SUCCESSFUL = "closed_successful", gettext_lazy("Closed: successful")
+    CLOSED_UNSUCCESSFUL = "closed_unsuccessful", gettext_lazy("Closed: unsuccessful")
+    CANCELLED = "cancelled", gettext_lazy("Cancelled")
+    ENDED = "ended", gettext_lazy("Ended: employment ended")
 
 
 OPEN_STATUSES = frozenset(
@@ -300,9 +324,9 @@ TERMINAL_STATUSES = frozenset(
 
 
 class Outcome(models.TextChoices):
-    SUCCESSFUL = "successful", "Successful: goals met"
-    EXTENDED = "extended", "Extended: more time granted"
-    UNSUCCESSFUL = "unsuccessful", "Unsuccessful: goals not met"
+    SUCCESSFUL = "successful", gettext_lazy("Successful: goals met")
+    EXTENDED = "extended", gettext_lazy("Extended: more time granted")
+    UNSUCCESSFUL = "unsuccessful", gettext_lazy("Unsuccessful: goals not met")
 
 
 def status_label(value: str) -> str:
@@ -465,12 +489,12 @@ class Pip(models.Model):
 
 
 class VersionState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PENDING_HR = "pending_hr", "Waiting for HR"
-    APPROVED = "approved", "Approved"
-    ISSUED = "issued", "Issued"
-    SUPERSEDED = "superseded", "Superseded"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    DRAFT = "draft", gettext_lazy("Draft")
+    PENDING_HR = "pending_hr", gettext_lazy("Waiting for HR")
+    APPROVED = "approved", gettext_lazy("Approved")
+    ISSUED = "issued", gettext_lazy("Issued")
+    SUPERSEDED = "superseded", gettext_lazy("Superseded")
+    WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
 
 
 class PipVersion(PlanTexts):
@@ -487,6 +511,9 @@ class PipVersion(PlanTexts):
     employee_id = models.CharField(max_length=32)
     department = models.CharField(max_length=100)
     supervisor_name = models.CharField(max_length=150)
+    # The language the supervisor wrote the plan's own text in (reasons, expectations, actions,
+    # notes): shown as written, marked with it, whatever language the reader's page is in.
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
     issued_on = models.DateField(null=True, blank=True)
     period_start = models.DateField()
     period_end = models.DateField()
@@ -609,10 +636,10 @@ class Expectation(ExpectationFields):
 
 
 class ActionStatus(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "In progress"
-    DONE = "done", "Done"
-    MISSED = "missed", "Missed"
+    NOT_STARTED = "not_started", gettext_lazy("Not started")
+    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+    DONE = "done", gettext_lazy("Done")
+    MISSED = "missed", gettext_lazy("Missed")
 
 
 class ActionItem(ActionFields):
@@ -636,13 +663,15 @@ class ActionItem(ActionFields):
 
     def deadline_display(self) -> str:
         if self.deadline_kind == DeadlineKind.DATE and self.deadline_date:
-            return self.deadline_date.strftime("%d %b %Y")
+            return l10n.date(self.deadline_date)
         if self.deadline_text:
             return self.deadline_text
         if self.deadline_kind == DeadlineKind.RECURRING:
-            days = [name for num, name in WEEKDAYS if num in (self.recurrence_weekdays or [])]
-            return "Every " + " & ".join(days) if days else "Weekly"
-        return self.get_deadline_kind_display()
+            days = [str(name) for num, name in WEEKDAYS if num in (self.recurrence_weekdays or [])]
+            if not days:
+                return str(Cadence.WEEKLY.label)
+            return _("Every %(days)s") % {"days": _(" & ").join(days)}
+        return str(self.get_deadline_kind_display())
 
 
 class ActionSession(models.Model):
@@ -669,8 +698,8 @@ class ActionSession(models.Model):
 
 class CheckIn(models.Model):
     class State(models.TextChoices):
-        HELD = "held", "Held"
-        MISSED = "missed", "Missed"
+        HELD = "held", gettext_lazy("Held")
+        MISSED = "missed", gettext_lazy("Missed")
 
     pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="checkins")
     version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
@@ -741,12 +770,12 @@ class CheckInActionUpdate(models.Model):
 
 class Review(models.Model):
     class Kind(models.TextChoices):
-        MIDPOINT = "midpoint", "Midpoint review"
-        FINAL = "final", "Final review"
+        MIDPOINT = "midpoint", gettext_lazy("Midpoint review")
+        FINAL = "final", gettext_lazy("Final review")
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
+        OPEN = "open", gettext_lazy("Open")
+        DONE = "done", gettext_lazy("Done")
 
     pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="reviews")
     version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
@@ -823,9 +852,9 @@ class ReviewItem(models.Model):
 
 
 class SignerRole(models.TextChoices):
-    MANAGER = "manager", "Manager"
-    AGENT = "agent", "Employee"
-    HR = "hr", "HR Representative"
+    MANAGER = "manager", gettext_lazy("Manager")
+    AGENT = "agent", gettext_lazy("Employee")
+    HR = "hr", gettext_lazy("HR Representative")
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -843,8 +872,8 @@ class Signature(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SIGNED = "signed", "Signed"
-        REFUSED = "refused", "Refused to sign (witnessed)"
+        SIGNED = "signed", gettext_lazy("Signed")
+        REFUSED = "refused", gettext_lazy("Refused to sign (witnessed)")
 
     version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="signatures")
     role = models.CharField(max_length=8, choices=SignerRole.choices)
@@ -853,6 +882,8 @@ class Signature(models.Model):
     typed_name = models.CharField(max_length=150)
     image = models.TextField(blank=True)  # a data:image/png;base64 URL from signature_pad
     consent_text = models.TextField()
+    # The language of the consent statement as shown to the signer (and stored in consent_text).
+    consent_language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
     agrees = models.BooleanField(null=True)
     comments = models.TextField(blank=True)
     witness = models.ForeignKey(
@@ -899,9 +930,9 @@ class ScheduleItem(models.Model):
     """A dated step of an active plan: a check-in, the midpoint or the final review."""
 
     class Kind(models.TextChoices):
-        CHECKIN = "checkin", "Check-in"
-        MIDPOINT = "midpoint", "Midpoint review"
-        FINAL = "final", "Final review"
+        CHECKIN = "checkin", gettext_lazy("Check-in")
+        MIDPOINT = "midpoint", gettext_lazy("Midpoint review")
+        FINAL = "final", gettext_lazy("Final review")
 
     pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="schedule")
     version = models.ForeignKey(PipVersion, on_delete=models.PROTECT, related_name="+")
@@ -1044,9 +1075,10 @@ class AuditEvent(models.Model):
     def label(self) -> str:
         label = AUDIT_LABELS.get(self.action, self.action.replace("_", " ").capitalize())
         if self.action == AuditAction.SIGNED and self.changes.get("role"):
-            who = {"manager": "manager", "agent": "employee", "hr": "HR"}
-            label = f"Signed as {who.get(self.changes['role'], self.changes['role'])}"
-        return label
+            who = {"manager": _("manager"), "agent": _("employee"), "hr": _("HR")}
+            role = self.changes["role"]
+            label = _("Signed as %(role)s") % {"role": who.get(role, role)}
+        return str(label)
 
 
 class Delivery(models.Model):

@@ -156,7 +156,7 @@ def export_rows(plans: QuerySet[Pip]) -> Iterator[list]:
             team,
             site,
             f"{first} {last}".strip() or username,
-            _STATE_LABELS.get(status, status),
+            str(_STATE_LABELS.get(status, status)),
             start.isoformat() if start else "",
             end.isoformat() if end else "",
             issued.date().isoformat() if issued else "",

@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from metrics.charts import weekly_chart_svg
 from metrics.models import Kpi
@@ -52,10 +54,10 @@ class Trend:
 
 
 TREND_LABELS = {
-    Trend.IMPROVING: "Improving",
-    Trend.WORSENING: "Getting worse",
-    Trend.STEADY: "Steady",
-    Trend.UNKNOWN: "Not enough data",
+    Trend.IMPROVING: gettext_lazy("Improving"),
+    Trend.WORSENING: gettext_lazy("Getting worse"),
+    Trend.STEADY: gettext_lazy("Steady"),
+    Trend.UNKNOWN: gettext_lazy("Not enough data"),
 }
 
 
@@ -103,8 +105,8 @@ class ExpectationProgress:
     @property
     def status_label(self) -> str:
         if self.on_track is None:
-            return "No data yet"
-        return "On track" if self.on_track else "Off track"
+            return _("No data yet")
+        return _("On track") if self.on_track else _("Off track")
 
 
 def expectation_progress(
@@ -153,6 +155,7 @@ def expectation_progress(
                     baseline=expectation.baseline_value,
                     period=(version.period_start, version.period_end),
                     title=expectation.area,
+                    title_lang=version.language,
                 ),
             )
         )

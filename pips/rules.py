@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Collection
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pips import roles
 from pips.models import (
@@ -165,7 +166,9 @@ def full_name_matches(typed: str, user) -> bool:
 
 def typed_name_message(user) -> str:
     """What a sign page says when the typed name is not the account's: the name it holds."""
-    return f"Type your full name exactly as your account holds it: “{user.get_full_name()}”."
+    return _("Type your full name exactly as your account holds it: “%(name)s”.") % {
+        "name": user.get_full_name()
+    }
 
 
 # --- who, in which state -----------------------------------------------------------------------

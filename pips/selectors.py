@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from metrics import queries as metric_queries
 from metrics.models import Kpi
-from pips import roles, rules
+from pips import languages, roles, rules
 from pips.audit import ACCESS_ACTIONS, SUBMISSION_ACTIONS, AuditAction
 from pips.models import (
     RUNNING_STATUSES,
@@ -35,6 +37,7 @@ from pips.models import (
     VersionState,
 )
 from pips.snapshots import baseline_window
+from pipsystem import l10n
 
 
 def pips_visible(user) -> QuerySet[Pip]:
@@ -105,7 +108,7 @@ def pip_for_owner(user, pk: int) -> Pip:
     may see it but do not own it (HR, for one)."""
     pip = pip_for_user(user, pk)
     if not rules.is_plan_supervisor(user, pip):
-        raise PermissionDenied("Only the plan's supervisor can do this.")
+        raise PermissionDenied(_("Only the plan's supervisor can do this."))
     return pip
 
 
@@ -113,7 +116,7 @@ def pip_for_hr(user, pk: int) -> Pip:
     """A plan HR is about to decide on: 404 when unseen, 403 for anyone but HR."""
     pip = pip_for_user(user, pk)
     if not roles.is_hr(user):
-        raise PermissionDenied("Only HR can do this.")
+        raise PermissionDenied(_("Only HR can do this."))
     return pip
 
 
@@ -136,7 +139,7 @@ def agent_for_supervisor(user, pk: int) -> Agent:
     """An agent of the supervisor's own team: 403 for anyone who is not a supervisor, 404 for
     an agent of another team."""
     if not roles.is_supervisor(user):
-        raise PermissionDenied("Only supervisors draft plans.")
+        raise PermissionDenied(_("Only supervisors draft plans."))
     return get_object_or_404(agents_managed(user), pk=pk)
 
 
@@ -148,12 +151,28 @@ def templates_for_authoring() -> QuerySet[PipTemplate]:
     return PipTemplate.objects.filter(is_active=True)
 
 
-def template_with_rows(queryset: QuerySet[PipTemplate], pk: int | None) -> PipTemplate:
-    """A template with its rows; the default one when no pk is given. 404 when missing."""
-    queryset = queryset.prefetch_related("reasons", "expectations__kpi", "actions")
+def template_with_rows(
+    queryset: QuerySet[PipTemplate], pk: int | None, language: str | None = None
+) -> PipTemplate:
+    """A template with its rows; when no pk is given, the default one in ``language`` (HR keeps
+    a default per language), else the organisation's language's. 404 when missing."""
     if pk is None:
-        return get_object_or_404(queryset, is_default=True)
+        pk = default_template_pk(queryset, language)
+        if pk is None:
+            raise Http404("No default template.")
+    queryset = queryset.prefetch_related("reasons", "expectations__kpi", "actions")
     return get_object_or_404(queryset, pk=pk)
+
+
+def default_template_pk(queryset: QuerySet[PipTemplate], language: str | None) -> int | None:
+    """The default template a supervisor writing in ``language`` starts from: the default of
+    that language, else the organisation's language's, else any default. One query."""
+    preferred = [language, languages.default_language()]
+    defaults = sorted(
+        queryset.filter(is_default=True).values_list("pk", "language"),
+        key=lambda row: preferred.index(row[1]) if row[1] in preferred else len(preferred),
+    )
+    return defaults[0][0] if defaults else None
 
 
 def templates_all() -> QuerySet[PipTemplate]:
@@ -270,26 +289,31 @@ def waiting_for(pip: Pip, today: dt.date | None = None) -> tuple[str, str, bool]
     """(who, what, overdue) for a plan annotated by `with_progress`."""
     today = today or timezone.localdate()
     status = pip.status
+    supervisor, hr, employee = _("Supervisor"), _("HR"), _("Employee")
     if status == Status.DRAFT:
         if pip.hr_comment:
-            return "Supervisor", "revise the draft after HR's comments and resubmit", False
-        return "Supervisor", "finish the draft and submit it to HR", False
+            return supervisor, _("revise the draft after HR's comments and resubmit"), False
+        return supervisor, _("finish the draft and submit it to HR"), False
     if status == Status.PENDING_HR:
-        return "HR", "approve or return the draft", False
+        return hr, _("approve or return the draft"), False
     if status == Status.APPROVED:
-        return "Supervisor", "hold the meeting and issue the plan", False
+        return supervisor, _("hold the meeting and issue the plan"), False
     if status == Status.ISSUED:
         if not getattr(pip, "employee_signed", False):
-            return "Employee", "sign the acknowledgment", pip.is_ack_overdue()
-        return "HR", "countersign", False
+            return employee, _("sign the acknowledgment"), pip.is_ack_overdue()
+        return hr, _("countersign"), False
     if status in RUNNING_STATUSES:
         kind, due_on = getattr(pip, "next_step_kind", None), getattr(pip, "next_step_on", None)
         if kind and due_on:
-            label = ScheduleItem.Kind(kind).label.lower()
-            return "Supervisor", f"{label} on {due_on:%d %b %Y}", due_on < today
+            label = str(ScheduleItem.Kind(kind).label).lower()
+            return (
+                supervisor,
+                _("%(step)s on %(date)s") % {"step": label, "date": l10n.date(due_on)},
+                due_on < today,
+            )
         if status == Status.FINAL:
-            return "Supervisor and HR", "the final review and its outcome", False
-        return "Supervisor", "record the next review", False
+            return _("Supervisor and HR"), _("the final review and its outcome"), False
+        return supervisor, _("record the next review"), False
     return "", "", False
 
 
@@ -622,10 +646,14 @@ def _agent_todos(user) -> list[Todo]:
             Todo(
                 TodoKind.SIGN,
                 pip,
-                f"Read and sign {pip.reference}"
-                + (f" (version {version}, amended)" if version > 1 else ""),
+                (
+                    _("Read and sign %(reference)s (version %(version)s, amended)")
+                    if version > 1
+                    else _("Read and sign %(reference)s")
+                )
+                % {"reference": pip.reference, "version": version},
                 reverse("pips:sign", args=[pip.pk]),
-                "Read and sign",
+                _("Read and sign"),
                 due_on=due,
                 overdue=pip.is_ack_overdue(),
             )

@@ -5,6 +5,7 @@ from pips.views import authoring, changes, home, hr, plans
 from pips.views import notifications as notification_views
 from pips.views import pdf as pdf_views
 from pips.views import plan_lists as plan_list_views
+from pips.views import profile as profile_views
 from pips.views import reviews as review_views
 from pips.views import signing as signing_views
 from pips.views import stats as stats_views
@@ -74,6 +75,8 @@ urlpatterns = [
     path("pips/<int:pk>/end-employment/", changes.end_employment, name="end_employment"),
     path("pips/cover/", changes.cover, name="cover"),
     path("pips/cover/<int:pk>/end/", changes.cover_end, name="cover_end"),
+    # The person's own profile: their language.
+    path("profile/", profile_views.profile, name="profile"),
     # The in-app notification list.
     path("notifications/", notification_views.index, name="notifications"),
     path("notifications/read/", notification_views.read_all, name="notifications_read_all"),

@@ -88,9 +88,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the browser for pages before login; after login, the person's own.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pips.languages.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before any view hook (the CSRF check reads a POST's body): an oversized KPI upload.
     "metrics.middleware.UploadSizeLimitMiddleware",
@@ -118,6 +121,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pips.context_processors.roles",
@@ -169,7 +173,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "pips:home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# The languages fixed text is shown in (pages, e-mails, calendar invitations, PDFs). Each person
+# has one (their profile); PIP_DEFAULT_LANGUAGE is the organisation's, for people who have not
+# chosen and for the consent printed beside the employee's. French is written for Canada.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français (Canada)"),
+    ("pt-br", "Português (Brasil)"),
+]
+LANGUAGE_CODE = env_str("PIP_DEFAULT_LANGUAGE", "en").strip().lower().replace("_", "-")
+if LANGUAGE_CODE not in {code for code, _ in LANGUAGES}:
+    raise ImproperlyConfigured(
+        f"PIP_DEFAULT_LANGUAGE must be one of {', '.join(code for code, _ in LANGUAGES)}, "
+        f"got {LANGUAGE_CODE!r}"
+    )
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and numbers as each language writes them (pipsystem/formats/<lang>/formats.py adjusts
+# Django's where Canadian French differs).
+FORMAT_MODULE_PATH = ["pipsystem.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -283,10 +305,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 # after AXES_FAILURE_LIMIT failures in a row, until the cool-off has passed. Counted on the pair
 # because the agents of a floor share one public IP (a lock per IP would lock the floor out)
 # and a lock per username alone would let anyone lock a colleague out from elsewhere.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -572,7 +590,8 @@ if OIDC_OP_LOGOUT_ENDPOINT:
 AXES_WHITELIST_CALLABLE = "pipsystem.identity.oidc.axes_exempt"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    *(["django.contrib.auth.backends.ModelBackend"] if LOCAL_PASSWORDS else []),
+    # Django's, loading the user with their language (pips.languages) in the same query.
+    *(["pips.languages.ProfileModelBackend"] if LOCAL_PASSWORDS else []),
     "pipsystem.identity.oidc.RoleMappedOIDCBackend",
 ]
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from pips.forms.accounts import LoginForm
 from pips.views.accounts import PasswordResetView
@@ -40,6 +41,8 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # The translations the scripts use (gettext() in static/js), in the reader's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("", include("pipsystem.identity.urls")),
     path("metrics/", include("metrics.urls")),

@@ -12,11 +12,12 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from metrics.models import Kpi
 from pips import services
@@ -73,6 +74,14 @@ def _test_settings(settings, tmp_path):
     from django.core.cache import caches
 
     caches["ratelimit"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_organisation():
+    """Each test starts in the organisation's language: a page requested by a test activates
+    its reader's language in the thread, as a request does, and would leak into the next."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

@@ -24,9 +24,10 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils.translation import pgettext_lazy
 
 from metrics.models import Direction, Kpi, Unit
-from pips import limits
+from pips import languages, limits
 from pips.content import (
     ActionData,
     ActionRow,
@@ -226,7 +227,15 @@ class ExpectationRowForm(RowForm):
         )
 
 
-WEEKDAY_SHORT = [(num, name[:3]) for num, name in WEEKDAYS]
+WEEKDAY_SHORT = [
+    (0, pgettext_lazy("weekday", "Mon")),
+    (1, pgettext_lazy("weekday", "Tue")),
+    (2, pgettext_lazy("weekday", "Wed")),
+    (3, pgettext_lazy("weekday", "Thu")),
+    (4, pgettext_lazy("weekday", "Fri")),
+    (5, pgettext_lazy("weekday", "Sat")),
+    (6, pgettext_lazy("weekday", "Sun")),
+]
 
 
 class _ActionFields(RowForm):
@@ -396,6 +405,14 @@ class HeaderForm(forms.Form):
         max_length=limits.MEDIUM_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The language the supervisor writes the plan's text in: the employee reads the headings in
+    # theirs, and this text as written, marked with it.
+    language = forms.ChoiceField(
+        label="Language of the plan's text",
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The language you write the reasons, expectations and actions in.",
+    )
 
     def __init__(self, *args, amendment_of: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -416,6 +433,7 @@ class HeaderForm(forms.Form):
             Row(Column("department"), Column("job_title")),
             Row(Column("supervisor_name"), Column("issued")),
             Row(Column("period_start"), Column("period_end")),
+            Row(Column("language", css_class="col-md-6")),
         )
 
 
@@ -719,6 +737,7 @@ class PlanForms(SectionForms):
                     "period_start": content.period_start,
                     "period_end": content.period_end,
                     "change_summary": content.change_summary,
+                    "language": content.language or languages.current_language(),
                 },
             ),
             "description": DescriptionForm(data, initial={"description": content.description}),
@@ -855,6 +874,7 @@ class PlanForms(SectionForms):
             outcome_success=outcomes["outcome_success"],
             outcome_failure=outcomes["outcome_failure"],
             change_summary=header.get("change_summary", ""),
+            language=header.get("language", ""),
             reasons=[form.data_row() for form in self.rows("reasons")],
             expectations=expectations,
             actions=actions,
@@ -876,6 +896,10 @@ class NewPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = agents
         self.fields["template"].queryset = templates
+        # Templates are kept per language: each is offered with its own.
+        self.fields["template"].label_from_instance = lambda t: (
+            f"{t.name} ({languages.language_name(t.language)})"
+        )
         self.helper = _helper(
             Row(Column("agent", css_class="col-md-6"), Column("template", css_class="col-md-6")),
             HTML('<button class="btn btn-primary" type="submit">Continue</button>'),
@@ -896,10 +920,13 @@ class IssueForm(forms.Form):
         label="I agree to sign this document electronically", required=False
     )
     image = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The language the consent statement was shown in (pips.forms.signing.SignatureForm).
+    consent_language = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["typed_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["consent_language"].initial = languages.current_language()
         self.helper = _helper(
             Field("meeting_held_on", wrapper_class="col-md-4"),
             HTML('{% include "pips/authoring/_manager_signature.html" %}'),
@@ -911,7 +938,20 @@ class IssueForm(forms.Form):
             typed_name=data.get("typed_name", ""),
             consent=bool(data.get("consent")),
             image=data.get("image", ""),
+            language=data.get("consent_language") or languages.current_language(),
         )
+
+    def clean_consent_language(self) -> str:
+        from pips.forms.signing import clean_consent_language
+
+        return clean_consent_language(self.cleaned_data.get("consent_language", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        hidden_error = self.errors.pop("consent_language", None)
+        if hidden_error:
+            self.add_error(None, hidden_error)
+        return cleaned
 
 
 class ApprovalDecisionForm(forms.Form):
@@ -955,6 +995,12 @@ class TemplateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     job_title = forms.CharField(label="Job title", max_length=100)
+    language = forms.ChoiceField(
+        label="Language",
+        choices=settings.LANGUAGES,
+        help_text="The language the template's text is written in. Supervisors see it beside "
+        "the template's name.",
+    )
     period_days = forms.IntegerField(
         label="Review period (days)",
         min_value=1,
@@ -985,6 +1031,7 @@ class TemplateForm(forms.Form):
                 Column("job_title", css_class="col-md-4"),
                 Column("period_days", css_class="col-md-2"),
             ),
+            Row(Column("language", css_class="col-md-6")),
             "description",
             "monitoring_reports",
             Row(Column("outcome_success"), Column("outcome_failure")),
@@ -1016,6 +1063,7 @@ class TemplateForms(SectionForms):
                         "name",
                         "description",
                         "job_title",
+                        "language",
                         "period_days",
                         "monitoring_reports",
                         "outcome_success",
@@ -1054,6 +1102,7 @@ class TemplateForms(SectionForms):
             period_days=data["period_days"],
             description=data.get("description", ""),
             job_title=data["job_title"],
+            language=data["language"],
             monitoring_reports=data.get("monitoring_reports", ""),
             outcome_success=data["outcome_success"],
             outcome_failure=data["outcome_failure"],

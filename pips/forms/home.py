@@ -6,6 +6,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from pips.lookups import AUTOCOMPLETE_SCRIPT, TeamAndSupervisorFields
 from pips.models import Status
@@ -13,9 +14,11 @@ from pips.models import Status
 
 class PlanFilterForm(TeamAndSupervisorFields, forms.Form):
     status = forms.ChoiceField(
-        label="State", required=False, choices=[("", "Any state"), *Status.choices]
+        label=gettext_lazy("State"),
+        required=False,
+        choices=[("", gettext_lazy("Any state")), *Status.choices],
     )
-    overdue = forms.BooleanField(label="Overdue only", required=False)
+    overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
     field_order = ["status", "team", "supervisor", "overdue"]
 
     def __init__(self, *args, user, **kwargs):

@@ -14,11 +14,14 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Fieldset, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pips import limits
 from pips.models import ActionItem, ActionStatus, Outcome, Review
 from pips.rules import full_name_matches, typed_name_message
 from pips.snapshots import ReviewRow
+from pipsystem import l10n
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -61,30 +64,35 @@ def _row_helper(*fields) -> FormHelper:
 
 class CheckInForm(forms.Form):
     scheduled_for = forms.ChoiceField(
-        label="Which check-in",
+        label=gettext_lazy("Which check-in"),
         required=False,
-        help_text="A scheduled check-in, or an extra one outside the schedule.",
+        help_text=gettext_lazy("A scheduled check-in, or an extra one outside the schedule."),
     )
-    held_on = forms.DateField(label="Held on", widget=DateInput())
+    held_on = forms.DateField(label=gettext_lazy("Held on"), widget=DateInput())
     attendees = forms.CharField(max_length=300)
     snapshot_note = forms.CharField(
-        label="Note on the KPI figures",
+        label=gettext_lazy("Note on the KPI figures"),
         required=False,
         widget=_textarea(2),
-        help_text="The figures come from the KPI data and are not edited here; add a note if "
-        "something needs explaining (a system outage, a coaching day off the phones).",
+        help_text=gettext_lazy(
+            "The figures come from the KPI data and are not edited here; add a note if "
+            "something needs explaining (a system outage, a coaching day off the phones)."
+        ),
     )
     coaching_done = forms.CharField(
-        label="Support given",
+        label=gettext_lazy("Support given"),
         required=False,
         widget=_textarea(),
-        help_text="Coaching, shadowing, training attended since the last check-in.",
+        help_text=gettext_lazy("Coaching, shadowing, training attended since the last check-in."),
     )
     notes = forms.CharField(
-        label="Discussion notes", max_length=limits.LONG_TEXT, widget=_textarea(4)
+        label=gettext_lazy("Discussion notes"), max_length=limits.LONG_TEXT, widget=_textarea(4)
     )
     next_steps = forms.CharField(
-        label="Next steps", required=False, max_length=limits.LONG_TEXT, widget=_textarea()
+        label=gettext_lazy("Next steps"),
+        required=False,
+        max_length=limits.LONG_TEXT,
+        widget=_textarea(),
     )
 
     def __init__(
@@ -109,7 +117,7 @@ class CheckInForm(forms.Form):
             "snapshot_note",
             HTML('{% include "pips/reviews/_checkin_actions.html" %}'),
             Fieldset("Support and notes", "coaching_done", "notes", "next_steps"),
-            Submit("save", "Record the check-in"),
+            Submit("save", _("Record the check-in")),
         )
 
     def clean_scheduled_for(self) -> dt.date | None:
@@ -120,11 +128,11 @@ class CheckInForm(forms.Form):
         held_on = self.cleaned_data["held_on"]
         if held_on < self.period_start:
             raise ValidationError(
-                f"The plan started on {self.period_start:%d %b %Y}; a check-in cannot be "
-                "held before that."
+                _("The plan started on %(date)s; a check-in cannot be held before that.")
+                % {"date": l10n.date(self.period_start)}
             )
         if held_on > self.today:
-            raise ValidationError("A check-in cannot be recorded before it is held.")
+            raise ValidationError(_("A check-in cannot be recorded before it is held."))
         return held_on
 
 
@@ -134,16 +142,16 @@ class ActionUpdateForm(forms.Form):
 
     status = forms.ChoiceField(choices=ActionStatus.choices)
     sessions = forms.TypedMultipleChoiceField(
-        label="Sessions held",
+        label=gettext_lazy("Sessions held"),
         required=False,
         coerce=dt.date.fromisoformat,
         widget=forms.CheckboxSelectMultiple,
     )
     other_sessions = forms.CharField(
-        label="Other days held",
+        label=gettext_lazy("Other days held"),
         required=False,
         max_length=200,
-        help_text="Days not listed, as YYYY-MM-DD, separated by commas.",
+        help_text=gettext_lazy("Days not listed, as YYYY-MM-DD, separated by commas."),
     )
 
     def __init__(self, *args, action: ActionItem, days: list[dt.date], **kwargs):
@@ -151,7 +159,7 @@ class ActionUpdateForm(forms.Form):
         kwargs.setdefault("initial", {"status": action.status})
         super().__init__(*args, **kwargs)
         self.action = action
-        self.fields["status"].label = "Status"
+        self.fields["status"].label = _("Status")
         fields = [Field("status", wrapper_class="mb-2")]
         if action.records_sessions:
             self.fields["sessions"].choices = [(d.isoformat(), _day(d)) for d in days]
@@ -176,7 +184,8 @@ class ActionUpdateForm(forms.Form):
                 days.append(dt.date.fromisoformat(part))
             except ValueError:
                 raise ValidationError(
-                    f"“{part}” is not a date; write it as YYYY-MM-DD, e.g. 2025-03-04."
+                    _("“%(part)s” is not a date; write it as YYYY-MM-DD, e.g. 2025-03-04.")
+                    % {"part": part}
                 ) from None
         return days
 
@@ -189,11 +198,11 @@ class ActionUpdateForm(forms.Form):
 
 
 class MissedCheckInForm(forms.Form):
-    scheduled_for = forms.ChoiceField(label="Scheduled check-in")
+    scheduled_for = forms.ChoiceField(label=gettext_lazy("Scheduled check-in"))
     missed_reason = forms.CharField(
-        label="Why it did not take place",
+        label=gettext_lazy("Why it did not take place"),
         widget=_textarea(3),
-        help_text="The employee receives this in the check-in summary.",
+        help_text=gettext_lazy("The employee receives this in the check-in summary."),
     )
 
     def __init__(self, *args, missable: list[dt.date], **kwargs):
@@ -203,7 +212,7 @@ class MissedCheckInForm(forms.Form):
         self.helper.layout = Layout(
             "scheduled_for",
             "missed_reason",
-            Submit("save", "Record as missed", css_class="btn-warning"),
+            Submit("save", _("Record as missed"), css_class="btn-warning"),
         )
 
     def clean_scheduled_for(self) -> dt.date:
@@ -212,16 +221,18 @@ class MissedCheckInForm(forms.Form):
 
 class AgentCommentForm(forms.Form):
     agent_comment = forms.CharField(
-        label="Your comment",
+        label=gettext_lazy("Your comment"),
         max_length=limits.MEDIUM_TEXT,
         widget=_textarea(4),
-        help_text="Your supervisor and HR will see it with the check-in. You can comment once.",
+        help_text=gettext_lazy(
+            "Your supervisor and HR will see it with the check-in. You can comment once."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.layout = Layout("agent_comment", Submit("save", "Add my comment"))
+        self.helper.layout = Layout("agent_comment", Submit("save", _("Add my comment")))
 
 
 # --- reviews -----------------------------------------------------------------------------------
@@ -249,9 +260,9 @@ class ReviewItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.row = row
         midpoint = kind == Review.Kind.MIDPOINT
-        self.fields["confirmed"].label = "On track?" if midpoint else "Met?"
-        self.fields["evidence"].label = "Progress and evidence" if midpoint else "Evidence"
-        self.fields["adjustment"].label = "Adjustment"
+        self.fields["confirmed"].label = _("On track?") if midpoint else _("Met?")
+        self.fields["evidence"].label = _("Progress and evidence") if midpoint else _("Evidence")
+        self.fields["adjustment"].label = _("Adjustment")
         self.fields["adjustment"].help_text = (
             "What changes in the support or the approach. A change to the plan's targets, "
             "actions or dates is made by amending the plan."
@@ -271,17 +282,21 @@ class ReviewForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=Outcome.choices,
         widget=forms.RadioSelect,
-        help_text="Successful closes the plan. Extended gives more time through an amendment "
-        "that HR approves and everyone signs again. Unsuccessful goes to HR, who decides.",
+        help_text=gettext_lazy(
+            "Successful closes the plan. Extended gives more time through an amendment "
+            "that HR approves and everyone signs again. Unsuccessful goes to HR, who decides."
+        ),
     )
     new_end_date = forms.DateField(
-        label="New end date (extension only)", required=False, widget=DateInput()
+        label=gettext_lazy("New end date (extension only)"), required=False, widget=DateInput()
     )
     summary = forms.CharField(
-        label="Summary for the employee",
+        label=gettext_lazy("Summary for the employee"),
         max_length=limits.LONG_TEXT,
         widget=_textarea(5),
-        help_text="The employee receives this written summary by e-mail and in the app.",
+        help_text=gettext_lazy(
+            "The employee receives this written summary by e-mail and in the app."
+        ),
     )
     justification = forms.CharField(
         label="Justification for HR (only for a successful outcome with targets not met)",
@@ -305,15 +320,15 @@ class ReviewForm(forms.Form):
             self.helper.layout = Layout(
                 HTML('{% include "pips/reviews/_review_items.html" %}'),
                 "summary",
-                Submit("save", "Record the midpoint review"),
+                Submit("save", _("Record the midpoint review")),
             )
         else:
-            self.fields["summary"].label = "Summary and supervisor's comments"
+            self.fields["summary"].label = _("Summary and supervisor's comments")
             self.helper.layout = Layout(
                 HTML('{% include "pips/reviews/_review_items.html" %}'),
                 Fieldset("Outcome", "outcome", "new_end_date", "justification"),
                 "summary",
-                Submit("save", "Record the final review"),
+                Submit("save", _("Record the final review")),
             )
 
     def clean(self):
@@ -343,20 +358,24 @@ class OutcomeDecisionForm(forms.Form):
         label="New end date (extension only)", required=False, widget=DateInput()
     )
     decision = forms.CharField(
-        label="Reasons",
+        label=gettext_lazy("Reasons"),
         max_length=limits.MEDIUM_TEXT,
         widget=_textarea(4),
-        help_text="What HR reviewed and why it decided so. The employee reads it with the outcome.",
+        help_text=gettext_lazy(
+            "What HR reviewed and why it decided so. The employee reads it with the outcome."
+        ),
     )
     consequence = forms.CharField(
-        label="Consequence (unsuccessful only)",
+        label=gettext_lazy("Consequence (unsuccessful only)"),
         required=False,
         max_length=limits.MEDIUM_TEXT,
         widget=_textarea(3),
-        help_text="Prefilled with the plan's section 5 text for an unsuccessful outcome.",
+        help_text=gettext_lazy(
+            "Prefilled with the plan's section 5 text for an unsuccessful outcome."
+        ),
     )
     typed_name = forms.CharField(
-        label="Type your full name to sign off the decision", max_length=150
+        label=gettext_lazy("Type your full name to sign off the decision"), max_length=150
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -372,7 +391,7 @@ class OutcomeDecisionForm(forms.Form):
             "decision",
             "consequence",
             "typed_name",
-            Submit("save", "Sign off the decision", css_class="btn-danger"),
+            Submit("save", _("Sign off the decision"), css_class="btn-danger"),
         )
 
     def clean_typed_name(self) -> str:
@@ -397,15 +416,17 @@ class OutcomeDecisionForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for cancelling",
+        label=gettext_lazy("Reason for cancelling"),
         max_length=limits.MEDIUM_TEXT,
         widget=_textarea(4),
-        help_text="Recorded in the plan's audit trail. A cancelled plan is kept, not deleted.",
+        help_text=gettext_lazy(
+            "Recorded in the plan's audit trail. A cancelled plan is kept, not deleted."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            "reason", Submit("save", "Cancel the plan", css_class="btn-danger")
+            "reason", Submit("save", _("Cancel the plan"), css_class="btn-danger")
         )

@@ -14,8 +14,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from pips import roles
+from pips import languages, roles
 from pips.inputs import CONSENT_TEXT, SignatureInput, image_problem
 from pips.models import Pip, SignerRole
 
@@ -25,9 +27,9 @@ AGREE = "agree"
 DISAGREE = "disagree"
 
 SUBMIT_LABELS = {
-    SignerRole.AGENT: "Sign the acknowledgment",
-    SignerRole.MANAGER: "Sign as manager",
-    SignerRole.HR: "Countersign as HR",
+    SignerRole.AGENT: gettext_lazy("Sign the acknowledgment"),
+    SignerRole.MANAGER: gettext_lazy("Sign as manager"),
+    SignerRole.HR: gettext_lazy("Countersign as HR"),
 }
 
 
@@ -47,20 +49,24 @@ class SignatureForm(forms.Form):
 
     consent = forms.BooleanField(required=False, label=CONSENT_TEXT)
     typed_name = forms.CharField(
-        label="Your full name",
+        label=gettext_lazy("Your full name"),
         max_length=150,
-        error_messages={"required": "Type your full name to sign."},
+        error_messages={"required": gettext_lazy("Type your full name to sign.")},
     )
     image = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The language the consent statement above was shown in, posted back so the signature
+    # records the text the signer read, even if their language changed while the page was open.
+    consent_language = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["consent_language"].initial = languages.current_language()
         full_name = user.get_full_name()
         # Crispy renders help text as markup: the name is the user's own text, so it is escaped.
         self.fields["typed_name"].help_text = (
             format_html(
-                "Type it exactly as your account holds it, letter case included: “{}”.",
+                _("Type it exactly as your account holds it, letter case included: “{}”."),
                 full_name,
             )
             if full_name
@@ -70,6 +76,23 @@ class SignatureForm(forms.Form):
 
     def clean_typed_name(self) -> str:
         return " ".join(self.cleaned_data["typed_name"].split())
+
+    def clean_consent_language(self) -> str:
+        return clean_consent_language(self.cleaned_data.get("consent_language", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        # A hidden field's error would not show beside it: show it above the form.
+        hidden_error = self.errors.pop("consent_language", None)
+        if hidden_error:
+            self.add_error(None, hidden_error)
+        return cleaned
+
+    def show_again(self) -> None:
+        """Before the form is shown again after a refused POST: the consent is shown in the
+        language active now, so that is the language the next POST records."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("consent_language")] = languages.current_language()
 
     def clean_image(self) -> str:
         image = self.cleaned_data["image"].strip()
@@ -83,7 +106,21 @@ class SignatureForm(forms.Form):
             typed_name=data["typed_name"],
             consent=bool(data.get("consent")),
             image=data.get("image", ""),
+            language=data.get("consent_language") or languages.current_language(),
         )
+
+
+def clean_consent_language(value: str) -> str:
+    """The posted language of the consent statement: one we have (or, when a form posted
+    none, the language active now)."""
+    if not value:
+        return languages.current_language()
+    language = languages.normalise(value)
+    if language is None or language != value:
+        raise ValidationError(
+            _("The consent statement was shown in a language we do not have. Reload the page.")
+        )
+    return language
 
 
 class SignForm(SignatureForm):
@@ -92,21 +129,25 @@ class SignForm(SignatureForm):
     the page was open is not signed blind."""
 
     comments = forms.CharField(
-        label="Your comments",
+        label=gettext_lazy("Your comments"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Optional if you agree; required if you disagree. They become part of the "
-        "plan's record.",
+        help_text=gettext_lazy(
+            "Optional if you agree; required if you disagree. They become part of the "
+            "plan's record."
+        ),
     )
     agreement = forms.ChoiceField(
-        label="Do you agree with this plan?",
+        label=gettext_lazy("Do you agree with this plan?"),
         choices=[
-            (AGREE, "I agree with this plan"),
-            (DISAGREE, "I disagree with this plan (say why in your comments)"),
+            (AGREE, gettext_lazy("I agree with this plan")),
+            (DISAGREE, gettext_lazy("I disagree with this plan (say why in your comments)")),
         ],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether you agree or disagree with the plan."},
+        error_messages={
+            "required": gettext_lazy("Choose whether you agree or disagree with the plan.")
+        },
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -117,7 +158,17 @@ class SignForm(SignatureForm):
         if role != SignerRole.AGENT:
             del self.fields["comments"]
             del self.fields["agreement"]
-        self.order_fields(["comments", "agreement", "consent", "typed_name", "image", "version"])
+        self.order_fields(
+            [
+                "comments",
+                "agreement",
+                "consent",
+                "typed_name",
+                "image",
+                "version",
+                "consent_language",
+            ]
+        )
         self.helper = FormHelper()
         self.helper.form_id = "sign-form"
         self.helper.attrs = {"novalidate": ""}
@@ -128,6 +179,7 @@ class SignForm(SignatureForm):
             "typed_name",
             Field("image", template=SIGNATURE_PAD_TEMPLATE),
             "version",
+            "consent_language",
             Submit("sign", SUBMIT_LABELS.get(role, "Sign"), css_class="btn-success"),
         )
 
@@ -161,19 +213,23 @@ def witness_candidates(pip: Pip, actor):
 class RefusalForm(forms.Form):
     witness = WitnessChoiceField(
         queryset=get_user_model().objects.none(),
-        label="Witness",
-        empty_label="Choose the witness",
-        help_text="Someone from HR or another supervisor who saw the employee refuse to sign.",
+        label=gettext_lazy("Witness"),
+        empty_label=gettext_lazy("Choose the witness"),
+        help_text=gettext_lazy(
+            "Someone from HR or another supervisor who saw the employee refuse to sign."
+        ),
         error_messages={
-            "required": "Choose the witness.",
-            "invalid_choice": "Choose a witness from the list: someone from HR or a supervisor.",
+            "required": gettext_lazy("Choose the witness."),
+            "invalid_choice": gettext_lazy(
+                "Choose a witness from the list: someone from HR or a supervisor."
+            ),
         },
     )
     note = forms.CharField(
-        label="What happened",
+        label=gettext_lazy("What happened"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Describe what happened."},
+        error_messages={"required": gettext_lazy("Describe what happened.")},
     )
 
     def __init__(self, *args, pip: Pip, actor, **kwargs) -> None:
@@ -184,17 +240,17 @@ class RefusalForm(forms.Form):
         self.helper.layout = Layout(
             "witness",
             "note",
-            Submit("record", "Record the refusal", css_class="btn-warning"),
+            Submit("record", _("Record the refusal"), css_class="btn-warning"),
         )
 
 
 class AmendmentStartForm(forms.Form):
     change_summary = forms.CharField(
-        label="What changes, and why",
+        label=gettext_lazy("What changes, and why"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Shown to HR and to the employee with the changes.",
-        error_messages={"required": "Say why the plan is being amended."},
+        help_text=gettext_lazy("Shown to HR and to the employee with the changes."),
+        error_messages={"required": gettext_lazy("Say why the plan is being amended.")},
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -203,7 +259,7 @@ class AmendmentStartForm(forms.Form):
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             "change_summary",
-            Submit("start", "Start the amendment", css_class="btn-primary"),
+            Submit("start", _("Start the amendment"), css_class="btn-primary"),
         )
 
 
@@ -215,7 +271,7 @@ class AmendmentSubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = action
-        self.helper.layout = Layout(Submit("submit", "Submit to HR", css_class="btn-success"))
+        self.helper.layout = Layout(Submit("submit", _("Submit to HR"), css_class="btn-success"))
 
 
 class AmendmentDecisionForm(forms.Form):
@@ -225,16 +281,16 @@ class AmendmentDecisionForm(forms.Form):
     RETURN = "return"
 
     decision = forms.ChoiceField(
-        choices=[(APPROVE, "Approve"), (RETURN, "Return")],
+        choices=[(APPROVE, gettext_lazy("Approve")), (RETURN, gettext_lazy("Return"))],
         widget=forms.HiddenInput,
-        error_messages={"required": "Approve the amendment or return it."},
+        error_messages={"required": gettext_lazy("Approve the amendment or return it.")},
     )
     comment = forms.CharField(
-        label="Comments",
+        label=gettext_lazy("Comments"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when you return the amendment: say what needs to change.",
+        help_text=gettext_lazy("Required when you return the amendment: say what needs to change."),
     )
 
     def __init__(self, *args, action: str = "", **kwargs) -> None:
@@ -246,14 +302,14 @@ class AmendmentDecisionForm(forms.Form):
             "comment",
             Div(
                 StrictButton(
-                    "Approve the amendment",
+                    _("Approve the amendment"),
                     type="submit",
                     name="decision",
                     value=self.APPROVE,
                     css_class="btn-success",
                 ),
                 StrictButton(
-                    "Return it to the supervisor",
+                    _("Return it to the supervisor"),
                     type="submit",
                     name="decision",
                     value=self.RETURN,

@@ -5,21 +5,28 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout, Submit
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pips.printing.verify import MAX_UPLOAD_BYTES
 
 PDF_CONTENT_TYPES = ("application/pdf", "application/x-pdf")
 LIMIT_TEXT = f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
-TOO_LARGE = f"The file is too large. A plan's PDF copy is at most {LIMIT_TEXT}."
+TOO_LARGE = format_lazy(
+    gettext_lazy("The file is too large. A plan's PDF copy is at most {limit}."), limit=LIMIT_TEXT
+)
 
 
 class VerifyCopyForm(forms.Form):
     file = forms.FileField(
-        label="PDF copy of a plan",
-        help_text=f"The PDF as it was downloaded, up to {LIMIT_TEXT}.",
+        label=gettext_lazy("PDF copy of a plan"),
+        help_text=format_lazy(
+            gettext_lazy("The PDF as it was downloaded, up to {limit}."), limit=LIMIT_TEXT
+        ),
         error_messages={
-            "required": "Choose the PDF file to check.",
-            "empty": "The file is empty.",
+            "required": gettext_lazy("Choose the PDF file to check."),
+            "empty": gettext_lazy("The file is empty."),
         },
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
@@ -31,7 +38,7 @@ class VerifyCopyForm(forms.Form):
         self.helper.form_tag = True
         self.helper.attrs = {"enctype": "multipart/form-data"}
         self.helper.layout = Layout(
-            Field("file"), Submit("check", "Check the copy", css_class="btn-primary")
+            Field("file"), Submit("check", _("Check the copy"), css_class="btn-primary")
         )
 
     @classmethod
@@ -63,12 +70,14 @@ class VerifyCopyForm(forms.Form):
             raise forms.ValidationError(TOO_LARGE)
         content_type = (upload.content_type or "").split(";")[0].strip().lower()
         if content_type not in PDF_CONTENT_TYPES:
-            raise forms.ValidationError("This is not a PDF file. Upload the PDF copy of a plan.")
+            raise forms.ValidationError(_("This is not a PDF file. Upload the PDF copy of a plan."))
         upload.seek(0)
         data = upload.read()
         if not data.startswith(b"%PDF-"):
             raise forms.ValidationError(
-                "This file is not a PDF (its content does not start like one). Upload the PDF "
-                "copy of a plan as it was downloaded."
+                _(
+                    "This file is not a PDF (its content does not start like one). Upload the PDF "
+                    "copy of a plan as it was downloaded."
+                )
             )
         return data

@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from pips import audit, roles, rules, snapshots
+from pips import audit, languages, roles, rules, snapshots
 from pips.audit import AuditAction
 from pips.models import (
     AuditEvent,
@@ -36,7 +37,7 @@ from pips.notifications.meetings import (
     team_zone,
     when_text,
 )
-from pipsystem import ics
+from pipsystem import ics, l10n
 
 Handler = Callable[[AuditEvent], None]
 HANDLERS: dict[AuditAction, Handler] = {}
@@ -94,12 +95,15 @@ def _issued(event: AuditEvent) -> None:
         "pip-issued",
         addresses,
         {"pip": pip, "version": event.version or pip.current_version, "url": url},
+        language=_employee_language(pip),
     )
     emails.notify(
         users,
         pip=pip,
         url=pip.get_absolute_url(),
-        text=f"Your plan {pip.reference} is ready to read and sign.",
+        text=lambda: (
+            _("Your plan %(reference)s is ready to read and sign.") % {"reference": pip.reference}
+        ),
     )
 
 
@@ -131,7 +135,7 @@ def _signed(event: AuditEvent) -> None:
         "url": emails.absolute(reverse("pips:version", args=[pip.pk, version.number])),
         "pdf_url": emails.absolute(reverse("pips:version_pdf", args=[pip.pk, version.number])),
     }
-    emails.send("signed", addresses, context)
+    emails.send("signed", addresses, context, language=_employee_language(pip))
 
 
 @handles(AuditAction.MIDPOINT_REVIEW_OPENED, AuditAction.FINAL_REVIEW_OPENED)
@@ -190,6 +194,11 @@ def employee_recipients(event: AuditEvent) -> tuple[list[str], list]:
     return _employee(pip)
 
 
+def _employee_language(pip: Pip) -> str:
+    """The language of the e-mails to the employee: theirs (pips.languages)."""
+    return languages.language_of_employee(pip.agent)
+
+
 def _employee(pip: Pip) -> tuple[list[str], list]:
     """The employee's address and account (an agent may not have an account yet)."""
     user = pip.agent.user
@@ -237,12 +246,20 @@ def _checkin_summary(event: AuditEvent) -> None:
         "window": snapshots.snapshot_window(checkin.kpi_snapshot),
         "url": emails.absolute(url),
     }
-    emails.send("checkin-summary", addresses, context)
-    if checkin.state == CheckIn.State.MISSED:
-        text = f"Your check-in of {checkin.scheduled_for:%d %b %Y} did not take place."
-    else:
-        text = f"The summary of your check-in on {checkin.held_on:%d %b %Y} is ready."
-    emails.notify(users, pip=pip, url=url, text=f"{pip.reference}: {text}")
+    emails.send("checkin-summary", addresses, context, language=_employee_language(pip))
+
+    def text() -> str:
+        if checkin.state == CheckIn.State.MISSED:
+            said = _("Your check-in of %(date)s did not take place.") % {
+                "date": l10n.date(checkin.scheduled_for)
+            }
+        else:
+            said = _("The summary of your check-in on %(date)s is ready.") % {
+                "date": l10n.date(checkin.held_on)
+            }
+        return f"{pip.reference}: {said}"
+
+    emails.notify(users, pip=pip, url=url, text=text)
 
 
 @handles(AuditAction.MIDPOINT_RECORDED, AuditAction.REFERRED_TO_HR)
@@ -261,12 +278,15 @@ def _review_summary(event: AuditEvent) -> None:
         "referred": referred,
         "url": emails.absolute(url),
     }
-    emails.send("review-summary", addresses, context)
+    emails.send("review-summary", addresses, context, language=_employee_language(pip))
     emails.notify(
         users,
         pip=pip,
         url=url,
-        text=f"{pip.reference}: the summary of your {review.get_kind_display().lower()} is ready.",
+        text=lambda: (
+            _("%(reference)s: the summary of your %(review)s is ready.")
+            % {"reference": pip.reference, "review": str(review.get_kind_display()).lower()}
+        ),
     )
     if referred:
         # HR decides: the HR representative who signed the plan is asked to (or who approved
@@ -319,15 +339,20 @@ def _outcome(event: AuditEvent) -> None:
             "decision": event.comment,
             "url": emails.absolute(url),
         },
+        language=_employee_language(pip),
     )
-    text = {
-        "successful": "your plan is closed as successful."
-        if not_met
-        else "Congratulations: your plan is closed as successful.",
-        "extended": "your plan is extended; you will be asked to sign the amended plan.",
-        "unsuccessful": "HR has recorded the outcome of your plan.",
-    }[outcome]
-    emails.notify(users, pip=pip, url=url, text=f"{pip.reference}: {text}")
+
+    def text() -> str:
+        said = {
+            "successful": _("your plan is closed as successful.")
+            if not_met
+            else _("Congratulations: your plan is closed as successful."),
+            "extended": _("your plan is extended; you will be asked to sign the amended plan."),
+            "unsuccessful": _("HR has recorded the outcome of your plan."),
+        }[outcome]
+        return f"{pip.reference}: {said}"
+
+    emails.notify(users, pip=pip, url=url, text=text)
     if outcome == "unsuccessful":
         emails.notify(
             [pip.supervisor],
@@ -490,14 +515,22 @@ def _amended_version_notice(event: AuditEvent, version, *, ready: bool) -> None:
                 reverse("pips:version_changes", args=[pip.pk, version.number])
             ),
         },
+        language=_employee_language(pip),
     )
-    if ready:
-        text = f"{pip.reference}: version {version.number} of your plan is ready to read and sign."
-    else:
-        text = (
-            f"{pip.reference}: version {version.number} of your plan is approved. You can read "
-            "it now and sign it once your manager has."
-        )
+
+    def text() -> str:
+        if ready:
+            return _(
+                "%(reference)s: version %(number)s of your plan is ready to read and sign."
+            ) % {
+                "reference": pip.reference,
+                "number": version.number,
+            }
+        return _(
+            "%(reference)s: version %(number)s of your plan is approved. You can read it now "
+            "and sign it once your manager has."
+        ) % {"reference": pip.reference, "number": version.number}
+
     emails.notify(users, pip=pip, url=url, text=text)
 
 

@@ -12,11 +12,12 @@ from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from pips import audit as audit_rules
-from pips import rules
+from pips import languages, rules
 from pips.audit import ACCESS_ACTIONS, AuditAction
 from pips.models import (
     AuditEvent,
@@ -39,7 +40,7 @@ PRINT_TEMPLATE = "pips/print/plan.html"
 #: Static stylesheets of the print copy, parsed once per process by the renderer.
 PRINT_STYLESHEETS = ("css/print.css",)
 #: Raise when the print template or its CSS changes, so stored copies are rendered again.
-PRINT_LAYOUT = 2
+PRINT_LAYOUT = 3
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 #: Beyond this many views and downloads, the audit certificate sums them up per person.
 MAX_ACCESS_EVENTS = 60
@@ -98,12 +99,13 @@ def print_html(
     now: dt.datetime | None = None,
     audience: str = STAFF,
 ) -> str:
-    return render_to_string(
-        PRINT_TEMPLATE,
-        print_context(
-            pip=pip, version=version, current_hash=current_hash, now=now, audience=audience
-        ),
-    )
+    with translation.override(languages.language_of_employee(pip.agent)):
+        return render_to_string(
+            PRINT_TEMPLATE,
+            print_context(
+                pip=pip, version=version, current_hash=current_hash, now=now, audience=audience
+            ),
+        )
 
 
 @dataclass
@@ -157,7 +159,7 @@ class AuditRow:
     def label(self) -> str:
         role = self.event.changes.get("role") if self.event.action == AuditAction.SIGNED else None
         if role in SignerRole.values:
-            return f"Signed as {SignerRole(role).label}"
+            return _("Signed as %(role)s") % {"role": SignerRole(role).label}
         return self.event.label
 
 
@@ -262,6 +264,11 @@ def print_context(
         "is_current": version.pk == pip.current_version_id,
         "page_size": page_size(),
         "printed_at": now,
+        # Times are printed in the team's zone, each with the zone's name.
+        "zone": pip.agent.team.timezone,
+        # The consent statement in the language the copy is printed in (the employee's) and,
+        # when it differs, the organisation's.
+        "consents": languages.consent_versions(languages.current_language()),
         "verify_url": _absolute(reverse("pips:verify")),
     }
 

@@ -22,8 +22,9 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db.models import IntegerField, OuterRef, Subquery
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from pips import languages
 from pips.audit import ACCESS_ACTIONS
 from pips.content import content_hash
 from pips.models import (
@@ -31,6 +32,7 @@ from pips.models import (
     CheckIn,
     Pip,
     PipVersion,
+    Profile,
     Review,
     Signature,
 )
@@ -95,12 +97,30 @@ def copy_state(
             n_events=_count(
                 AuditEvent.objects.filter(pip_id=OuterRef("pk")).exclude(action__in=ACCESS_ACTIONS)
             ),
+            employee_language=Subquery(
+                Profile.objects.filter(user_id=OuterRef("agent__user_id")).values("language")[:1]
+            ),
         )
-        .values("status", "n_signatures", "n_checkins", "n_reviews", "n_reviews_done", "n_events")
+        .values(
+            "status",
+            "n_signatures",
+            "n_checkins",
+            "n_reviews",
+            "n_reviews_done",
+            "n_events",
+            "employee_language",
+            "agent__language",
+        )
         .get()
+    )
+    # The copy is printed in the employee's language: a new one when it changes.
+    language = languages.effective_language(
+        counts.pop("employee_language"), counts.pop("agent__language")
     )
     return {
         "layout": PRINT_LAYOUT,
+        "language": language,
+        "default_language": languages.default_language(),
         "page_size": page_size(),
         "version": version.number,
         "version_state": version.state,
@@ -259,12 +279,15 @@ def signed_pdf(
     """Render the version and sign it with the organisation's certificate. Not stored."""
     now = now or timezone.now()
     current_hash = current_hash or content_hash(version)
-    context = print_context(
-        pip=pip, version=version, current_hash=current_hash, now=now, audience=audience
-    )
+    # The fixed text of the copy is in the employee's language: it is their document.
+    with translation.override(languages.language_of_employee(pip.agent)):
+        context = print_context(
+            pip=pip, version=version, current_hash=current_hash, now=now, audience=audience
+        )
+        html = render_to_string(PRINT_TEMPLATE, context)
     pip = context["pip"]  # as it stands now, with everything the copy shows
     document = render_pdf(
-        render_to_string(PRINT_TEMPLATE, context),
+        html,
         stylesheets=PRINT_STYLESHEETS,
         resources=chart_resources(context["charts"]),
         timeout_seconds=render_timeout(),

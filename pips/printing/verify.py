@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pips.content import content_hash
 from pips.models import (
@@ -84,7 +85,7 @@ def check_copy(user, data: bytes) -> CopyCheck:
     if version is None:
         return CopyCheck(
             verdict=UNKNOWN,
-            headline="Signed by us, but it matches no record",
+            headline=_("Signed by us, but it matches no record"),
             details=[*details, "There is no plan record for this copy."],
             status=result.status,
         )
@@ -107,13 +108,13 @@ def check_copy(user, data: bytes) -> CopyCheck:
         if matches:
             return CopyCheck(
                 verdict=GENUINE,
-                headline="Authentic: it matches a record you do not have access to",
+                headline=_("Authentic: it matches a record you do not have access to"),
                 details=details,
                 status=result.status,
             )
         return CopyCheck(
             verdict=CHANGED,
-            headline="Signed by us, but it no longer matches the record",
+            headline=_("Signed by us, but it no longer matches the record"),
             details=details,
             status=result.status,
         )

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from pips import limits, rules
+from pips import languages, limits, rules
 from pips.audit import AuditAction
 from pips.content import (
     ActionData,
@@ -105,6 +105,8 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
                         f"{label.capitalize()}: " + limits.too_long_message(limit, len(text)),
                     )
 
+    if content.language and languages.normalise(content.language) != content.language:
+        add("language", "Choose one of the languages offered.")
     days = (content.period_end - content.period_start).days
     if days <= 0:
         add("period_end", "The review period must end after it starts.")
@@ -262,6 +264,8 @@ def apply_content(version: PipVersion, content: PlanContent) -> list[str]:
         "midpoint_date",
         "change_summary",
     ]
+    if content.language:
+        names.append("language")
     changed = []
     for name in names:
         value = getattr(content, name)
@@ -286,6 +290,7 @@ def content_from_template(template: PipTemplate, *, start: dt.date | None = None
         monitoring_reports=template.monitoring_reports,
         outcome_success=template.outcome_success,
         outcome_failure=template.outcome_failure,
+        language=template.language,
         reasons=template_reasons(template),
         expectations=template_expectations(template),
         actions=[
@@ -330,6 +335,7 @@ def pip_create(
             employee_id=agent.employee_id,
             department=agent.team.department or agent.team.name,
             supervisor_name=actor.get_full_name() or actor.get_username(),
+            language=languages.language_of(actor),
             created_by=actor,
             period_start=content.period_start,
             period_end=content.period_end,

@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from pips import limits, rules
+from pips import languages, limits, rules
 from pips.audit import AuditAction
 from pips.inputs import (
-    CONSENT_TEXT,
     NO_META,
     RequestMeta,
     SignatureInput,
@@ -37,13 +38,13 @@ from pips.services.schedule import schedule_write
 
 # Why a signature is refused: the signer does not hold the role, or the one before has not signed.
 SIGNER_REFUSALS = {
-    SignerRole.AGENT: "Only the employee can sign as employee.",
-    SignerRole.MANAGER: "Only the plan's supervisor signs as manager.",
-    SignerRole.HR: "Only HR can countersign.",
+    SignerRole.AGENT: gettext_lazy("Only the employee can sign as employee."),
+    SignerRole.MANAGER: gettext_lazy("Only the plan's supervisor signs as manager."),
+    SignerRole.HR: gettext_lazy("Only HR can countersign."),
 }
 OUT_OF_ORDER = {
-    SignerRole.AGENT: "The manager signs first, when the plan is issued.",
-    SignerRole.HR: "HR countersigns after the employee's acknowledgment.",
+    SignerRole.AGENT: gettext_lazy("The manager signs first, when the plan is issued."),
+    SignerRole.HR: gettext_lazy("HR countersigns after the employee's acknowledgment."),
 }
 
 
@@ -52,19 +53,24 @@ def signature_write(
 ) -> Signature:
     errors = {}
     if not data.consent:
-        errors["consent"] = "Tick the box to agree to sign electronically."
+        errors["consent"] = _("Tick the box to agree to sign electronically.")
     if not full_name_matches(data.typed_name, actor):
         errors["typed_name"] = rules.typed_name_message(actor)
     if data.agrees is False and not data.comments.strip():
-        errors["comments"] = "Say what you disagree with."
+        errors["comments"] = _("Say what you disagree with.")
     elif len(data.comments.strip()) > limits.MEDIUM_TEXT:
         errors["comments"] = limits.too_long_message(limits.MEDIUM_TEXT, len(data.comments.strip()))
     if problem := image_problem(data.image):
         errors["image"] = problem
+    language = languages.normalise(data.language or languages.current_language())
+    if language is None:
+        errors["consent"] = _("The consent statement was shown in a language we do not have.")
     if errors:
         raise ValidationError(errors)
     if version.signatures.filter(role=role).exists():
-        raise TransitionError(f"The {SignerRole(role).label.lower()} has already signed.")
+        raise TransitionError(
+            _("The %(role)s has already signed.") % {"role": str(SignerRole(role).label).lower()}
+        )
     meta = meta or NO_META
     try:
         with transaction.atomic():
@@ -74,7 +80,8 @@ def signature_write(
                 signer=actor,
                 typed_name=data.typed_name.strip(),
                 image=data.image,
-                consent_text=CONSENT_TEXT,
+                consent_text=languages.consent_text(language),
+                consent_language=language,
                 agrees=data.agrees if role == SignerRole.AGENT else None,
                 comments=data.comments.strip(),
                 ip_address=meta.ip_address,
@@ -82,14 +89,19 @@ def signature_write(
                 content_sha256=version.content_sha256,
             )
     except IntegrityError:
-        raise TransitionError("This signature has already been given.") from None
+        raise TransitionError(_("This signature has already been given.")) from None
     write_audit(
         pip=pip,
         actor=actor,
         action=AuditAction.SIGNED,
         meta=meta,
         version=version,
-        changes={"role": role, "agrees": sig.agrees, "sha256": version.content_sha256},
+        changes={
+            "role": role,
+            "agrees": sig.agrees,
+            "sha256": version.content_sha256,
+            "consent_language": language,
+        },
         comment=sig.comments,
     )
     return sig
@@ -101,11 +113,11 @@ def _roles_signed(version: PipVersion) -> set[str]:
 
 def _signable_version(pip: Pip, version: PipVersion) -> None:
     if version.pip_id != pip.pk:
-        raise TransitionError("That version belongs to another plan.")
+        raise TransitionError(_("That version belongs to another plan."))
     if version.state != VersionState.ISSUED:
         raise TransitionError(
-            f"Version {version.number} is {version.get_state_display().lower()}; "
-            "only the version in force can be signed."
+            _("Version %(number)s is %(state)s; only the version in force can be signed.")
+            % {"number": version.number, "state": str(version.get_state_display()).lower()}
         )
 
 
@@ -146,7 +158,7 @@ def signature_add(
         pip = lock(pip)
         version = PipVersion.objects.get(pk=version.pk)
         if role not in SIGNER_REFUSALS:
-            raise ValidationError({"role": "Unknown signer role."})
+            raise ValidationError({"role": _("Unknown signer role.")})
         if role == SignerRole.HR:
             require(rules.is_hr(actor), SIGNER_REFUSALS[role])
             conflict = rules.hr_conflict(actor, pip, version)
@@ -157,7 +169,7 @@ def signature_add(
         signed = _roles_signed(version)
         before = rules.SIGNS_AFTER[role]
         if before is not None and before not in signed:
-            raise TransitionError(OUT_OF_ORDER[role])
+            raise TransitionError(str(OUT_OF_ORDER[role]))
         sig = signature_write(
             actor=actor, pip=pip, version=version, role=role, data=data, meta=meta
         )
@@ -176,9 +188,11 @@ def refusal_record(
     """The employee refused to sign: the supervisor records it with a witness, which completes
     the acknowledgment step."""
     if witness is None or witness.pk in (actor.pk, pip.agent.user_id):
-        raise ValidationError({"witness": "The witness must be another person, not the employee."})
+        raise ValidationError(
+            {"witness": _("The witness must be another person, not the employee.")}
+        )
     if not note.strip():
-        raise ValidationError({"note": "Describe what happened."})
+        raise ValidationError({"note": _("Describe what happened.")})
     with transaction.atomic():
         pip = lock(pip)
         require(
@@ -189,10 +203,11 @@ def refusal_record(
         _signable_version(pip, version)
         signed = _roles_signed(version)
         if SignerRole.AGENT in signed:
-            raise TransitionError("The employee's acknowledgment is already recorded.")
+            raise TransitionError(_("The employee's acknowledgment is already recorded."))
         if not rules.signature_due(SignerRole.AGENT, signed):
-            raise TransitionError(OUT_OF_ORDER[SignerRole.AGENT])
+            raise TransitionError(str(OUT_OF_ORDER[SignerRole.AGENT]))
         meta = meta or NO_META
+        employee_language = languages.language_of_employee(pip.agent)
         try:
             with transaction.atomic():
                 sig = Signature.objects.create(
@@ -201,7 +216,9 @@ def refusal_record(
                     kind=Signature.Kind.REFUSED,
                     signer=actor,
                     typed_name=actor.get_full_name(),
-                    consent_text=CONSENT_TEXT,
+                    # Nothing was signed: the statement the employee would have been shown.
+                    consent_text=languages.consent_text(employee_language),
+                    consent_language=employee_language,
                     comments=note.strip(),
                     witness=witness,
                     ip_address=meta.ip_address,
@@ -209,7 +226,7 @@ def refusal_record(
                     content_sha256=version.content_sha256,
                 )
         except IntegrityError:
-            raise TransitionError("The employee's acknowledgment is already recorded.") from None
+            raise TransitionError(_("The employee's acknowledgment is already recorded.")) from None
         write_audit(
             pip=pip,
             actor=actor,

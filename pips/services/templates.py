@@ -42,6 +42,7 @@ def template_content(template: PipTemplate) -> TemplateContent:
         name=template.name,
         period_days=template.period_days,
         **{name: getattr(template, name) for name in PLAN_TEXT_FIELDS},
+        language=template.language,
         reasons=template_reasons(template),
         expectations=template_expectations(template),
         actions=[
@@ -109,6 +110,7 @@ def validate_template(data: TemplateContent, *, exclude_pk: int | None = None) -
         else None,
         # Reasons are specific to each plan; the supervisor writes them.
         description=data.description or "-",
+        language=data.language,
         reasons=data.reasons,
         expectations=data.expectations,
         actions=[
@@ -172,6 +174,7 @@ def template_copy(
         copy = PipTemplate.objects.create(
             name=data.name,
             slug=_unique_slug(data.name),
+            language=data.language,
             period_days=data.period_days,
             **{name: getattr(data, name) for name in PLAN_TEXT_FIELDS},
             is_default=False,
@@ -196,7 +199,7 @@ def template_update(
     validate_template(data, exclude_pk=template.pk)
     with transaction.atomic():
         template = PipTemplate.objects.select_for_update().get(pk=template.pk)
-        names = ["name", "period_days", *PLAN_TEXT_FIELDS]
+        names = ["name", "language", "period_days", *PLAN_TEXT_FIELDS]
         changed = [n for n in names if getattr(template, n) != getattr(data, n)]
         for name in names:
             setattr(template, name, getattr(data, name))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics.models import Kpi
-from pips import roles, rules, selectors, services
+from pips import languages, roles, rules, selectors, services
 from pips.content import content_from_version
 from pips.forms.authoring import IssueForm, NewPlanForm, PlanForms
 from pips.models import Agent, Pip, PipVersion
@@ -99,15 +99,20 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     templates = selectors.templates_for_authoring()
     agent_id = _int_or_404(request.GET.get("agent"))
     template_id = _int_or_404(request.GET.get("template"))
+    # Without a choice, the default template in the language the supervisor reads and writes.
+    language = languages.current_language()
     if agent_id is None or request.GET.get("choose"):
         pick = NewPlanForm(
             agents=selectors.agents_managed(request.user),
             templates=templates,
-            initial={"agent": agent_id, "template": template_id},
+            initial={
+                "agent": agent_id,
+                "template": template_id or selectors.default_template_pk(templates, language),
+            },
         )
         return render(request, "pips/authoring/pick.html", {"form": pick})
     agent = selectors.agent_for_supervisor(request.user, agent_id)
-    template = selectors.template_with_rows(templates, template_id)
+    template = selectors.template_with_rows(templates, template_id, language)
     open_plan = selectors.open_pip_of(agent)
     if open_plan is not None and request.method == "GET":
         return render(request, "pips/authoring/pick.html", {"agent": agent, "open_plan": open_plan})
@@ -327,6 +332,10 @@ def plan_issue(request: HttpRequest, pk: int) -> HttpResponse:
                 "sign it.",
             )
             return redirect(pip)
+    if form.is_bound:
+        # Shown again: the consent is in the language active now, which the next POST records.
+        form.data = form.data.copy()
+        form.data["consent_language"] = languages.current_language()
     return render(
         request,
         "pips/authoring/issue.html",

@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pips.notifications import inbox
@@ -43,8 +45,14 @@ def read_all(request: HttpRequest) -> HttpResponse:
     changed = inbox.notification_mark_read(user=request.user)
     if changed:
         messages.success(
-            request, f"{changed} notification{'s' if changed != 1 else ''} marked as read."
+            request,
+            ngettext(
+                "%(count)s notification marked as read.",
+                "%(count)s notifications marked as read.",
+                changed,
+            )
+            % {"count": changed},
         )
     else:
-        messages.info(request, "There was nothing unread.")
+        messages.info(request, _("There was nothing unread."))
     return redirect("pips:notifications")

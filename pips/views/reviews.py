@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -57,7 +58,9 @@ def _refuse_unless_running(request: HttpRequest, pip: Pip, doing: str) -> HttpRe
     if pip.status in rules.RECORDABLE:
         return None
     messages.error(
-        request, f"You cannot {doing} a plan that is {pip.get_status_display().lower()}."
+        request,
+        _("You cannot %(doing)s a plan that is %(status)s.")
+        % {"doing": doing, "status": str(pip.get_status_display()).lower()},
     )
     return redirect(pip)
 
@@ -71,7 +74,7 @@ def _refuse_unless_running(request: HttpRequest, pip: Pip, doing: str) -> HttpRe
 def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a check-in: a scheduled one (?date=YYYY-MM-DD) or an extra one (?date=extra)."""
     pip = selectors.pip_for_recorder(request.user, pk)
-    refused = _refuse_unless_running(request, pip, "record a check-in on")
+    refused = _refuse_unless_running(request, pip, _("record a check-in on"))
     if refused:
         return refused
     version = selectors.version_with_sections(pip.current_version_id)
@@ -87,7 +90,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     form_kwargs = {"pending": pending, "period_start": version.period_start, "today": today}
     # Sessions can be ticked for the days since the last check-in held, up to today (at most
     # the last two weeks: an earlier day is typed in).
-    session_start, _ = snapshots.checkin_window(pip, version, today)
+    session_start, _end = snapshots.checkin_window(pip, version, today)
     session_start = max(session_start, today - dt.timedelta(days=13))
     data = request.POST if request.method == "POST" else None
     rows = [
@@ -126,7 +129,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_error(form, error)
             else:
                 messages.success(
-                    request, "Check-in recorded. The employee receives a written summary."
+                    request, _("Check-in recorded. The employee receives a written summary.")
                 )
                 return redirect("pips:checkin", pip.pk, checkin.pk)
         scheduled = form.cleaned_data.get("scheduled_for")
@@ -168,13 +171,13 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 def checkin_missed(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that a scheduled check-in did not take place, and why."""
     pip = selectors.pip_for_recorder(request.user, pk)
-    refused = _refuse_unless_running(request, pip, "record a check-in on")
+    refused = _refuse_unless_running(request, pip, _("record a check-in on"))
     if refused:
         return refused
     today = timezone.localdate()
     missable = [day for day in snapshots.pending_checkin_dates(pip) if day <= today]
     if not missable:
-        messages.info(request, "No scheduled check-in has come due without being recorded.")
+        messages.info(request, _("No scheduled check-in has come due without being recorded."))
         return redirect("pips:reviews", pip.pk)
     if request.method == "POST":
         form = MissedCheckInForm(request.POST, missable=missable)
@@ -191,7 +194,7 @@ def checkin_missed(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_error(form, error)
             else:
                 messages.success(
-                    request, "The missed check-in is recorded; the employee has been told."
+                    request, _("The missed check-in is recorded; the employee has been told.")
                 )
                 return redirect("pips:reviews", pip.pk)
     else:
@@ -225,7 +228,7 @@ def checkin_detail(request: HttpRequest, pk: int, checkin_id: int) -> HttpRespon
     form = None
     if request.method == "POST":
         if not is_employee:
-            raise PermissionDenied("Only the employee can comment on a check-in.")
+            raise PermissionDenied(_("Only the employee can comment on a check-in."))
         form = AgentCommentForm(request.POST)
         if form.is_valid():
             try:
@@ -238,7 +241,7 @@ def checkin_detail(request: HttpRequest, pk: int, checkin_id: int) -> HttpRespon
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                messages.success(request, "Your comment is added to the check-in.")
+                messages.success(request, _("Your comment is added to the check-in."))
                 return redirect("pips:checkin", pip.pk, checkin.pk)
     elif is_employee and not checkin.agent_comment:
         form = AgentCommentForm()
@@ -321,13 +324,15 @@ def review_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a due midpoint or final review by hand (the schedule opens it on its day too)."""
     pip = selectors.pip_for_user(request.user, pk)
     if not (rules.is_hr(request.user) or rules.may_record_meetings(request.user, pip)):
-        raise PermissionDenied("Only the plan's supervisor, their delegate or HR opens a review.")
+        raise PermissionDenied(
+            _("Only the plan's supervisor, their delegate or HR opens a review.")
+        )
     form = ReviewOpenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the midpoint or the final review.")
+        messages.error(request, _("Choose the midpoint or the final review."))
         return redirect("pips:reviews", pip.pk)
     try:
-        review, _ = services.review_open(
+        review, _created = services.review_open(
             pip=pip, kind=form.cleaned_data["kind"], actor=request.user, meta=request_meta(request)
         )
     except ValidationError as error:
@@ -370,10 +375,10 @@ def review(request: HttpRequest, pk: int, review_id: int) -> HttpResponse:
     review = _review_for(pip, review_id)
     owner = rules.may_record_meetings(request.user, pip)
     if request.method == "POST" and not owner:
-        raise PermissionDenied("Only the plan's supervisor records a review.")
+        raise PermissionDenied(_("Only the plan's supervisor records a review."))
     editable = rules.can_record_review(request.user, pip, review)
     if request.method == "POST" and not editable:
-        messages.error(request, "This review is not open for recording.")
+        messages.error(request, _("This review is not open for recording."))
         return redirect("pips:review", pip.pk, review.pk)
     context = {
         "pip": pip,
@@ -426,7 +431,7 @@ def _record_review(request, review: Review, form: ReviewForm, items, rows) -> No
             suggestions=suggestions,
             meta=meta,
         )
-        messages.success(request, "Midpoint review recorded. The employee receives the summary.")
+        messages.success(request, _("Midpoint review recorded. The employee receives the summary."))
         return
     outcome = form.cleaned_data["outcome"]
     justification = form.cleaned_data.get("justification", "")
@@ -473,7 +478,7 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
     waiting = services.awaiting_hr_decision(pip)
     final = _reviews_of(pip).filter(pk=waiting.pk).first() if waiting else None
     if final is None:
-        messages.error(request, "This plan is not waiting for HR's decision.")
+        messages.error(request, _("This plan is not waiting for HR's decision."))
         return redirect(pip)
     conflict = rules.hr_conflict(request.user, pip)
     if conflict:
@@ -495,7 +500,7 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                messages.success(request, "HR's decision is recorded.")
+                messages.success(request, _("HR's decision is recorded."))
                 return redirect(pip)
     else:
         form = OutcomeDecisionForm(
@@ -529,7 +534,11 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """HR cancels a plan at any stage, with the reason. The plan is kept, not deleted."""
     pip = selectors.pip_for_hr(request.user, pk)
     if not pip.is_open():
-        messages.error(request, f"This plan is already {pip.get_status_display().lower()}.")
+        messages.error(
+            request,
+            _("This plan is already %(status)s.")
+            % {"status": str(pip.get_status_display()).lower()},
+        )
         return redirect(pip)
     if request.method == "POST":
         form = CancelForm(request.POST)
@@ -544,7 +553,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                messages.success(request, "The plan is cancelled.")
+                messages.success(request, _("The plan is cancelled."))
                 return redirect(pip)
     else:
         form = CancelForm()

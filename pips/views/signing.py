@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pips import roles, rules, selectors, services
@@ -36,6 +37,7 @@ from pips.models import (
     VersionState,
 )
 from pips.views.common import request_meta
+from pipsystem import l10n
 
 IN_PROGRESS = (VersionState.DRAFT, VersionState.PENDING_HR)
 
@@ -78,36 +80,42 @@ def _signed_by(signed: dict[str, Signature], role: str, user) -> bool:
 def _waiting_for(pip: Pip, version: PipVersion, role: str, signed: dict[str, Signature]) -> str:
     """Why the viewer cannot sign right now, in plain words; empty when they can."""
     if pip.status not in rules.SIGNABLE:
-        return f"This plan is {pip.get_status_display().lower()}: there is nothing to sign."
+        return _("This plan is %(status)s: there is nothing to sign.") % {
+            "status": str(pip.get_status_display()).lower()
+        }
     mine = signed.get(role)
     if mine is not None:
-        when = f"{mine.signed_at:%d %b %Y at %H:%M}"
+        when = l10n.datetime(mine.signed_at)
         if mine.kind == Signature.Kind.REFUSED:
             witness = mine.witness.get_full_name() if mine.witness else ""
-            return (
-                f"A refusal to sign version {version.number} was recorded on {when}, witnessed "
-                f"by {witness}. The acknowledgment step is complete."
-            )
-        return f"{mine.get_role_display()} signature on version {version.number}: given {when}."
+            return _(
+                "A refusal to sign version %(number)s was recorded on %(when)s, witnessed by "
+                "%(witness)s. The acknowledgment step is complete."
+            ) % {"number": version.number, "when": when, "witness": witness}
+        return _("%(role)s signature on version %(number)s: given %(when)s.") % {
+            "role": mine.get_role_display(),
+            "number": version.number,
+            "when": when,
+        }
     if role == SignerRole.AGENT and SignerRole.MANAGER not in signed:
-        return "Your manager signs this version first; you can sign it once they have."
+        return _("Your manager signs this version first; you can sign it once they have.")
     if role == SignerRole.HR and SignerRole.AGENT not in signed:
-        return (
-            "HR countersigns after the employee's acknowledgment: "
-            f"{version.employee_name} has not signed version {version.number} yet."
-        )
+        return _(
+            "HR countersigns after the employee's acknowledgment: %(name)s has not signed "
+            "version %(number)s yet."
+        ) % {"name": version.employee_name, "number": version.number}
     return ""
 
 
 def _signed_message(role: str, *, activated: bool) -> str:
     if role == SignerRole.AGENT:
-        text = "Thank you: your acknowledgment is recorded. A written summary is on its way."
+        text = _("Thank you: your acknowledgment is recorded. A written summary is on its way.")
     elif role == SignerRole.HR:
-        text = "Your countersignature is recorded."
+        text = _("Your countersignature is recorded.")
     else:
-        text = "Your signature as manager is recorded."
+        text = _("Your signature as manager is recorded.")
     if activated:
-        text += " All three signatures are present: the plan is active."
+        text += " " + _("All three signatures are present: the plan is active.")
     return text
 
 
@@ -121,7 +129,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
     signed = {sig.role: sig for sig in version.signatures.all()}
     role = signing_role(request.user, pip, signed)
     if role is None:
-        raise PermissionDenied("There is nothing for you to sign on this plan.")
+        raise PermissionDenied(_("There is nothing for you to sign on this plan."))
     posted = request.method == "POST"
     form = SignForm(
         request.POST if posted else None,
@@ -154,7 +162,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _signed_message(role, activated=activated))
                     return redirect(pip)
         # The page shows the version in force: that is what a second try signs.
-        form.data = form.data.copy()
+        form.show_again()
         form.data[form.add_prefix("version")] = str(version.number)
     else:
         waiting = _waiting_for(pip, version, role, signed)
@@ -199,15 +207,18 @@ def refusal(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_error(form, error)
             else:
                 messages.success(
-                    request, "The refusal to sign is recorded; the acknowledgment step is complete."
+                    request,
+                    _("The refusal to sign is recorded; the acknowledgment step is complete."),
                 )
                 return redirect(pip)
     elif pip.status not in rules.SIGNABLE:
-        waiting = f"This plan is {pip.get_status_display().lower()}: there is nothing to sign."
+        waiting = _("This plan is %(status)s: there is nothing to sign.") % {
+            "status": str(pip.get_status_display()).lower()
+        }
     elif SignerRole.AGENT in signed:
         waiting = _waiting_for(pip, version, SignerRole.AGENT, signed)
     elif SignerRole.MANAGER not in signed:
-        waiting = "Sign this version as manager first; then the employee can sign or refuse."
+        waiting = _("Sign this version as manager first; then the employee can sign or refuse.")
     context = {
         "pip": pip,
         "version": version,
@@ -236,7 +247,7 @@ def amend(request: HttpRequest, pk: int) -> HttpResponse:
     pip = selectors.pip_for_owner(request.user, pk)
     versions = list(pip.versions.all())
     if _amendment_in_progress(versions) is not None:
-        messages.info(request, "An amendment of this plan is already in progress.")
+        messages.info(request, _("An amendment of this plan is already in progress."))
         return redirect("pips:amendment", pip.pk)
     posted = request.method == "POST"
     form = AmendmentStartForm(request.POST if posted else None)
@@ -253,16 +264,19 @@ def amend(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Version {version.number} is started as a copy of version {version.number - 1}. "
-                "Edit it, then submit it to HR.",
+                _(
+                    "Version %(number)s is started as a copy of version %(previous)s. Edit it, "
+                    "then submit it to HR."
+                )
+                % {"number": version.number, "previous": version.number - 1},
             )
             return redirect("pips:amendment", pip.pk)
     waiting = ""
     if not posted and pip.status not in rules.AMENDABLE:
-        waiting = (
-            f"This plan is {pip.get_status_display().lower()}. Only a plan that is running "
-            "(signed by everyone, not yet closed) can be amended."
-        )
+        waiting = _(
+            "This plan is %(status)s. Only a plan that is running (signed by everyone, not yet "
+            "closed) can be amended."
+        ) % {"status": str(pip.get_status_display()).lower()}
     context = {"pip": pip, "form": form, "waiting": waiting, "versions": versions}
     return _no_store(render(request, "pips/signing/amend.html", context))
 
@@ -330,7 +344,7 @@ def _render_amendment(
 def _pip_for_owner_or_hr(user, pk: int) -> Pip:
     pip = selectors.pip_for_user(user, pk)
     if not rules.manages_plan(user, pip):
-        raise PermissionDenied("Only the plan's supervisor and HR work on amendments.")
+        raise PermissionDenied(_("Only the plan's supervisor and HR work on amendments."))
     return pip
 
 
@@ -358,7 +372,9 @@ def amendment_submit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"Version {version.number} is submitted to HR.")
+            messages.success(
+                request, _("Version %(number)s is submitted to HR.") % {"number": version.number}
+            )
             return redirect("pips:amendment", pip.pk)
     versions = list(pip.versions.all())
     if _amendment_in_progress(versions) is None:
@@ -392,11 +408,17 @@ def amendment_decide(request: HttpRequest, pk: int) -> HttpResponse:
             if form.approve:
                 messages.success(
                     request,
-                    f"Version {version.number} is approved and in force. The manager, the "
-                    "employee and HR sign it again.",
+                    _(
+                        "Version %(number)s is approved and in force. The manager, the employee "
+                        "and HR sign it again."
+                    )
+                    % {"number": version.number},
                 )
                 return redirect(pip)
-            messages.success(request, f"Version {version.number} is returned to the supervisor.")
+            messages.success(
+                request,
+                _("Version %(number)s is returned to the supervisor.") % {"number": version.number},
+            )
             return redirect("pips:amendment", pip.pk)
     versions = list(pip.versions.all())
     if _amendment_in_progress(versions) is None:
@@ -418,7 +440,7 @@ def version_changes(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     if new is None or old is None:
         raise Http404("There is no earlier version to compare this one with.")
     if not new.is_frozen() and not (rules.manages_plan(request.user, pip)):
-        raise PermissionDenied("This version is not in force yet.")
+        raise PermissionDenied(_("This version is not in force yet."))
     context = _changes_context(request, pip, old.pk, new.pk)
     services.pip_viewed(actor=request.user, pip=pip, meta=request_meta(request))
     return _no_store(render(request, "pips/signing/changes.html", context))

@@ -20,6 +20,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from pips.languages import LanguageUserMixin
 from pipsystem.identity import directory, invitations
 
 logger = logging.getLogger("pipsystem.security")
@@ -27,7 +28,7 @@ logger = logging.getLogger("pipsystem.security")
 REFUSAL_KEY = "sso_refusal"
 
 
-class RoleMappedOIDCBackend(OIDCAuthenticationBackend):
+class RoleMappedOIDCBackend(LanguageUserMixin, OIDCAuthenticationBackend):
     def _refuse(self, reason: str, claims: dict) -> None:
         logger.warning("single sign-on refused (%s) for subject %s", reason, claims.get("sub", "?"))
         if getattr(self, "request", None) is not None:

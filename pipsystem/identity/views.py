@@ -72,7 +72,7 @@ def invitation(request: HttpRequest, pk: int, token: str) -> HttpResponse:
                 request, "identity/invitation_gone.html", {"reason": exc.reason}, status=410
             )
         else:
-            auth_login(request, accepted.user, backend="django.contrib.auth.backends.ModelBackend")
+            auth_login(request, accepted.user, backend="pips.languages.ProfileModelBackend")
             messages.success(request, "Welcome. Your password is set.")
             return redirect(settings.LOGIN_REDIRECT_URL)
     return render(

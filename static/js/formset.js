@@ -10,6 +10,12 @@
 (function () {
   "use strict";
 
+  // The page's language, from Django's JavaScript catalog (base.html loads it first).
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\(\w+\)s/g, function (key) { return values[key.slice(2, -2)]; });
+  };
+
   var kpiData = {};
   var dataNode = document.getElementById("kpi-data");
   if (dataNode) {
@@ -74,7 +80,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "btn btn-link btn-sm text-danger px-0 mb-2";
-      button.textContent = "Remove this row";
+      button.textContent = gettext("Remove this row");
       button.setAttribute("data-formset-remove", "");
       holder.parentNode.insertBefore(button, holder.nextSibling);
       button.addEventListener("click", function () {
@@ -162,7 +168,11 @@
       var text = middle.toISOString().slice(0, 10);
       var help = helpFor(midpoint);
       if (help) {
-        help.textContent = "Required when the period is over 30 days. Suggested: " + text + ", the middle of the period.";
+        help.textContent = interpolate(
+          gettext("Required when the period is over 30 days. Suggested: %(date)s, the middle of the period."),
+          { date: text },
+          true
+        );
       }
       if (days > 30 && !midpoint.value) midpoint.value = text;
     }

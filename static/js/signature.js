@@ -5,6 +5,9 @@
 (function () {
   "use strict";
 
+  // The page's language, from Django's JavaScript catalog (base.html loads it first).
+  var gettext = window.gettext || function (text) { return text; };
+
   function setUp(block) {
     var input = document.getElementById(block.getAttribute("data-input"));
     var canvas = block.querySelector("canvas");
@@ -31,10 +34,10 @@
     function save() {
       if (pad.isEmpty()) {
         input.value = "";
-        say("Nothing drawn yet.");
+        say(gettext("Nothing drawn yet."));
       } else {
         input.value = pad.toDataURL("image/png");
-        say("Signature drawn.");
+        say(gettext("Signature drawn."));
       }
     }
 
@@ -44,7 +47,7 @@
         width: canvas.offsetWidth,
         height: canvas.offsetHeight,
       }).then(function () {
-        say("Signature drawn.");
+        say(gettext("Signature drawn."));
       });
     }
 

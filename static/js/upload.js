@@ -6,6 +6,12 @@
 (function () {
   "use strict";
 
+  // The page's language, from Django's JavaScript catalog (base.html loads it first).
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\(\w+\)s/g, function (key) { return values[key.slice(2, -2)]; });
+  };
+
   function setUpLayoutSwitch() {
     var radios = document.querySelectorAll('input[name="layout"]');
     var sets = document.querySelectorAll("[data-layout]");
@@ -48,8 +54,16 @@
           bar.value = data.percent;
           bar.textContent = data.percent + " %";
           if (text) {
-            text.textContent = data.status_label + ": " + data.percent + " % (" +
-              data.rows_loaded + " of " + data.rows_total + " values).";
+            text.textContent = interpolate(
+              gettext("%(status)s: %(percent)s (%(loaded)s of %(total)s values)."),
+              {
+                status: data.status_label,
+                percent: data.percent + " %",
+                loaded: data.rows_loaded,
+                total: data.rows_total,
+              },
+              true
+            );
           }
           if (data.done) {
             window.location.reload();
@@ -60,7 +74,9 @@
         .catch(function () {
           failures += 1;
           if (text && failures > 3) {
-            text.textContent = "The progress cannot be read just now; reload the page later.";
+            text.textContent = gettext(
+              "The progress cannot be read just now; reload the page later."
+            );
           }
           window.setTimeout(poll, Math.min(10000, 1000 * (failures + 1)));
         });

@@ -203,7 +203,7 @@ def test_kpi_chart_says_no_data_yet_without_samples(make_plan, alex, signing):
     html = render.print_html(pip=pip, version=version, current_hash=content_hash(version))
     assert html.count("No data yet") == 4
     assert "<img" not in html  # an empty frame per KPI would take pages for nothing
-    assert "QA Score</strong> (target ≥ 85 %): No data yet" in html
+    assert ">QA Score</strong> (target ≥ 85 %): No data yet" in html
 
 
 @pytest.mark.parametrize(("setting", "size"), [("A4", (595, 842)), ("letter", (612, 792))])

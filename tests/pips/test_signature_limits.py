@@ -42,7 +42,7 @@ def test_a_full_name_that_is_html_is_shown_as_text_in_the_help(client, issued, a
     client.force_login(user)
     body = client.get(reverse("pips:sign", args=[issued.pk])).content.decode()
     assert "<img src=x" not in body
-    assert "included: “&lt;img src=x onerror=&quot;alert(1)&quot;&gt; Rivera”" in body
+    assert "letter case included: “&lt;img src=x onerror=&quot;alert(1)&quot;&gt; Rivera”." in body
 
 
 def test_a_huge_image_in_few_bytes_is_refused_with_its_size_in_the_message(client, issued, alex):

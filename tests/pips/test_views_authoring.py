@@ -672,7 +672,7 @@ class TestIssue:
     ):
         pip = make_plan(alex, "approved", hr=harper)
         page = body(sam_client.get(f"/pips/{pip.pk}/issue/"))
-        assert services.CONSENT_TEXT in page
+        assert str(services.CONSENT_TEXT) in page
         assert 'name="typed_name"' in page and 'name="consent"' in page
         assert (
             'name="image"' in page
@@ -692,7 +692,7 @@ class TestIssue:
         assert version.state == "issued" and version.content_sha256
         signature = version.signatures.get()
         assert signature.role == SignerRole.MANAGER and signature.typed_name == "Sam Carter"
-        assert signature.consent_text == services.CONSENT_TEXT
+        assert signature.consent_text == str(services.CONSENT_TEXT)
         assert signature.ip_address == "127.0.0.1"
         assert [e.action for e in pip.events.exclude(action="viewed")][-2:] == ["issued", "signed"]
         assert [m.to for m in mail.outbox] == [["alex@example.com"]]

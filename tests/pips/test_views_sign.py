@@ -107,7 +107,7 @@ class TestEmployeeSigns:
         body = response.content.decode()
         assert "Read and sign your plan" in body
         assert "2. Performance Expectations" in body and "3. Improvement Action Plan" in body
-        assert CONSENT_TEXT in body
+        assert str(CONSENT_TEXT) in body
         assert "it does not mean that you agree with it" in body
         for name in ("comments", "agreement", "consent", "typed_name", "image", "version"):
             assert f'name="{name}"' in body
@@ -133,7 +133,8 @@ class TestEmployeeSigns:
         assert sig.kind == Signature.Kind.SIGNED
         assert sig.typed_name == "Alex Rivera"
         assert sig.image == PNG
-        assert sig.consent_text == CONSENT_TEXT
+        assert sig.consent_text == str(CONSENT_TEXT)
+        assert sig.consent_language == "en"
         assert sig.agrees is True
         assert sig.comments == "I will work on my call notes."
         assert sig.ip_address == "127.0.0.1"

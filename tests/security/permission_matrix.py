@@ -33,6 +33,11 @@ class Row:
 
 EXPECTED: dict[str, Row] = {
     # Columns:  anon  agent oagt  sup   osup  hr    admin analyst sup+hr
+    "javascript-catalog": Row(
+        "active",
+        get="200   200   200   200   200   200   200   200   200",
+        post="405   405   405   405   405   405   405   405   405",
+    ),
     "health_live": Row(
         "active",
         get="200   200   200   200   200   200   200   200   200",
@@ -310,6 +315,11 @@ EXPECTED: dict[str, Row] = {
         "active",
         get="login 200   200   200   200   200   200   200   200",
         post="405   405   405   405   405   405   405   405   405",
+    ),
+    "pips:profile": Row(
+        "active",
+        get="login 200   200   200   200   200   200   200   200",
+        post="login 302   302   302   302   302   302   302   302",
     ),
     "pips:notifications_read_all": Row(
         "active",
