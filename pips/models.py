@@ -237,7 +237,9 @@ class PipTemplate(PlanTexts):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=64, unique=True)
     # The language the template's text is written in; HR keeps one template per language.
-    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
+    language = models.CharField(
+        max_length=8, choices=LANGUAGE_CHOICES, default="en", db_default="en"
+    )
     period_days = models.PositiveSmallIntegerField(default=30)
     is_default = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
@@ -513,7 +515,9 @@ class PipVersion(PlanTexts):
     supervisor_name = models.CharField(max_length=150)
     # The language the supervisor wrote the plan's own text in (reasons, expectations, actions,
     # notes): shown as written, marked with it, whatever language the reader's page is in.
-    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
+    language = models.CharField(
+        max_length=8, choices=LANGUAGE_CHOICES, default="en", db_default="en"
+    )
     issued_on = models.DateField(null=True, blank=True)
     period_start = models.DateField()
     period_end = models.DateField()

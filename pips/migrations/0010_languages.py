@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="piptemplate",
             name="language",
-            field=models.CharField(choices=LANGUAGES, default="en", max_length=8),
+            field=models.CharField(choices=LANGUAGES, db_default="en", default="en", max_length=8),
         ),
         migrations.RemoveConstraint(model_name="piptemplate", name="one_default_template"),
         migrations.AddConstraint(
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="pipversion",
             name="language",
-            field=models.CharField(choices=LANGUAGES, default="en", max_length=8),
+            field=models.CharField(choices=LANGUAGES, db_default="en", default="en", max_length=8),
         ),
         migrations.AddField(
             model_name="signature",

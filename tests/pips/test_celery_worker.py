@@ -81,10 +81,11 @@ class Worker:
             PIPSYSTEM_VAR_DIR=str(tmp_path / "var"),
             PYTHONUNBUFFERED="1",
             LOG_LEVEL="INFO",
-            # The e-mails in full on the worker's console, where the tests read them.
+            # The e-mails in full on the worker's console, where the tests read them (unless
+            # the test names another backend).
             EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
-            **env,
         )
+        environment.update(env)
         if broker:
             environment["REDIS_URL"] = broker
         command = [

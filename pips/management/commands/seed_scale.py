@@ -647,13 +647,13 @@ class Command(BaseCommand):
                 rows.append(
                     (sig_ids.take(), version_pk, role, "signed", signer, typed, "", consent)
                     + (None, "", None, issued_at + dt.timedelta(hours=n), "10.0.0.1")
-                    + ("seed_scale", hashes[version_pk])
+                    + ("seed_scale", hashes[version_pk], "en")
                 )
         copy_rows(
             Signature,
             ["id", "version_id", "role", "kind", "signer_id", "typed_name", "image"]
             + ["consent_text", "agrees", "comments", "witness_id", "signed_at", "ip_address"]
-            + ["user_agent", "content_sha256"],
+            + ["user_agent", "content_sha256", "consent_language"],
             rows,
         )
         sig_ids.sync()
