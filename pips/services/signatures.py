@@ -160,10 +160,12 @@ def signature_add(
         if role not in SIGNER_REFUSALS:
             raise ValidationError({"role": _("Unknown signer role.")})
         if role == SignerRole.HR:
+            # HR, and not on their own work: refused with the reason (separation of duties).
             require(rules.is_hr(actor), SIGNER_REFUSALS[role])
             conflict = rules.hr_conflict(actor, pip, version)
             require(not conflict, conflict)
-        require(rules.may_sign_as(actor, pip, role, version), SIGNER_REFUSALS[role])
+        else:
+            require(rules.may_sign_as(actor, pip, role), SIGNER_REFUSALS[role])
         require_state(pip, rules.SIGNABLE, "sign")
         _signable_version(pip, version)
         signed = _roles_signed(version)
