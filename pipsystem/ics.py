@@ -38,6 +38,9 @@ class Meeting:
     organizer: Person | None = None
     attendees: Sequence[Person] = field(default_factory=tuple)
     sequence: int = 0
+    #: The language the summary and description are written in (a language tag such as "es"
+    #: or "pt-br"): the recipient's, as the invitation is written for them (RFC 5545 3.2.10).
+    language: str = ""
 
 
 def uid_for(schedule_item_id: int) -> str:
@@ -109,6 +112,7 @@ def calendar(
         f"METHOD:{method}",
     ]
     for meeting in meetings:
+        text_param = f";LANGUAGE={_param(meeting.language)}" if meeting.language else ""
         lines += [
             "BEGIN:VEVENT",
             f"UID:{meeting.uid}",
@@ -116,10 +120,10 @@ def calendar(
             f"DTSTAMP:{stamp}",
             f"DTSTART:{utc_stamp(meeting.start)}",
             f"DURATION:{_duration(meeting.duration)}",
-            f"SUMMARY:{escape_text(meeting.summary)}",
+            f"SUMMARY{text_param}:{escape_text(meeting.summary)}",
         ]
         if meeting.description:
-            lines.append(f"DESCRIPTION:{escape_text(meeting.description)}")
+            lines.append(f"DESCRIPTION{text_param}:{escape_text(meeting.description)}")
         if meeting.location:
             lines.append(f"LOCATION:{escape_text(meeting.location)}")
         if meeting.url:

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from pips import audit, languages, roles, rules, snapshots
@@ -31,6 +32,7 @@ from pips.notifications import emails
 from pips.notifications.meetings import (
     MEETINGS,
     HrUsers,
+    day_text,
     display_name,
     meeting_invitation,
     plan_url,
@@ -154,11 +156,19 @@ def _review_opened(event: AuditEvent) -> None:
     hr = HrUsers().for_plan(pip)
     label = MEETINGS[kind][0]
     zone = team_zone(pip)
-    when = when_text(item.due_at, zone) if item else f"{due_on:%A %d %b %Y}"
     url = plan_url(pip, "pips:reviews")
-    attachments = [ics.attachment([meeting_invitation(item, pip, hr)])] if item else []
     recipients = list(dict.fromkeys([pip.supervisor, *hr]))
+
+    def when() -> str:
+        return when_text(item.due_at, zone) if item else day_text(due_on)
+
+    invitations: dict[str, list] = {}  # one invitation per language, written in it
     for user in recipients:
+        language = languages.language_of(user)
+        with translation.override(language):
+            if item and language not in invitations:
+                invitations[language] = [ics.attachment([meeting_invitation(item, pip, hr)])]
+            written_when = when()
         emails.send(
             "review-opened",
             [user.email],
@@ -168,16 +178,25 @@ def _review_opened(event: AuditEvent) -> None:
                 "agent_name": pip.agent.full_name,
                 "supervisor_name": display_name(pip.supervisor),
                 "meeting": label,
-                "when": when,
+                "when": written_when,
                 "url": emails.absolute(url),
             },
-            attachments=attachments,
+            attachments=invitations.get(language, []),
+            language=language,
         )
     emails.notify(
         recipients,
         pip=pip,
         url=url,
-        text=f"The {label} of {pip.reference} ({pip.agent.full_name}) is open: {when}.",
+        text=lambda: (
+            _("The %(meeting)s of %(reference)s (%(agent)s) is open: %(when)s.")
+            % {
+                "meeting": label,
+                "reference": pip.reference,
+                "agent": pip.agent.full_name,
+                "when": when(),
+            }
+        ),
     )
 
 
@@ -298,17 +317,22 @@ def _review_summary(event: AuditEvent) -> None:
             ).select_related("signer")
         ] or [pip.approved_by]
         hr_users = [u for u in hr_users if u and rules.may_act_as_hr(u, pip)] or _hr_deciders(pip)
-        if review.outcome == "successful":
-            text = (
-                f"{pip.reference}: the final review proposes closing the plan as successful "
-                "although targets are not met; HR's decision is needed."
-            )
-        else:
-            text = (
-                f"{pip.reference}: the final review found the plan unsuccessful; "
-                "HR's decision is needed."
-            )
-        emails.notify(hr_users, pip=pip, url=reverse("pips:hr_decide", args=[pip.pk]), text=text)
+        successful = review.outcome == "successful"
+
+        def hr_text() -> str:
+            if successful:
+                said = _(
+                    "%(reference)s: the final review proposes closing the plan as successful "
+                    "although targets are not met; HR's decision is needed."
+                )
+            else:
+                said = _(
+                    "%(reference)s: the final review found the plan unsuccessful; "
+                    "HR's decision is needed."
+                )
+            return said % {"reference": pip.reference}
+
+        emails.notify(hr_users, pip=pip, url=reverse("pips:hr_decide", args=[pip.pk]), text=hr_text)
 
 
 @handles(AuditAction.CLOSED, AuditAction.EXTENDED)
@@ -358,7 +382,10 @@ def _outcome(event: AuditEvent) -> None:
             [pip.supervisor],
             pip=pip,
             url=url,
-            text=f"{pip.reference}: HR has decided the outcome and closed the plan.",
+            text=lambda: (
+                _("%(reference)s: HR has decided the outcome and closed the plan.")
+                % {"reference": pip.reference}
+            ),
         )
 
 
@@ -370,7 +397,7 @@ def _outcome(event: AuditEvent) -> None:
 
 def _name(user) -> str:
     if user is None:
-        return "HR"
+        return _("HR")
     return user.get_full_name() or user.get_username()
 
 
@@ -402,17 +429,28 @@ def _submitted(event: AuditEvent) -> None:
         if version.state != VersionState.PENDING_HR:
             return
         url = reverse("pips:amendment", args=[pip.pk])
-        text = (
-            f"An amendment to {pip.reference} for {agent_name} (version {version.number}) "
-            "waits for your review."
-        )
     else:
         if pip.status != Status.PENDING_HR:
             return
         url = reverse("pips:hr_review", args=[pip.pk])
-        text = f"{pip.reference} for {agent_name} waits for your review."
+
+    def text() -> str:
+        if amendment:
+            return _(
+                "An amendment to %(reference)s for %(agent)s (version %(number)s) waits for "
+                "your review."
+            ) % {"reference": pip.reference, "agent": agent_name, "number": version.number}
+        return _("%(reference)s for %(agent)s waits for your review.") % {
+            "reference": pip.reference,
+            "agent": agent_name,
+        }
+
     reviewers = _hr_reviewers(pip, event.actor)
     for user in reviewers:
+        language = languages.language_of(user)
+        with translation.override(language):
+            submitted_by = _name(event.actor or pip.supervisor)
+            recipient_name = _name(user)
         emails.send(
             "hr-review-waiting",
             [user.email],
@@ -420,11 +458,12 @@ def _submitted(event: AuditEvent) -> None:
                 "pip": pip,
                 "version": version,
                 "amendment": amendment,
-                "recipient_name": _name(user),
+                "recipient_name": recipient_name,
                 "agent_name": agent_name,
-                "submitted_by": _name(event.actor or pip.supervisor),
+                "submitted_by": submitted_by,
                 "url": emails.absolute(url),
             },
+            language=language,
         )
     emails.notify(reviewers, pip=pip, url=url, text=text)
 
@@ -440,8 +479,10 @@ def _returned(event: AuditEvent) -> None:
     if not amendment and pip.status != Status.DRAFT:
         return
     url = reverse("pips:edit", args=[pip.pk])
-    hr_name = _name(event.actor)
     supervisor = pip.supervisor
+    language = languages.language_of(supervisor)
+    with translation.override(language):
+        hr_name = _name(event.actor)
     emails.send(
         "hr-returned",
         [supervisor.email],
@@ -455,15 +496,27 @@ def _returned(event: AuditEvent) -> None:
             "comment": event.comment,
             "url": emails.absolute(url),
         },
+        language=language,
     )
-    what = f"The amendment to {pip.reference}" if amendment else pip.reference
-    emails.notify(
-        [supervisor],
-        pip=pip,
-        url=url,
-        text=f"{what} for {pip.agent.full_name} was returned by {hr_name}: "
-        f"{_excerpt(event.comment)}",
-    )
+
+    def text() -> str:
+        values = {
+            "reference": pip.reference,
+            "agent": pip.agent.full_name,
+            "hr": _name(event.actor),
+            "comment": _excerpt(event.comment),
+        }
+        if amendment:
+            return (
+                _(
+                    "The amendment to %(reference)s for %(agent)s was returned by %(hr)s: "
+                    "%(comment)s"
+                )
+                % values
+            )
+        return _("%(reference)s for %(agent)s was returned by %(hr)s: %(comment)s") % values
+
+    emails.notify([supervisor], pip=pip, url=url, text=text)
 
 
 @handles(AuditAction.APPROVED)
@@ -473,9 +526,11 @@ def _approved(event: AuditEvent) -> None:
     if pip.status != Status.APPROVED:
         return
     url = pip.get_absolute_url()
-    hr_name = _name(event.actor)
     supervisor = pip.supervisor
     agent_name = pip.agent.full_name
+    language = languages.language_of(supervisor)
+    with translation.override(language):
+        hr_name = _name(event.actor)
     emails.send(
         "hr-approved",
         [supervisor.email],
@@ -487,13 +542,19 @@ def _approved(event: AuditEvent) -> None:
             "comment": event.comment,
             "url": emails.absolute(url),
         },
+        language=language,
     )
     emails.notify(
         [supervisor],
         pip=pip,
         url=url,
-        text=f"{pip.reference} for {agent_name} is approved by {hr_name}: hold the meeting "
-        f"with {agent_name}, then issue the plan.",
+        text=lambda: (
+            _(
+                "%(reference)s for %(agent)s is approved by %(hr)s: hold the meeting with "
+                "%(agent)s, then issue the plan."
+            )
+            % {"reference": pip.reference, "agent": agent_name, "hr": _name(event.actor)}
+        ),
     )
 
 
@@ -550,8 +611,18 @@ def _amendment_approved(event: AuditEvent) -> None:
         [pip.supervisor],
         pip=pip,
         url=reverse("pips:sign", args=[pip.pk]),
-        text=f"{pip.reference}: {_name(event.actor)} approved version {version.number} for "
-        f"{pip.agent.full_name}. Sign it as manager; then {pip.agent.full_name} can sign it.",
+        text=lambda: (
+            _(
+                "%(reference)s: %(hr)s approved version %(number)s for %(agent)s. Sign it as "
+                "manager; then %(agent)s can sign it."
+            )
+            % {
+                "reference": pip.reference,
+                "hr": _name(event.actor),
+                "number": version.number,
+                "agent": pip.agent.full_name,
+            }
+        ),
     )
 
 
@@ -604,6 +675,7 @@ def _employee_signed_notice(event: AuditEvent, signature: Signature) -> None:
         recipients.append((pip.supervisor, False))
     for user, for_hr in recipients:
         url = reverse("pips:sign", args=[pip.pk]) if for_hr else pip.get_absolute_url()
+        language = languages.language_of(user)
         emails.send(
             "employee-signed",
             [user.email],
@@ -618,15 +690,48 @@ def _employee_signed_notice(event: AuditEvent, signature: Signature) -> None:
                 "recipient_name": _name(user),
                 "url": emails.absolute(url),
             },
+            language=language,
         )
-        if refused:
-            what = f"{agent_name} refused to sign (witnessed)"
-        elif disagrees:
-            what = f"{agent_name} signed and disagrees: {_excerpt(signature.comments)}"
+        emails.notify(
+            [user],
+            pip=pip,
+            url=url,
+            text=_signed_text(pip.reference, agent_name, signature, for_hr=for_hr),
+        )
+
+
+def _signed_text(reference: str, agent_name: str, signature: Signature, *, for_hr: bool):
+    """What the in-app notice of the employee's signature says, written when it is stored
+    (in its reader's language)."""
+    values = {
+        "reference": reference,
+        "agent": agent_name,
+        "comment": _excerpt(signature.comments),
+    }
+
+    def text() -> str:
+        if signature.kind == Signature.Kind.REFUSED:
+            if for_hr:
+                said = _(
+                    "%(reference)s: %(agent)s refused to sign (witnessed); HR countersigns next."
+                )
+            else:
+                said = _("%(reference)s: %(agent)s refused to sign (witnessed).")
+        elif signature.agrees is False:
+            if for_hr:
+                said = _(
+                    "%(reference)s: %(agent)s signed and disagrees: %(comment)s; HR countersigns "
+                    "next."
+                )
+            else:
+                said = _("%(reference)s: %(agent)s signed and disagrees: %(comment)s.")
+        elif for_hr:
+            said = _("%(reference)s: %(agent)s signed the acknowledgment; HR countersigns next.")
         else:
-            what = f"{agent_name} signed the acknowledgment"
-        next_step = "; HR countersigns next." if for_hr else "."
-        emails.notify([user], pip=pip, url=url, text=f"{pip.reference}: {what}{next_step}")
+            said = _("%(reference)s: %(agent)s signed the acknowledgment.")
+        return said % values
+
+    return text
 
 
 @handles("refusal_recorded")

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
+from pips import languages
 from pips.dates import add_working_days
 from pips.models import Pip, ScheduleItem
 from pips.notifications import emails
@@ -21,10 +23,15 @@ from pipsystem import ics
 
 logger = logging.getLogger(__name__)
 
+#: Each meeting's name inside a sentence ("Your check-in with …"), written in the reader's
+#: language when the sentence is, and how long it lasts.
 MEETINGS = {
-    ScheduleItem.Kind.CHECKIN: ("check-in", dt.timedelta(minutes=30)),
-    ScheduleItem.Kind.MIDPOINT: ("midpoint review", dt.timedelta(hours=1)),
-    ScheduleItem.Kind.FINAL: ("final review", dt.timedelta(hours=1)),
+    ScheduleItem.Kind.CHECKIN: (pgettext_lazy("meeting", "check-in"), dt.timedelta(minutes=30)),
+    ScheduleItem.Kind.MIDPOINT: (
+        pgettext_lazy("meeting", "midpoint review"),
+        dt.timedelta(hours=1),
+    ),
+    ScheduleItem.Kind.FINAL: (pgettext_lazy("meeting", "final review"), dt.timedelta(hours=1)),
 }
 
 
@@ -85,19 +92,33 @@ def email_of(user, pip: Pip) -> str:
 
 
 def when_text(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """ "Monday 16 Mar 2026, 10:00 (America/New_York)": the day and month named in the
+    language active now (Django's date format, not strftime, which knows one locale)."""
     local = moment.astimezone(zone)
-    return f"{local:%A %d %b %Y, %H:%M} ({zone.key})"
+    return f"{dateformat.format(local, 'l d M Y, H:i')} ({zone.key})"
+
+
+def day_text(day: dt.date) -> str:
+    """ "Monday 16 Mar 2026", named in the language active now."""
+    return dateformat.format(day, "l d M Y")
 
 
 def relative_day(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
     """ "tomorrow", as a reminder a day ahead normally says; "today" when it goes out late (a
     plan activated the day before its first check-in, a sweep that was down)."""
     days = (moment.astimezone(zone).date() - local_date(timezone.now(), zone)).days
-    return {0: "today", 1: "tomorrow"}.get(days, "coming up")
+    if days == 0:
+        return pgettext("meeting is", "today")
+    if days == 1:
+        return pgettext("meeting is", "tomorrow")
+    return pgettext("meeting is", "coming up")
 
 
 def meeting_invitation(item: ScheduleItem, pip: Pip, extra: Iterable = ()) -> ics.Meeting:
+    """The meeting's invitation, written in the language active now: build it inside
+    `translation.override(languages.language_of(recipient))`, once per language."""
     label, duration = MEETINGS[item.kind]
+    label = str(label)
     supervisor = ics.Person(display_name(pip.supervisor), pip.supervisor.email)
     people = [supervisor]
     agent_email = pip.agent.email or (pip.agent.user.email if pip.agent.user else "")
@@ -109,9 +130,16 @@ def meeting_invitation(item: ScheduleItem, pip: Pip, extra: Iterable = ()) -> ic
         uid=ics.uid_for(item.pk),
         start=item.due_at,
         duration=duration,
-        summary=f"{label.capitalize()}: {pip.agent.full_name} with {display_name(pip.supervisor)}",
-        description=f"{label.capitalize()} of the performance improvement plan "
-        f"{pip.reference}.\n{url}",
+        summary=gettext("%(meeting)s: %(agent)s with %(supervisor)s")
+        % {
+            "meeting": label[:1].upper() + label[1:],
+            "agent": pip.agent.full_name,
+            "supervisor": display_name(pip.supervisor),
+        },
+        description=gettext("%(meeting)s of the performance improvement plan %(reference)s.")
+        % {"meeting": label[:1].upper() + label[1:], "reference": pip.reference}
+        + f"\n{url}",
+        language=languages.current_language(),
         url=url,
         organizer=supervisor,
         attendees=list(dict.fromkeys(people)),

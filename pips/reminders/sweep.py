@@ -43,10 +43,15 @@ from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from metrics.models import Kpi
 from metrics.queries import windows_for
+from pips import languages
 from pips.audit import AuditAction
 from pips.models import (
     RUNNING_STATUSES,
@@ -543,13 +548,15 @@ def week_numbers(pairs: Iterable[tuple[Pip, dt.date]]) -> dict[tuple[int, dt.dat
             met = None
             if value is not None and target is not None:
                 met = value >= target if comparator == Comparator.GTE else value <= target
+            # Lazy: each reminder is written in its reader's language (numbers included).
+            shown = lazy(kpi.format_value, str)
             lines.append(
                 KpiLine(
                     name=kpi.name,
-                    value=kpi.format_value(value) if value is not None else "no data",
-                    target=f"{Comparator(comparator).label} {kpi.format_value(target)}"
+                    value=shown(value) if value is not None else gettext_lazy("no data"),
+                    target=format_lazy("{} {}", Comparator(comparator).label, shown(target))
                     if target is not None
-                    else "no target in this plan",
+                    else gettext_lazy("no target in this plan"),
                     met=met,
                 )
             )
@@ -577,6 +584,7 @@ def _outgoing(
         "url": emails.absolute(url),
     }
     kind = reminder.kind
+    due = dateformat.format(reminder.due_on, "d M Y")  # in the reader's language
     if kind in MEETING_REMINDER_KINDS:
         label = MEETINGS[item.kind][0]
         is_agent = pip.agent.user_id == user.pk
@@ -584,9 +592,17 @@ def _outgoing(
         when = when_text(item.due_at, zone)
         day = relative_day(item.due_at, zone)
         text = (
-            f"Your {label} with {display_name(pip.supervisor)} is {day}: {when}."
+            _("Your %(meeting)s with %(person)s is %(day)s: %(when)s.")
+            % {"meeting": label, "person": display_name(pip.supervisor), "day": day, "when": when}
             if is_agent
-            else f"Your {label} with {pip.agent.full_name} ({pip.reference}) is {day}: {when}."
+            else _("Your %(meeting)s with %(person)s (%(reference)s) is %(day)s: %(when)s.")
+            % {
+                "meeting": label,
+                "person": pip.agent.full_name,
+                "reference": pip.reference,
+                "day": day,
+                "when": when,
+            }
         )
         return Outgoing(
             template="reminder-meeting",
@@ -599,7 +615,11 @@ def _outgoing(
                 "day": day,
                 "kpi_lines": numbers.get((pip.pk, reminder.due_on), []),
                 # Formatted here, not with the date filter: these go out by the thousand.
-                "window": f"{start:%d %b} to {end:%d %b %Y}",
+                "window": _("%(start)s to %(end)s")
+                % {
+                    "start": dateformat.format(start, "d M"),
+                    "end": dateformat.format(end, "d M Y"),
+                },
             },
             text=text,
             url=url,
@@ -613,10 +633,18 @@ def _outgoing(
             context={
                 **base,
                 "meeting": label,
-                "when": when_text(item.due_at, zone) if item else f"{reminder.due_on:%d %b %Y}",
+                "when": when_text(item.due_at, zone) if item else due,
             },
-            text=f"The {label} of {reminder.due_on:%d %b %Y} for {pip.agent.full_name} "
-            f"({pip.reference}) is two working days overdue.",
+            text=_(
+                "The %(meeting)s of %(date)s for %(agent)s (%(reference)s) is two working days "
+                "overdue."
+            )
+            % {
+                "meeting": label,
+                "date": due,
+                "agent": pip.agent.full_name,
+                "reference": pip.reference,
+            },
             url=url,
         )
     if kind == Kind.ACK:
@@ -624,8 +652,11 @@ def _outgoing(
             template="reminder-ack",
             to=email_of(user, pip),
             context=base,
-            text=f"Please read and sign your plan {pip.reference}: the acknowledgment was due "
-            f"on {reminder.due_on:%d %b %Y}.",
+            text=_(
+                "Please read and sign your plan %(reference)s: the acknowledgment was due on "
+                "%(date)s."
+            )
+            % {"reference": pip.reference, "date": due},
             url=plan_url(pip, "pips:sign"),
         )
     if kind == Kind.AMENDMENT_ACK:
@@ -635,8 +666,11 @@ def _outgoing(
             template="reminder-ack",
             to=email_of(user, pip),
             context={**base, "amendment": number, "url": emails.absolute(sign_url)},
-            text=f"Please read and sign version {number} of your plan {pip.reference}, which "
-            f"was amended: the acknowledgment was due on {reminder.due_on:%d %b %Y}.",
+            text=_(
+                "Please read and sign version %(number)s of your plan %(reference)s, which was "
+                "amended: the acknowledgment was due on %(date)s."
+            )
+            % {"number": number, "reference": pip.reference, "date": due},
             url=sign_url,
         )
     if kind == Kind.AMENDMENT_APPROVAL:
@@ -645,8 +679,11 @@ def _outgoing(
             template="reminder-approval",
             to=user.email,
             context={**base, "amendment": True, "url": emails.absolute(review_url)},
-            text=f"An amendment to {pip.reference} for {pip.agent.full_name} has been waiting "
-            "for HR approval for more than two working days.",
+            text=_(
+                "An amendment to %(reference)s for %(agent)s has been waiting for HR approval for "
+                "more than two working days."
+            )
+            % {"reference": pip.reference, "agent": pip.agent.full_name},
             url=review_url,
         )
     if kind == Kind.ACK_ESCALATION:
@@ -654,8 +691,10 @@ def _outgoing(
             template="escalation-ack",
             to=user.email,
             context=base,
-            text=f"{pip.agent.full_name} has not signed {pip.reference}; the acknowledgment was "
-            f"due on {reminder.due_on:%d %b %Y}.",
+            text=_(
+                "%(agent)s has not signed %(reference)s; the acknowledgment was due on %(date)s."
+            )
+            % {"agent": pip.agent.full_name, "reference": pip.reference, "date": due},
             url=url,
         )
     if kind == Kind.COUNTERSIGN:
@@ -663,7 +702,8 @@ def _outgoing(
             template="reminder-countersign",
             to=user.email,
             context=base,
-            text=f"{pip.reference} for {pip.agent.full_name} is waiting for HR's countersignature.",
+            text=_("%(reference)s for %(agent)s is waiting for HR's countersignature.")
+            % {"reference": pip.reference, "agent": pip.agent.full_name},
             url=plan_url(pip, "pips:sign"),
         )
     if kind == Kind.APPROVAL:
@@ -672,10 +712,14 @@ def _outgoing(
             template="reminder-approval",
             to=user.email,
             context={**base, "submitted_at": submitted},
-            text=f"{pip.reference} for {pip.agent.full_name} has been waiting for HR approval "
-            f"since {submitted:%d %b %Y}."
+            text=_("%(reference)s for %(agent)s has been waiting for HR approval since %(date)s.")
+            % {
+                "reference": pip.reference,
+                "agent": pip.agent.full_name,
+                "date": dateformat.format(submitted, "d M Y"),
+            }
             if submitted
-            else f"{pip.reference} awaits HR.",
+            else _("%(reference)s awaits HR.") % {"reference": pip.reference},
             url=plan_url(pip, "pips:hr_review"),
         )
     raise ValueError(f"Unknown reminder kind {kind!r}")
@@ -721,7 +765,14 @@ def _send_group(group: list[tuple[Reminder, Outgoing]], mail) -> None:
     if len(group) == 1:
         _, out = group[0]
         attachments = [ics.attachment([out.meeting])] if out.meeting else []
-        emails.send(out.template, [out.to], out.context, attachments=attachments, connection=mail)
+        emails.send(
+            out.template,
+            [out.to],
+            out.context,
+            attachments=attachments,
+            connection=mail,
+            language=languages.language_of(group[0][0].recipient),
+        )
         return
     reminder, first = group[0]
     meetings = [out.meeting for _, out in group if out.meeting]
@@ -738,6 +789,7 @@ def _send_group(group: list[tuple[Reminder, Outgoing]], mail) -> None:
         },
         attachments=[ics.attachment(meetings)] if meetings else [],
         connection=mail,
+        language=languages.language_of(reminder.recipient),
     )
 
 
@@ -754,6 +806,8 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
         Reminder.objects.filter(pk__in=mine, sent_at__isnull=True)
         .select_related(
             "recipient",
+            "recipient__profile",  # their language (pips.languages.language_of)
+            "recipient__agent_profile",
             "pip__agent__team",
             "pip__agent__user",
             "pip__supervisor",
@@ -787,7 +841,10 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
         try:
             if reminder.kind in MEETING_REMINDER_KINDS and item is None:
                 raise ValueError("the meeting is no longer on the schedule")
-            built.append((reminder, _outgoing(reminder, item, numbers)))
+            # Written in the reader's language: the e-mail's fixed text, the notification
+            # and the meeting's invitation.
+            with translation.override(languages.language_of(reminder.recipient)):
+                built.append((reminder, _outgoing(reminder, item, numbers)))
         except Exception:
             # One bad reminder must not hold up the others; it is tried again later.
             logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
