@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics import tasks, uploads
@@ -35,7 +36,9 @@ def loader_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not can_load(request.user):
-            raise PermissionDenied("Only QA and WFM analysts, HR and administrators load KPI data.")
+            raise PermissionDenied(
+                _("Only QA and WFM analysts, HR and administrators load KPI data.")
+            )
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -44,7 +47,7 @@ def loader_required(view):
 def _upload_or_404(request: HttpRequest, token: str) -> uploads.StoredUpload:
     upload = uploads.upload_of(request.session, token)
     if upload is None:
-        raise Http404("No such upload in progress: upload the file again.")
+        raise Http404(_("No such upload in progress: upload the file again."))
     return upload
 
 
@@ -151,14 +154,20 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
             context = {"upload": stored, "source": source}
             return _no_store(render(request, "metrics/previewing.html", context))
         if isinstance(preview, str):
-            messages.error(request, f"The saved mapping no longer fits this file: {preview}.")
+            messages.error(
+                request,
+                _("The saved mapping no longer fits this file: %(reason)s.") % {"reason": preview},
+            )
             return redirect("metrics:upload_map", token=stored.token)
     else:
         try:
             with open(stored.path, "rb") as file:
                 preview = preview_file(file, mapping=stored.mapping, filename=stored.filename)
         except MappingError as exc:
-            messages.error(request, f"The saved mapping no longer fits this file: {exc}.")
+            messages.error(
+                request,
+                _("The saved mapping no longer fits this file: %(reason)s.") % {"reason": exc},
+            )
             return redirect("metrics:upload_map", token=stored.token)
     stored.rows_total = preview.rows_total if preview.ok else None
     uploads.remember(request.session, stored)

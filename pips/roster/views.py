@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from pips.inputs import RequestMeta
@@ -47,7 +48,7 @@ def hr_only(view):
     @wraps(view)
     def inner(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not may_load_roster(request.user):
-            raise PermissionDenied("Only HR and administrators manage the roster.")
+            raise PermissionDenied(_("Only HR and administrators manage the roster."))
         return view(request, *args, **kwargs)
 
     return inner
@@ -56,7 +57,7 @@ def hr_only(view):
 def _upload_for(request: HttpRequest, token: str) -> uploads.RosterUpload:
     upload = uploads.find(request.session, token)
     if upload is None:
-        raise Http404("No such upload in this session.")
+        raise Http404(_("No such upload in this session."))
     return upload
 
 
@@ -83,7 +84,11 @@ def upload_map(request: HttpRequest, token: str) -> HttpResponse:
             header = [h.strip() for h in table.header]
             samples = [row for _, row in zip(range(3), table.rows, strict=False)]
     except FileError as exc:
-        messages.error(request, f"The file cannot be read: {exc.reason} (line {exc.line}).")
+        messages.error(
+            request,
+            _("The file cannot be read: %(reason)s (line %(line)s).")
+            % {"reason": exc.reason, "line": exc.line},
+        )
         uploads.done(request.session, upload)
         return redirect("roster:roster")
     initial = upload.mapping or guess_mapping(header)
@@ -118,7 +123,9 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
         try:
             table = file.table()
         except FileError as exc:
-            messages.error(request, f"The file cannot be read: {exc.reason}")
+            messages.error(
+                request, _("The file cannot be read: %(reason)s") % {"reason": exc.reason}
+            )
             return redirect("roster:roster")
         record = roster_load(
             actor=request.user,
@@ -132,9 +139,9 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
         )
         if record.status == "loaded":
             uploads.done(request.session, upload)
-            messages.success(request, "The roster is loaded.")
+            messages.success(request, _("The roster is loaded."))
         else:
-            messages.error(request, "Nothing was loaded: the roster has refused rows.")
+            messages.error(request, _("Nothing was loaded: the roster has refused rows."))
         return redirect("roster:import", pk=record.pk)
     try:
         plan = roster_preview(table=open_roster(data, filename=upload.filename), mapping=mapping)
@@ -183,7 +190,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
     from pips import roles
 
     if not hr and not roles.is_supervisor(user):
-        raise PermissionDenied("Only HR, administrators and supervisors invite people.")
+        raise PermissionDenied(_("Only HR, administrators and supervisors invite people."))
     team_id = request.GET.get("team") or None
     try:
         team_id = int(team_id) if team_id else None
@@ -207,7 +214,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
             try:
                 sent = people_invite(actor=user, agents=agents)
             except PermissionDenied:
-                raise Http404("No such people.") from None
+                raise Http404(_("No such people.")) from None
             skipped = len(agents) - len(sent)
             message = f"{len(sent)} invitation{'s' if len(sent) != 1 else ''} sent."
             if skipped:
