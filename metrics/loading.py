@@ -35,7 +35,8 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from metrics.models import Kpi, MetricLoad, MetricSource, Sample
 from metrics.parsing import (
@@ -173,7 +174,7 @@ def load_file(
     sha256 = sha256 or _file_sha256(file)
     if expected_sha256 and sha256 != expected_sha256:
         return _load(
-            lambda m: _refuse("the file is not the one previewed (its SHA-256 differs)"),
+            lambda m: _refuse(gettext("the file is not the one previewed (its SHA-256 differs)")),
             source=source,
             mapping=mapping or source_mapping(source),
             uploaded_by=uploaded_by,
@@ -234,7 +235,10 @@ def load_rows(
 
 def source_mapping(source: MetricSource) -> ColumnMapping:
     if not source.mapping:
-        raise MappingError(f"the source {source.name!r} has no saved column mapping")
+        raise MappingError(
+            gettext("the source %(source)s has no saved column mapping")
+            % {"source": repr(source.name)}
+        )
     return ColumnMapping.parse(source.mapping)
 
 
@@ -325,7 +329,7 @@ def _load(
     except _Rejected:
         changed = 0
     except Exception:
-        errors.add(0, "the load failed unexpectedly; nothing was saved")
+        errors.add(0, gettext("the load failed unexpectedly; nothing was saved"))
         _finish(load, total, 0, errors)
         raise
     account = validator.account if validator is not None else None
@@ -343,7 +347,8 @@ def _finish(
     stored = [error.as_dict() for error in errors.items]
     if errors.total > len(stored):
         more = errors.total - len(stored)
-        stored.append({"line": None, "column": "", "reason": f"… and {more} more errors"})
+        reason = ngettext("… and %(count)s more error", "… and %(count)s more errors", more)
+        stored.append({"line": None, "column": "", "reason": reason % {"count": more}})
     load.status = MetricLoad.Status.REJECTED if errors.total else MetricLoad.Status.LOADED
     load.rows_total, load.rows_loaded, load.errors = total, changed, stored
     load.finished_at = timezone.now()
@@ -544,6 +549,8 @@ class _Prefetch:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-load-reader", daemon=True)
+        # The reasons for refusing rows are written in the thread: in the caller's language.
+        self._language = translation.get_language()
 
     def __enter__(self) -> _Prefetch:
         self._thread.start()
@@ -559,6 +566,8 @@ class _Prefetch:
         self._thread.join()
 
     def _run(self) -> None:
+        if self._language:  # this thread's own, ended with it
+            translation.activate(self._language)
         try:
             for chunk in self._chunks:
                 if not self._put(chunk):

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils.translation import gettext
 
 from metrics.loading import LoadResult, Preview, load_file, preview_file, source_mapping
 from metrics.models import MetricLoad, MetricSource
@@ -170,7 +171,9 @@ def read_header(
         index = found[0] if found else guess_header(lines)
     columns = lines[index] if lines else []
     if not any(name.strip() for name in columns):
-        raise FileError(f"line {index + 1} (the header) names no columns")
+        raise FileError(
+            gettext("line %(line)s (the header) names no columns") % {"line": index + 1}
+        )
     samples = lines[index + 1 : index + 1 + SAMPLE_ROWS]
     return FileHeader(columns, samples, index + 1, lines, sheets, sheet)
 
@@ -308,7 +311,9 @@ def load_stored(load_id: int, path: str) -> MetricLoad | None:
         # The load itself records what went wrong; a file or mapping gone missing is recorded here.
         MetricLoad.objects.filter(pk=load_id, status=MetricLoad.Status.RUNNING).update(
             status=MetricLoad.Status.REJECTED,
-            errors=[{"line": None, "column": "", "reason": "the file could not be loaded"}],
+            errors=[
+                {"line": None, "column": "", "reason": gettext("the file could not be loaded")}
+            ],
         )
         logger.exception("Background load %s failed", load_id)
     finally:
