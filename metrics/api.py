@@ -11,6 +11,7 @@ import json
 import zlib
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.authentication import TokenAuthentication
@@ -30,7 +31,9 @@ from metrics.uploads import source_named
 
 
 class CanLoad(BasePermission):
-    message = "This token's user may not load KPI data (analysts, HR and administrators may)."
+    message = gettext_lazy(
+        "This token's user may not load KPI data (analysts, HR and administrators may)."
+    )
 
     def has_permission(self, request, view) -> bool:
         return can_load(request.user)
@@ -128,19 +131,23 @@ def read_json(request: Request) -> object:
     rows with an HTML page), refused by its Content-Length before it is read, gzip-encoded or
     not, and a nesting too deep for the parser is an error, not a crash."""
     limit = settings.METRICS_API_MAX_BYTES
+    sizes = {"limit": f"{limit:,}", "rows": f"{settings.METRICS_API_MAX_ROWS:,}"}
     too_big = (
-        f"the request body is larger than {limit:,} bytes (METRICS_API_MAX_BYTES): send at "
-        f"most {settings.METRICS_API_MAX_ROWS:,} rows per request, or gzip the body"
+        gettext(
+            "the request body is larger than %(limit)s bytes (METRICS_API_MAX_BYTES): send at "
+            "most %(rows)s rows per request, or gzip the body"
+        )
+        % sizes
     )
     http = request._request
     try:
         length = int(http.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        raise BodyError("the Content-Length header is not a number") from None
+        raise BodyError(gettext("the Content-Length header is not a number")) from None
     if length > limit:
         raise BodyError(too_big, 413)
     if request.content_type.split(";")[0].strip() != "application/json":
-        raise BodyError("send the batch as JSON (Content-Type: application/json)", 415)
+        raise BodyError(gettext("send the batch as JSON (Content-Type: application/json)"), 415)
     body = http.read(limit + 1)
     if len(body) > limit:
         raise BodyError(too_big, 413)
@@ -150,16 +157,28 @@ def read_json(request: Request) -> object:
         try:
             body = inflater.decompress(body, limit + 1)
         except zlib.error:
-            raise BodyError("the body is not valid gzip (Content-Encoding: gzip)") from None
+            raise BodyError(
+                gettext("the body is not valid gzip (Content-Encoding: gzip)")
+            ) from None
         if len(body) > limit or inflater.unconsumed_tail:
-            raise BodyError(too_big.replace("request body", "unpacked request body"), 413)
+            unpacked_too_big = gettext(
+                "the unpacked request body is larger than %(limit)s bytes "
+                "(METRICS_API_MAX_BYTES): send at most %(rows)s rows per request, or gzip the body"
+            )
+            raise BodyError(unpacked_too_big % sizes, 413)
     elif encoding not in ("", "identity"):
-        raise BodyError(f"unsupported Content-Encoding {encoding!r}: send gzip or none", 415)
+        raise BodyError(
+            gettext("unsupported Content-Encoding %(encoding)s: send gzip or none")
+            % {"encoding": repr(encoding)},
+            415,
+        )
     if not body:
-        raise BodyError('the body is empty: send {"source": …, "rows": […]}')
+        raise BodyError(gettext('the body is empty: send {"source": …, "rows": […]}'))
     try:
         return json.loads(body)
     except RecursionError:
-        raise BodyError("the JSON is nested too deeply: rows are objects of plain values") from None
+        raise BodyError(
+            gettext("the JSON is nested too deeply: rows are objects of plain values")
+        ) from None
     except ValueError as exc:
-        raise BodyError(f"the body is not valid JSON: {exc}") from None
+        raise BodyError(gettext("the body is not valid JSON: %(error)s") % {"error": exc}) from None

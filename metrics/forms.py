@@ -175,10 +175,12 @@ class MappingForm(forms.Form):
             self.fields[name].choices = blank + columns
         for kpi in kpis:
             self.fields[f"kpi_{kpi.code}"] = forms.ChoiceField(
-                label=kpi.name, choices=[("", _("— not in this file —")), *columns], required=False
+                label=kpi.display_name,
+                choices=[("", _("— not in this file —")), *columns],
+                required=False,
             )
             self.fields[f"weight_{kpi.code}"] = forms.ChoiceField(
-                label=_("%(kpi)s: weight") % {"kpi": kpi.name},
+                label=_("%(kpi)s: weight") % {"kpi": kpi.display_name},
                 choices=[("", _("— the weight column above, or none —")), *columns],
                 required=False,
             )

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from metrics.models import MetricLoad
 from metrics.uploads import upload_dir
 
 logger = logging.getLogger(__name__)
 
-STALLED_REASON = (
+# Stored on the load in the language active when it is closed (the organisation's, in a job).
+STALLED_REASON = gettext_noop(
     "the load did not finish: the background worker stopped or never started it. Nothing was "
     "saved; upload the file again."
 )
@@ -46,7 +48,7 @@ def close_stalled_loads(now: dt.datetime | None = None) -> int:
         created_at__lt=now - stale_after(),
     ).update(
         status=MetricLoad.Status.REJECTED,
-        errors=[{"line": None, "column": "", "reason": STALLED_REASON}],
+        errors=[{"line": None, "column": "", "reason": gettext(STALLED_REASON)}],
         finished_at=now,
     )
     if closed:

@@ -8,36 +8,39 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from pipsystem import l10n
 
 
 class Unit(models.TextChoices):
-    PERCENT = "percent", "Percent"
-    SECONDS = "seconds", "Duration (seconds)"
-    COUNT = "count", "Count"
+    PERCENT = "percent", _("Percent")
+    SECONDS = "seconds", _("Duration (seconds)")
+    COUNT = "count", pgettext_lazy("KPI unit", "Count")
 
 
 class Direction(models.TextChoices):
-    HIGHER = "higher", "Higher is better"
-    LOWER = "lower", "Lower is better"
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
 
 
 class Kpi(models.Model):
-    code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=100)
-    unit = models.CharField(max_length=16, choices=Unit.choices)
-    direction = models.CharField(max_length=8, choices=Direction.choices)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     # The team standard, in the KPI's unit, used when no plan says otherwise.
-    standard = models.FloatField(null=True, blank=True)
-    min_value = models.FloatField(default=0)
-    max_value = models.FloatField(null=True, blank=True)
-    description = models.TextField(blank=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    standard = models.FloatField(_("standard"), null=True, blank=True)
+    min_value = models.FloatField(_("minimum value"), default=0)
+    max_value = models.FloatField(_("maximum value"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
         ordering = ["sort_order", "code"]
         constraints = [
             models.CheckConstraint(
@@ -85,12 +88,14 @@ class Kpi(models.Model):
 class MetricSource(models.Model):
     """A system that exports KPI files (WFM, QA, ACD), with its saved column mapping."""
 
-    name = models.CharField(max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=64, unique=True)
     # {"employee_id": "Agent ID", "date": "Day", "kpis": {"qa_score": "QA %"}, "layout": "wide"}
-    mapping = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("KPI source")
+        verbose_name_plural = _("KPI sources")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -101,34 +106,44 @@ class MetricLoad(models.Model):
     """One file (or API batch) loaded: who, when, what, how many rows."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Loading"
-        LOADED = "loaded", "Loaded"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", pgettext_lazy("KPI load", "Pending")
+        RUNNING = "running", pgettext_lazy("KPI load", "Loading")
+        LOADED = "loaded", pgettext_lazy("KPI load", "Loaded")
+        REJECTED = "rejected", pgettext_lazy("KPI load", "Rejected")
 
-    source = models.ForeignKey(MetricSource, on_delete=models.PROTECT, related_name="loads")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    source = models.ForeignKey(
+        MetricSource, on_delete=models.PROTECT, related_name="loads", verbose_name=_("source")
     )
-    filename = models.CharField(max_length=255, blank=True)
-    file_sha256 = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("uploaded by"),
+    )
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
     # The column mapping and options the load used, frozen when it was queued (the mapping that
     # was previewed): a source's mapping saved again afterwards does not change this load.
     mapping = models.JSONField(default=dict, blank=True)
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_loaded = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows in the file"), default=0)
+    rows_loaded = models.PositiveIntegerField(_("rows loaded"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
     # What became of every row of the file: read, loaded, refused, skipped by which rule.
-    account = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    account = models.JSONField(_("row account"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("KPI load")
+        verbose_name_plural = _("KPI loads")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.source} {self.filename or 'batch'} ({self.get_status_display()})"
+        return f"{self.source} {self.filename or gettext('batch')} ({self.get_status_display()})"
 
 
 class Sample(models.Model):
@@ -142,21 +157,23 @@ class Sample(models.Model):
     # deactivated), and a load that wrote samples cannot be deleted (PROTECT, checked by
     # Django). Nor do they get an index of their own: (kpi, date) below serves `kpi`, and
     # nothing looks samples up by load.
-    employee_id = models.CharField(max_length=32)
+    employee_id = models.CharField(_("employee ID"), max_length=32)
     kpi = models.ForeignKey(
         Kpi,
+        verbose_name=_("KPI"),
         on_delete=models.PROTECT,
         related_name="samples",
         db_constraint=False,
         db_index=False,
     )
-    date = models.DateField()
-    value = models.FloatField()
+    date = models.DateField(_("date"))
+    value = models.FloatField(_("value"))
     # Calls, chats or surveys behind the value: window means are weighted by it.
-    weight = models.FloatField(default=1)
+    weight = models.FloatField(_("weight"), default=1)
     # The load that last set this value: where a number on a plan came from.
     load = models.ForeignKey(
         MetricLoad,
+        verbose_name=_("load"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -170,6 +187,8 @@ class Sample(models.Model):
     pk = models.CompositePrimaryKey("employee_id", "kpi", "date")
 
     class Meta:
+        verbose_name = _("KPI sample")
+        verbose_name_plural = _("KPI samples")
         constraints = [
             models.CheckConstraint(condition=models.Q(weight__gt=0), name="sample_weight_positive"),
         ]

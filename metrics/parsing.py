@@ -34,6 +34,8 @@ from datetime import date, datetime, time, timedelta
 from time import strptime
 from typing import IO, Any
 
+from django.utils.translation import gettext, gettext_noop, ngettext
+
 LAYOUTS = ("wide", "long")
 PERCENT_SCALES = ("", "fraction", "percent")  # "" = per column, from its values
 EXCEL_DATES = "excel"  # date_format for Excel serial day numbers (46353 = 2026-11-27)
@@ -93,8 +95,13 @@ class RowError:
         return {"line": self.line, "column": self.column, "reason": self.reason}
 
     def __str__(self) -> str:
-        where = f"line {self.line}, {self.column}" if self.column else f"line {self.line}"
-        return f"{where}: {self.reason}"
+        if self.column:
+            return gettext("line %(line)s, %(column)s: %(reason)s") % {
+                "line": self.line,
+                "column": self.column,
+                "reason": self.reason,
+            }
+        return gettext("line %(line)s: %(reason)s") % {"line": self.line, "reason": self.reason}
 
 
 @dataclass(slots=True)
@@ -140,35 +147,42 @@ class ColumnMapping:
             try:
                 data = json.loads(data)
             except ValueError as exc:
-                raise MappingError(f"mapping is not valid JSON: {exc}") from None
+                raise MappingError(
+                    gettext("mapping is not valid JSON: %(error)s") % {"error": exc}
+                ) from None
         if not isinstance(data, Mapping):
-            raise MappingError("mapping must be a JSON object")
+            raise MappingError(gettext("mapping must be a JSON object"))
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
-            raise MappingError(f"unknown mapping keys: {', '.join(sorted(unknown))}")
+            raise MappingError(
+                gettext("unknown mapping keys: %(keys)s") % {"keys": ", ".join(sorted(unknown))}
+            )
         layout = data.get("layout", "long")
         if layout not in LAYOUTS:
-            raise MappingError("layout must be 'wide' or 'long'")
+            raise MappingError(gettext("layout must be 'wide' or 'long'"))
         required = ["employee_id", "date"] + (["kpis"] if layout == "wide" else ["kpi", "value"])
         missing = [key for key in required if not data.get(key)]
         if missing:
-            raise MappingError(f"mapping for a {layout} file needs {', '.join(missing)}")
+            raise MappingError(
+                gettext("mapping for a %(layout)s file needs %(keys)s")
+                % {"layout": layout, "keys": ", ".join(missing)}
+            )
         for key in ("employee_id", "date", "kpi", "value", "weight", "date_format", "sheet"):
             if not isinstance(data.get(key, ""), str):
-                raise MappingError(f"{key} must be a column name")
+                raise MappingError(gettext("%(key)s must be a column name") % {"key": key})
         header_row = data.get("header_row", 0)
         if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 0:
-            raise MappingError("header_row must be a line number (0 to find the header)")
+            raise MappingError(gettext("header_row must be a line number (0 to find the header)"))
         if data.get("decimal", ".") not in (".", ","):
-            raise MappingError("decimal must be '.' or ','")
+            raise MappingError(gettext("decimal must be '.' or ','"))
         if data.get("percent_scale", "") not in PERCENT_SCALES:
-            raise MappingError("percent_scale must be 'fraction', 'percent' or empty")
+            raise MappingError(gettext("percent_scale must be 'fraction', 'percent' or empty"))
         for key in ("kpis", "kpi_aliases", "weights"):
             value = data.get(key, {})
             if not isinstance(value, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
             ):
-                raise MappingError(f"{key} must map names to names")
+                raise MappingError(gettext("%(key)s must map names to names") % {"key": key})
         return cls(
             **{
                 **data,
@@ -262,7 +276,9 @@ def open_table(
     if ext in (".xlsx", ".xlsm") or (not ext and start == _XLSX_MAGIC):
         return _xlsx_table(stream, sheet, header_row, list(columns))
     if start == _XLSX_MAGIC or ext in (".xls", ".ods"):
-        raise FileError("this looks like a spreadsheet other than .xlsx: save it as CSV or XLSX")
+        raise FileError(
+            gettext("this looks like a spreadsheet other than .xlsx: save it as CSV or XLSX")
+        )
     return _csv_table(stream, header_row, list(columns))
 
 
@@ -314,7 +330,10 @@ def _find_header(rows: list[list[str]], header_row: int, columns: list[str]) -> 
     """The header's 0-based index among the first rows (see `open_table`)."""
     if header_row:
         if header_row > len(rows):
-            raise FileError(f"the file has no line {header_row} to take the header from")
+            raise FileError(
+                gettext("the file has no line %(line)s to take the header from")
+                % {"line": header_row}
+            )
         return header_row - 1
     if columns:
         wanted = {col.strip().casefold() for col in columns}
@@ -328,8 +347,16 @@ def _title_note(skipped: list[list[str]]) -> list[str]:
     if not skipped:
         return []
     first = next((" ".join(c for c in row if c.strip()) for row in skipped if any(row)), "")
-    lines = "line" if len(skipped) == 1 else f"{len(skipped)} lines"
-    return [f"{lines} above the header skipped (titles: {_short(first)})" if first else ""]
+    if not first:
+        return [""]
+    return [
+        ngettext(
+            "line above the header skipped (titles: %(titles)s)",
+            "%(count)s lines above the header skipped (titles: %(titles)s)",
+            len(skipped),
+        )
+        % {"count": len(skipped), "titles": _short(first)}
+    ]
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -396,11 +423,11 @@ class _Transcoder(io.RawIOBase):
 
     def _mixed_reason(self) -> str:
         if self.encoding == "cp1252":
-            return (
+            return gettext(
                 "a byte that is not Windows-1252 text: save the export again as "
                 "'CSV UTF-8' (Excel: Save As, CSV UTF-8)"
             )
-        return (
+        return gettext(
             "the file mixes text encodings (UTF-8 accents earlier, then a byte that is not "
             "UTF-8): save the export again as 'CSV UTF-8' (Excel: Save As, CSV UTF-8)"
         )
@@ -435,14 +462,14 @@ def _csv_table(stream: IO[bytes], header_row: int, columns: list[str]) -> Table:
     try:
         sample = text.read(65536).splitlines()[:HEADER_SEARCH_ROWS]
         if not any(line.strip() for line in sample):
-            raise FileError("the file is empty or its first lines are blank")
+            raise FileError(gettext("the file is empty or its first lines are blank"))
         delimiter = _delimiter(sample)
         first = []
         for row in csv.reader(sample, delimiter=delimiter):
             first.append(row)
         index = _find_header(first, header_row, columns)
     except csv.Error as exc:
-        raise FileError(f"unreadable CSV: {exc}") from None
+        raise FileError(gettext("unreadable CSV: %(error)s") % {"error": exc}) from None
     finally:
         release(text)
     # Pass 2, from the start again, so that the reader's line numbers are the file's.
@@ -459,21 +486,33 @@ def _csv_table(stream: IO[bytes], header_row: int, columns: list[str]) -> Table:
     def failure(exc: Exception) -> FileError:
         if isinstance(exc, FileError):
             return exc
-        return FileError(f"unreadable CSV: {exc}", reader.line_num)
+        return FileError(gettext("unreadable CSV: %(error)s") % {"error": exc}, reader.line_num)
 
     try:
         for _ in range(index + 1):
             header = next(reader)
     except (csv.Error, StopIteration, FileError) as exc:
         close()
-        raise FileError(f"the header cannot be read: {exc}") from None
-    names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
+        raise FileError(gettext("the header cannot be read: %(error)s") % {"error": exc}) from None
 
     def encoding_note() -> list[str]:
-        found = _ENCODING_NAMES.get(raw.encoding, raw.encoding)
+        found = (
+            gettext(_ENCODING_NAMES[raw.encoding])
+            if raw.encoding in _ENCODING_NAMES
+            else raw.encoding
+        )
         if raw.switched_at:
-            found += f" (ASCII up to line {raw.switched_at})"
-        return [f"{names[delimiter]}-separated, {found}"]
+            found = gettext("%(encoding)s (ASCII up to line %(line)s)") % {
+                "encoding": found,
+                "line": raw.switched_at,
+            }
+        separated = {
+            ",": gettext("comma-separated, %(encoding)s"),
+            ";": gettext("semicolon-separated, %(encoding)s"),
+            "\t": gettext("tab-separated, %(encoding)s"),
+            "|": gettext("bar-separated, %(encoding)s"),
+        }[delimiter]
+        return [separated % {"encoding": found}]
 
     table = Table(header, reader, reader, close, failure, index + 1, _title_note(first[:index]))
     table.late_notes = encoding_note
@@ -482,8 +521,8 @@ def _csv_table(stream: IO[bytes], header_row: int, columns: list[str]) -> Table:
 
 _ENCODING_NAMES = {
     "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with a byte-order mark",
-    "utf-16": "UTF-16 (Excel Unicode text)",
+    "utf-8-sig": gettext_noop("UTF-8 with a byte-order mark"),
+    "utf-16": gettext_noop("UTF-16 (Excel Unicode text)"),
     "cp1252": "Windows-1252",
 }
 
@@ -500,20 +539,31 @@ def _check_archive(stream: IO[bytes]) -> list[str]:
         with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileError(f"the spreadsheet cannot be read: {exc}") from None
+        raise FileError(
+            gettext("the spreadsheet cannot be read: %(error)s") % {"error": exc}
+        ) from None
     finally:
         stream.seek(0)
     total = sum(info.file_size for info in infos)
     if total > XLSX_MAX_UNCOMPRESSED:
         raise FileError(
-            f"the workbook unpacks to {total / 2**20:,.0f} MB, more than the "
-            f"{XLSX_MAX_UNCOMPRESSED / 2**20:,.0f} MB accepted: export the data as CSV"
+            gettext(
+                "the workbook unpacks to %(size)s MB, more than the %(limit)s MB accepted: "
+                "export the data as CSV"
+            )
+            % {"size": f"{total / 2**20:,.0f}", "limit": f"{XLSX_MAX_UNCOMPRESSED / 2**20:,.0f}"}
         )
     for info in infos:
         if info.filename.endswith("sharedStrings.xml") and info.file_size > XLSX_MAX_SHARED_STRINGS:
             raise FileError(
-                f"the workbook's text table unpacks to {info.file_size / 2**20:,.0f} MB, more than "
-                f"{XLSX_MAX_SHARED_STRINGS / 2**20:,.0f} MB: export the data as CSV"
+                gettext(
+                    "the workbook's text table unpacks to %(size)s MB, more than %(limit)s MB: "
+                    "export the data as CSV"
+                )
+                % {
+                    "size": f"{info.file_size / 2**20:,.0f}",
+                    "limit": f"{XLSX_MAX_SHARED_STRINGS / 2**20:,.0f}",
+                }
             )
     return [info.filename for info in infos]
 
@@ -526,7 +576,9 @@ def xlsx_sheets(stream: IO[bytes]) -> list[str]:
     try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # zipfile, XML and openpyxl errors alike mean "unreadable"
-        raise FileError(f"the spreadsheet cannot be read: {exc}") from None
+        raise FileError(
+            gettext("the spreadsheet cannot be read: %(error)s") % {"error": exc}
+        ) from None
     try:
         return list(book.sheetnames)
     finally:
@@ -575,18 +627,24 @@ def _xlsx_table(stream: IO[bytes], sheet: str, header_row: int, columns: list[st
     try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # zipfile, XML and openpyxl errors alike mean "unreadable"
-        raise FileError(f"the spreadsheet cannot be read: {exc}") from None
+        raise FileError(
+            gettext("the spreadsheet cannot be read: %(error)s") % {"error": exc}
+        ) from None
     names = list(book.sheetnames)
     try:
         if sheet:
             if sheet not in names:
                 raise FileError(
-                    f"the workbook has no sheet {sheet!r} (it has {', '.join(map(repr, names))})"
+                    gettext("the workbook has no sheet %(sheet)s (it has %(sheets)s)")
+                    % {"sheet": repr(sheet), "sheets": ", ".join(map(repr, names))}
                 )
         elif len(names) > 1:
             raise FileError(
-                f"the workbook has {len(names)} sheets ({', '.join(map(repr, names))}): choose "
-                "the one to load on the mapping page (`sheet`)"
+                gettext(
+                    "the workbook has %(count)s sheets (%(sheets)s): choose the one to load on "
+                    "the mapping page (`sheet`)"
+                )
+                % {"count": len(names), "sheets": ", ".join(map(repr, names))}
             )
         else:
             sheet = names[0]
@@ -601,7 +659,7 @@ def _xlsx_table(stream: IO[bytes], sheet: str, header_row: int, columns: list[st
             if len(first) >= max(HEADER_SEARCH_ROWS, header_row):
                 break
         if not first:
-            raise FileError(f"the sheet {sheet!r} is empty")
+            raise FileError(gettext("the sheet %(sheet)s is empty") % {"sheet": repr(sheet)})
         index = _find_header(first, header_row, columns)
     except FileError:
         book.close()
@@ -615,8 +673,10 @@ def _xlsx_table(stream: IO[bytes], sheet: str, header_row: int, columns: list[st
         n
         for n in _title_note(first[:index])
         + [
-            f"sheet {sheet!r} read"
-            + (f"; not read: {', '.join(map(repr, others))}" if others else "")
+            gettext("sheet %(sheet)s read; not read: %(others)s")
+            % {"sheet": repr(sheet), "others": ", ".join(map(repr, others))}
+            if others
+            else gettext("sheet %(sheet)s read") % {"sheet": repr(sheet)}
         ]
         if n
     ]
@@ -630,14 +690,19 @@ def _check_dimensions(worksheet: Any, sheet: str) -> None:
     columns, rows = worksheet.max_column or 0, worksheet.max_row or 0
     if columns > MAX_COLUMNS:
         raise FileError(
-            f"the sheet {sheet!r} is {columns:,} columns wide (cells as far as column "
-            f"{columns:,}); at most {MAX_COLUMNS} are read: delete the empty columns on the "
-            "right, or export the data as CSV"
+            gettext(
+                "the sheet %(sheet)s is %(columns)s columns wide (cells as far as column "
+                "%(columns)s); at most %(limit)s are read: delete the empty columns on the "
+                "right, or export the data as CSV"
+            )
+            % {"sheet": repr(sheet), "columns": f"{columns:,}", "limit": MAX_COLUMNS}
         )
     if rows > XLSX_MAX_ROWS:
         raise FileError(
-            f"the sheet {sheet!r} has {rows:,} rows, more than {XLSX_MAX_ROWS:,}: export the "
-            "data as CSV"
+            gettext(
+                "the sheet %(sheet)s has %(rows)s rows, more than %(limit)s: export the data as CSV"
+            )
+            % {"sheet": repr(sheet), "rows": f"{rows:,}", "limit": f"{XLSX_MAX_ROWS:,}"}
         )
 
 
@@ -811,9 +876,12 @@ class RowAccount:
         }
 
 
-SKIP_BLANK = "blank line"
-SKIP_TOTALS = "totals or summary row (its employee cell says Total, Summary, Average…)"
-SKIP_NO_VALUE = "no KPI value in the row (blank cells are days without a value)"
+# Stored in English (the keys of `RowAccount.skipped`); pages translate them.
+SKIP_BLANK = gettext_noop("blank line")
+SKIP_TOTALS = gettext_noop(
+    "totals or summary row (its employee cell says Total, Summary, Average…)"
+)
+SKIP_NO_VALUE = gettext_noop("no KPI value in the row (blank cells are days without a value)")
 
 
 class _Keys:
@@ -871,16 +939,24 @@ class Validator:
         if mapping.layout == "wide":
             unknown = sorted((set(mapping.kpis) | set(mapping.weights)) - set(self.kpis))
             if unknown:
-                raise MappingError(f"unknown KPI codes in mapping: {', '.join(unknown)}")
+                raise MappingError(
+                    gettext("unknown KPI codes in mapping: %(codes)s")
+                    % {"codes": ", ".join(unknown)}
+                )
         for state in self.kpis.values():
             self._kpi_names[state.rule.code.casefold()] = state
             self._kpi_names[state.rule.name.casefold()] = state
         for alias, code in mapping.kpi_aliases.items():
             if code not in self.kpis:
-                raise MappingError(f"kpi_aliases: unknown KPI code {code!r}")
+                raise MappingError(
+                    gettext("kpi_aliases: unknown KPI code %(code)s") % {"code": repr(code)}
+                )
             self._kpi_names[alias.strip().casefold()] = self.kpis[code]
         if len(table.header) > MAX_COLUMNS:
-            raise FileError(f"the header has {len(table.header)} columns, more than {MAX_COLUMNS}")
+            raise FileError(
+                gettext("the header has %(count)s columns, more than %(limit)s")
+                % {"count": len(table.header), "limit": MAX_COLUMNS}
+            )
         self._index = self._locate_columns()
         self._width = max(self._index.values()) + 1
 
@@ -895,17 +971,24 @@ class Validator:
             if not found:
                 missing.append(repr(col))
             elif len(found) > 1:
-                places = " and ".join(str(i + 1) for i in found)
+                places = gettext(" and ").join(str(i + 1) for i in found)
                 raise FileError(
-                    f"the header names {len(found)} columns {col!r} (columns {places}): the "
-                    "file does not say which one is meant; rename or remove the others in the "
-                    "export and upload it again",
+                    gettext(
+                        "the header names %(count)s columns %(column)s (columns %(places)s): the "
+                        "file does not say which one is meant; rename or remove the others in "
+                        "the export and upload it again"
+                    )
+                    % {"count": len(found), "column": repr(col), "places": places},
                     line,
                 )
             else:
                 index[col] = found[0]
         if missing:
-            raise FileError(f"not in the header (line {line}): {', '.join(missing)}", line)
+            raise FileError(
+                gettext("not in the header (line %(line)s): %(columns)s")
+                % {"line": line, "columns": ", ".join(missing)},
+                line,
+            )
         return index
 
     def rows(self) -> Iterator[Row]:
@@ -922,9 +1005,12 @@ class Validator:
         for row, column, formula in problems:
             self.errors.add(
                 row,
-                f"the formula ={formula} has no saved result (the workbook was written by a "
-                "program that does not calculate): open it in Excel, save it, and upload it "
-                "again, or export the sheet as CSV",
+                gettext(
+                    "the formula =%(formula)s has no saved result (the workbook was written by a "
+                    "program that does not calculate): open it in Excel, save it, and upload it "
+                    "again, or export the sheet as CSV"
+                )
+                % {"formula": formula},
                 names[column],
             )
         return iter(())
@@ -1046,7 +1132,11 @@ class Validator:
         if any(cell.strip() for cell in cells):  # all-blank rows are padding, not mistakes
             if self.mapping.layout == "wide":
                 self.account.rows_refused += 1
-            self.errors.add(line, f"{len(cells)} columns, but the mapping needs {self._width}")
+            self.errors.add(
+                line,
+                gettext("%(count)s columns, but the mapping needs %(width)s")
+                % {"count": len(cells), "width": self._width},
+            )
         else:
             skipped = self.account.skipped
             skipped[SKIP_BLANK] = skipped.get(SKIP_BLANK, 0) + 1
@@ -1061,9 +1151,10 @@ class Validator:
             skipped[SKIP_TOTALS] = skipped.get(SKIP_TOTALS, 0) + 1
             return None
         reason = (
-            f"bad employee id {_short(text)} (1 to 32 letters, digits or . _ - @ /)"
+            gettext("bad employee id %(id)s (1 to 32 letters, digits or . _ - @ /)")
+            % {"id": _short(text)}
             if text
-            else "missing employee id"
+            else gettext("missing employee id")
         )
         self.errors.add(line, reason, self.mapping.employee_id)
         return ""
@@ -1079,24 +1170,31 @@ class Validator:
 
     def _date_reason(self, raw: str) -> str:
         if not raw.strip():
-            return "missing date"
+            return gettext("missing date")
         serial = _SERIAL.fullmatch(raw)
         if serial and 20_000 <= int(serial.group(1)) <= 80_000:
             day = excel_serial_date(int(serial.group(1)))
-            return (
-                f"{raw.strip()} is an Excel date stored as a number (it would be {day}): format "
+            return gettext(
+                "%(text)s is an Excel date stored as a number (it would be %(date)s): format "
                 "the date column as a date in Excel before exporting, or choose "
                 "'Excel serial numbers' as the date format"
-            )
-        hint = self.mapping.date_format or "YYYY-MM-DD, or set date_format"
+            ) % {"text": raw.strip(), "date": day}
+        hint = self.mapping.date_format or gettext("YYYY-MM-DD, or set date_format")
         if hint == EXCEL_DATES:
-            hint = "an Excel serial number"
-        return f"bad date {_short(raw)} (expected {hint})"
+            hint = gettext("an Excel serial number")
+        return gettext("bad date %(text)s (expected %(hint)s)") % {
+            "text": _short(raw),
+            "hint": hint,
+        }
 
     def _kpi(self, line: int, raw: str) -> _KpiState | None:
         state = self._kpi_names.get(raw.strip().casefold())
         if state is None:
-            reason = f"unknown KPI {_short(raw)}" if raw.strip() else "missing KPI"
+            reason = (
+                gettext("unknown KPI %(kpi)s") % {"kpi": _short(raw)}
+                if raw.strip()
+                else gettext("missing KPI")
+            )
             self.errors.add(line, reason, self.mapping.kpi)
         else:
             self._kpi_names[raw] = state
@@ -1114,14 +1212,21 @@ class Validator:
         if 0 < weight < _MAX_FLOAT:
             self._weights[raw] = weight
             return weight
-        self.errors.add(line, f"weight {_short(raw)} is not a positive number", column)
+        self.errors.add(
+            line,
+            gettext("weight %(text)s is not a positive number") % {"text": _short(raw)},
+            column,
+        )
         return 0.0
 
     def _duplicate(self, line: int, emp: str, kpi: _KpiState, day: date, column: str) -> None:
         self.errors.add(
             line,
-            f"{kpi.rule.code}: duplicate of an earlier line (the same employee {emp}, KPI and "
-            f"date {day}): remove one of them from the export",
+            gettext(
+                "%(kpi)s: duplicate of an earlier line (the same employee %(employee)s, KPI and "
+                "date %(date)s): remove one of them from the export"
+            )
+            % {"kpi": kpi.rule.code, "employee": emp, "date": day},
             column,
         )
 
@@ -1130,17 +1235,24 @@ class Validator:
         try:
             value = kpi.parse(text)
         except ValueError:
-            self.errors.add(line, f"{rule.code}: {self._value_reason(rule, text)}", column)
+            self.errors.add(
+                line,
+                gettext("%(kpi)s: %(reason)s")
+                % {"kpi": rule.code, "reason": self._value_reason(rule, text)},
+                column,
+            )
             return None
         if rule.unit == "percent" and text.rstrip()[-1:] != "%":
             value = self._scaled(line, kpi, value, text, column)
             if value is None:
                 return None
         if not rule.low <= value <= rule.high:  # also false for NaN
-            top = f" to {rule.high:g}" if rule.high < _MAX_FLOAT else " or more"
-            self.errors.add(
-                line, f"{rule.code}: value {value:g} is out of range ({rule.low:g}{top})", column
-            )
+            if rule.high < _MAX_FLOAT:
+                reason = gettext("%(kpi)s: value %(value)s is out of range (%(low)s to %(high)s)")
+            else:
+                reason = gettext("%(kpi)s: value %(value)s is out of range (%(low)s or more)")
+            values = {"kpi": rule.code, "value": f"{value:g}", "low": f"{rule.low:g}"}
+            self.errors.add(line, reason % {**values, "high": f"{rule.high:g}"}, column)
             return None
         if len(kpi.values) < _VALUE_CACHE:
             kpi.values[text] = value
@@ -1148,19 +1260,22 @@ class Validator:
 
     def _value_reason(self, rule: KpiRule, text: str) -> str:
         if not text.strip():
-            return "missing value"
+            return gettext("missing value")
         if self.mapping.decimal == "." and _DECIMAL_COMMA.fullmatch(text):
-            return (
-                f"value {_short(text)} has a decimal comma: choose 'Decimal comma (87,1)' on "
+            return gettext(
+                "value %(text)s has a decimal comma: choose 'Decimal comma (87,1)' on "
                 "the mapping page (or export with decimal points)"
-            )
+            ) % {"text": _short(text)}
         if self.mapping.decimal == "," and "." in text:
-            return (
-                f"value {_short(text)} has a '.' although the mapping says decimal commas: "
+            return gettext(
+                "value %(text)s has a '.' although the mapping says decimal commas: "
                 "export the numbers without thousands separators"
-            )
-        kind = "a number or a duration (m:ss)" if rule.unit == "seconds" else "a number"
-        return f"value {_short(text)} is not {kind}"
+            ) % {"text": _short(text)}
+        if rule.unit == "seconds":
+            return gettext("value %(text)s is not a number or a duration (m:ss)") % {
+                "text": _short(text)
+            }
+        return gettext("value %(text)s is not a number") % {"text": _short(text)}
 
     def _scaled(
         self, line: int, kpi: _KpiState, value: float, text: str, column: str
@@ -1174,7 +1289,8 @@ class Validator:
         if scale == "percent" or value == 0:
             return value
         code = kpi.rule.code
-        fix = (
+        # xgettext:no-python-format
+        fix = gettext(
             "export the column in one form (Excel: format the cells as Number, or as "
             "Percentage so each value has a % sign), or say on the mapping page whether bare "
             "numbers are fractions or percentages"
@@ -1188,9 +1304,18 @@ class Validator:
             if kpi.percent_line:
                 self.errors.add(
                     line,
-                    f"{code}: {text.strip()} reads as a fraction ({value * 100:g} %), but line "
-                    f"{kpi.percent_line} holds a percentage: the column mixes fractions and "
-                    f"percentages; {fix}",
+                    gettext(
+                        "%(kpi)s: %(text)s reads as a fraction (%(percent)s %%), but line "
+                        "%(line)s holds a percentage: the column mixes fractions and "
+                        "percentages; %(fix)s"
+                    )
+                    % {
+                        "kpi": code,
+                        "text": text.strip(),
+                        "percent": f"{value * 100:g}",
+                        "line": kpi.percent_line,
+                        "fix": fix,
+                    },
                     column,
                 )
                 return None
@@ -1200,8 +1325,18 @@ class Validator:
             other = kpi.fraction_line or kpi.one_line
             self.errors.add(
                 line,
-                f"{code}: {text.strip()} reads as {value:g} %, but line {other} holds a "
-                f"fraction (0.85 for 85 %): the column mixes fractions and percentages; {fix}",
+                gettext(
+                    "%(kpi)s: %(text)s reads as %(value)s %%, but line %(line)s holds a "
+                    "fraction (0.85 for 85 %%): the column mixes fractions and percentages; "
+                    "%(fix)s"
+                )
+                % {
+                    "kpi": code,
+                    "text": text.strip(),
+                    "value": f"{value:g}",
+                    "line": other,
+                    "fix": fix,
+                },
                 column,
             )
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 
@@ -28,13 +29,15 @@ class BatchSerializer(serializers.Serializer):
         limit = settings.METRICS_API_MAX_ROWS
         if len(rows) > limit:
             raise serializers.ValidationError(
-                f"At most {limit:,} rows per request; send the rest in further batches."
+                gettext("At most %(limit)s rows per request; send the rest in further batches.")
+                % {"limit": f"{limit:,}"}
             )
         for number, row in enumerate(rows, start=1):
             for key, value in row.items():
                 if not isinstance(value, str | int | float | bool | type(None)):
                     raise serializers.ValidationError(
-                        f"row {number}, {key}: a number or text, not a list or an object"
+                        gettext("row %(row)s, %(field)s: a number or text, not a list or an object")
+                        % {"row": number, "field": key}
                     )
         return rows
 

@@ -8,6 +8,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import translation
 
 from metrics import housekeeping as housekeeping_
 from metrics import uploads
@@ -22,8 +23,11 @@ logger = logging.getLogger(__name__)
     soft_time_limit=settings.METRICS_LOAD_TIME_LIMIT,
     time_limit=settings.METRICS_LOAD_TIME_LIMIT + 60,
 )
-def load_file_task(load_id: int, path: str) -> str | None:
-    load = uploads.load_stored(load_id, path)
+def load_file_task(load_id: int, path: str, language: str = "") -> str | None:
+    # The reasons a load is refused are stored as text, in the uploader's language (the one
+    # active on the page that queued it); "" for the organisation's.
+    with translation.override(language or None):
+        load = uploads.load_stored(load_id, path)
     return None if load is None else load.status
 
 
@@ -32,14 +36,18 @@ def load_file_task(load_id: int, path: str) -> str | None:
     soft_time_limit=settings.METRICS_LOAD_TIME_LIMIT,
     time_limit=settings.METRICS_LOAD_TIME_LIMIT + 60,
 )
-def preview_file_task(path: str, filename: str, mapping: dict, sha256: str) -> None:
-    """Preview a large upload (a file the web request should not parse); safe to run twice."""
-    uploads.preview_stored(path, filename, mapping, sha256)
+def preview_file_task(
+    path: str, filename: str, mapping: dict, sha256: str, language: str = ""
+) -> None:
+    """Preview a large upload (a file the web request should not parse); safe to run twice.
+    Its problems are written in `language`, the uploader's."""
+    with translation.override(language or None):
+        uploads.preview_stored(path, filename, mapping, sha256)
 
 
 def enqueue_preview(path: str, filename: str, mapping: dict, sha256: str) -> None:
     try:
-        preview_file_task.delay(path, filename, mapping, sha256)
+        preview_file_task.delay(path, filename, mapping, sha256, translation.get_language() or "")
     except Exception:
         logger.exception("Could not queue the background preview of %s", filename)
 
@@ -54,7 +62,7 @@ def housekeeping() -> dict:
 def enqueue_load(load_id: int, path: str) -> None:
     """Queue a background load; called after the pending record is committed."""
     try:
-        load_file_task.delay(load_id, path)
+        load_file_task.delay(load_id, path, translation.get_language() or "")
     except Exception:
         # The load stays pending and the page says so; the analyst can upload the file again.
         logger.exception("Could not queue the background load %s", load_id)

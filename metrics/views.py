@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics import tasks, uploads
@@ -26,6 +27,7 @@ from metrics.loading import PREVIEW_ERRORS, preview_file
 from metrics.models import Kpi, MetricLoad, MetricSource
 from metrics.parsing import HEADER_SEARCH_ROWS, FileError, MappingError
 from metrics.suggest import suggest
+from pipsystem import l10n
 
 RECENT_LOADS = 50
 
@@ -99,7 +101,11 @@ def upload_map(request: HttpRequest, token: str) -> HttpResponse:
         )
     except FileError as exc:
         uploads.forget(request.session, stored)
-        messages.error(request, f"{stored.filename} cannot be read: {exc.reason}.")
+        messages.error(
+            request,
+            _("%(file)s cannot be read: %(reason)s.")
+            % {"file": stored.filename, "reason": exc.reason},
+        )
         return redirect(f"{reverse('metrics:upload')}?source={source.pk}")
     context = {"upload": stored, "source": source, "header": header}
     if header.sheets and not header.sheet:  # a workbook of several sheets: which one?
@@ -196,7 +202,9 @@ def _load(request: HttpRequest, stored: uploads.StoredUpload) -> HttpResponse:
         load = uploads.queue_load(stored, request.user)
         transaction.on_commit(partial(tasks.enqueue_load, load.pk, stored.path))
         uploads.forget(request.session, stored, keep_file=True)  # the task removes it
-        messages.info(request, f"{stored.filename} is loading in the background.")
+        messages.info(
+            request, _("%(file)s is loading in the background.") % {"file": stored.filename}
+        )
         return redirect(load_url(load))
     result = uploads.load_now(stored, request.user)
     if result.ok:
@@ -204,13 +212,29 @@ def _load(request: HttpRequest, stored: uploads.StoredUpload) -> HttpResponse:
         unchanged = result.rows_total - result.rows_changed
         messages.success(
             request,
-            f"{stored.filename}: loaded {result.rows_total:,} values "
-            f"({result.rows_changed:,} new or changed, {unchanged:,} unchanged).",
+            ngettext(
+                "%(file)s: loaded %(total)s value (%(changed)s new or changed, "
+                "%(unchanged)s unchanged).",
+                "%(file)s: loaded %(total)s values (%(changed)s new or changed, "
+                "%(unchanged)s unchanged).",
+                result.rows_total,
+            )
+            % {
+                "file": stored.filename,
+                "total": l10n.number(result.rows_total, 0),
+                "changed": l10n.number(result.rows_changed, 0),
+                "unchanged": l10n.number(unchanged, 0),
+            },
         )
     else:
         messages.error(
             request,
-            f"{stored.filename} was rejected: {result.error_count:,} problems, nothing loaded.",
+            ngettext(
+                "%(file)s was rejected: %(count)s problem, nothing loaded.",
+                "%(file)s was rejected: %(count)s problems, nothing loaded.",
+                result.error_count,
+            )
+            % {"file": stored.filename, "count": l10n.number(result.error_count, 0)},
         )
     return redirect(load_url(result.load))
 

@@ -1,0 +1,54 @@
+"""The reasons a KPI file is refused are written in the language of the analyst who reads
+them: the page's, or for a background load the uploader's, not the worker's."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from metrics import tasks
+from metrics.loading import preview_file
+from metrics.models import MetricLoad
+from tests.catalog_support import translated
+from tests.metrics.conftest import LONG, csv_bytes
+
+pytestmark = pytest.mark.django_db
+
+BAD_DATE = "bad date %(text)s (expected %(hint)s)"
+HINT = "YYYY-MM-DD, or set date_format"
+SPANISH = {BAD_DATE: "fecha incorrecta %(text)s (se esperaba %(hint)s)", HINT: "AAAA-MM-DD"}
+FILE = csv_bytes("Agent ID,Date,Metric,Value,Contacts", "E1001,next tuesday,aht,5:30,10")
+
+
+def test_a_file_problem_reads_in_the_analysts_language(wfm):
+    with translated("es", SPANISH), translation.override("es"):
+        preview = preview_file(FILE, mapping=LONG, filename="acd.csv")
+    assert [e.reason for e in preview.errors] == [
+        "fecha incorrecta 'next tuesday' (se esperaba AAAA-MM-DD)"
+    ]
+    # The same file, in English, as before.
+    english = preview_file(FILE, mapping=LONG, filename="acd.csv")
+    assert [e.reason for e in english.errors] == [
+        "bad date 'next tuesday' (expected YYYY-MM-DD, or set date_format)"
+    ]
+
+
+def test_a_background_load_writes_its_reasons_in_the_uploaders_language(
+    wfm, harper, tmp_path, monkeypatch
+):
+    path = tmp_path / "acd.csv"
+    path.write_bytes(FILE)
+    load = MetricLoad.objects.create(
+        source=wfm, uploaded_by=harper, filename="acd.csv", mapping=LONG, rows_total=1
+    )
+    queued = []
+    monkeypatch.setattr(tasks.load_file_task, "delay", lambda *args: queued.append(args))
+    with translation.override("es"):  # the page that queued the load
+        tasks.enqueue_load(load.pk, str(path))
+    assert translation.get_language() == "en"  # the worker's own language
+    with translated("es", SPANISH):
+        tasks.load_file_task(*queued[0])
+    load.refresh_from_db()
+    assert load.status == MetricLoad.Status.REJECTED
+    assert load.errors[0]["reason"] == "fecha incorrecta 'next tuesday' (se esperaba AAAA-MM-DD)"
+    assert not path.exists()  # removed by the load, as always
