@@ -10,6 +10,7 @@ nothing is saved; `dry_run` answers with the preview only.
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import TokenAuthentication
@@ -24,7 +25,7 @@ from pips.services.roster import may_load_roster, roster_load, roster_preview
 
 
 class MayLoadRoster(BasePermission):
-    message = "This token's user may not load the roster (HR and administrators may)."
+    message = gettext_lazy("This token's user may not load the roster (HR and administrators may).")
 
     def has_permission(self, request, view) -> bool:
         return may_load_roster(request.user)
@@ -49,18 +50,23 @@ def _error(field: str, reason: str) -> Response:
 def roster(request: Request) -> Response:
     data = request.data
     if not isinstance(data, dict):
-        return _error("", "the body must be a JSON object")
+        return _error("", gettext("the body must be a JSON object"))
     name = data.get("source")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
-        return _error("source", "name the HR system this roster comes from (up to 100 letters)")
+        return _error(
+            "source", gettext("name the HR system this roster comes from (up to 100 letters)")
+        )
     rows = data.get("rows")
     if not isinstance(rows, list) or not rows:
-        return _error("rows", "give the people as a non-empty list of objects")
+        return _error("rows", gettext("give the people as a non-empty list of objects"))
     if len(rows) > settings.ROSTER_API_MAX_ROWS:
-        return _error("rows", f"at most {settings.ROSTER_API_MAX_ROWS} rows per request")
+        return _error(
+            "rows",
+            gettext("at most %(limit)s rows per request") % {"limit": settings.ROSTER_API_MAX_ROWS},
+        )
     dry_run = data.get("dry_run", False)
     if not isinstance(dry_run, bool):
-        return _error("dry_run", "must be true or false")
+        return _error("dry_run", gettext("must be true or false"))
     try:
         table, mapping = api_table(rows)
     except MappingError as exc:

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from pips.models import Team
 from pips.roster.models import RosterSource
@@ -25,31 +27,42 @@ class UploadForm(forms.Form):
     source = forms.ModelChoiceField(
         queryset=RosterSource.objects.all(),
         required=False,
-        empty_label="— a new source —",
-        help_text="The HR system this export comes from; its column mapping is remembered.",
+        label=gettext_lazy("Source"),
+        empty_label=gettext_lazy("— a new source —"),
+        help_text=gettext_lazy(
+            "The HR system this export comes from; its column mapping is remembered."
+        ),
     )
     new_source = forms.CharField(
-        max_length=100, required=False, label="New source name", help_text="e.g. Workday"
+        max_length=100,
+        required=False,
+        label=gettext_lazy("New source name"),
+        help_text=gettext_lazy("e.g. Workday"),
     )
-    file = forms.FileField(help_text="CSV or XLSX, with a header row.")
+    file = forms.FileField(
+        label=gettext_lazy("File"), help_text=gettext_lazy("CSV or XLSX, with a header row.")
+    )
 
     def clean_file(self):
         file = self.cleaned_data["file"]
         if file.size > settings.ROSTER_UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
-                f"The file is larger than {settings.ROSTER_UPLOAD_MAX_BYTES // (1024 * 1024)} MB."
+                gettext("The file is larger than %(limit)s MB.")
+                % {"limit": settings.ROSTER_UPLOAD_MAX_BYTES // (1024 * 1024)}
             )
         if os.path.splitext(file.name or "")[1].lower() not in EXTENSIONS:
-            raise forms.ValidationError("Upload a .csv or .xlsx file.")
+            raise forms.ValidationError(gettext("Upload a .csv or .xlsx file."))
         return file
 
     def clean(self):
         data = super().clean()
         name = (data.get("new_source") or "").strip()
         if not data.get("source") and not name:
-            self.add_error("new_source", "Choose a source or name a new one.")
+            self.add_error("new_source", gettext("Choose a source or name a new one."))
         elif not data.get("source") and RosterSource.objects.filter(name__iexact=name).exists():
-            self.add_error("new_source", f"{name} exists already: choose it above.")
+            self.add_error(
+                "new_source", gettext("%(name)s exists already: choose it above.") % {"name": name}
+            )
         return data
 
 
@@ -61,7 +74,8 @@ def _pairs(text: str, allowed: tuple[str, ...], label: str) -> dict[str, str]:
         raw, sep, value = line.rpartition("=")
         if not sep or not raw.strip() or value.strip() not in allowed:
             raise forms.ValidationError(
-                f"Line {number}: write FILE TEXT = {' / '.join(allowed)} ({label})."
+                gettext("Line %(number)s: write FILE TEXT = %(allowed)s (%(what)s).")
+                % {"number": number, "allowed": " / ".join(allowed), "what": label}
             )
         result[raw.strip()] = value.strip()
     return result
@@ -74,17 +88,29 @@ class MappingForm(forms.Form):
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"class": "form-control"}),
-        help_text="Only for dates like 03/05/2024: %m/%d/%Y (US) or %d/%m/%Y.",
+        label=gettext_lazy("Date format"),
+        # xgettext:no-python-format
+        help_text=gettext_lazy("Only for dates like 03/05/2024: %m/%d/%Y (US) or %d/%m/%Y."),
     )
     status_values = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
-        help_text=f"Other status texts, one per line: On leave = {ACTIVE}, Resigned = {TERMINATED}",
+        label=gettext_lazy("Status values"),
+        help_text=format_lazy(
+            gettext_lazy(
+                "Other status texts, one per line: On leave = {active}, Resigned = {terminated}"
+            ),
+            active=ACTIVE,
+            terminated=TERMINATED,
+        ),
     )
     role_values = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
-        help_text="Other role texts, one per line: Team Lead = supervisor, CSR = agent",
+        label=gettext_lazy("Role values"),
+        help_text=gettext_lazy(
+            "Other role texts, one per line: Team Lead = supervisor, CSR = agent"
+        ),
     )
 
     def __init__(self, *args, header: list[str], initial_mapping: dict[str, Any], **kwargs):
@@ -114,8 +140,14 @@ class MappingForm(forms.Form):
         if self.errors:
             return data
         try:
-            status_values = _pairs(data.get("status_values", ""), (ACTIVE, TERMINATED), "status")
-            role_values = _pairs(data.get("role_values", ""), ROLES, "role")
+            status_values = _pairs(
+                data.get("status_values", ""),
+                (ACTIVE, TERMINATED),
+                pgettext_lazy("roster field", "status"),
+            )
+            role_values = _pairs(
+                data.get("role_values", ""), ROLES, pgettext_lazy("roster field", "role")
+            )
         except forms.ValidationError as exc:
             raise forms.ValidationError(exc.messages) from None
         raw = {name: data.get(name, "") for name in FIELDS}
@@ -127,9 +159,8 @@ class MappingForm(forms.Form):
         try:
             self.mapping = RosterMapping.parse(raw)
         except MappingError as exc:
-            field, _, message = str(exc).partition(": ")
-            if field in self.fields:
-                self.add_error(field, message)
+            if exc.field in self.fields:
+                self.add_error(exc.field, exc.message)
             else:
                 raise forms.ValidationError(str(exc)) from None
         return data
@@ -138,18 +169,27 @@ class MappingForm(forms.Form):
 class InviteForm(forms.Form):
     """Whom to invite: chosen people, a team, or everyone listed who has not joined."""
 
-    scope = forms.ChoiceField(choices=[("people", "people"), ("team", "team"), ("all", "all")])
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Whom to invite"),
+        choices=[
+            ("people", pgettext_lazy("invite", "people")),
+            ("team", pgettext_lazy("invite", "team")),
+            ("all", pgettext_lazy("invite", "all")),
+        ],
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, label=gettext_lazy("Team")
+    )
 
     def clean(self):
         try:
             self.cleaned_data["agents"] = [int(v) for v in self.data.getlist("agents")][:500]
         except ValueError:
-            self.add_error(None, "The people chosen are not valid.")
+            self.add_error(None, gettext("The people chosen are not valid."))
             self.cleaned_data["agents"] = []
         data = super().clean()
         if data.get("scope") == "people" and not data.get("agents"):
-            self.add_error("agents", "Tick the people to invite.")
+            self.add_error("agents", gettext("Tick the people to invite."))
         if data.get("scope") == "team" and not data.get("team"):
-            self.add_error("team", "Choose the team to invite.")
+            self.add_error("team", gettext("Choose the team to invite."))
         return data

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RosterSource(models.Model):
@@ -22,14 +24,14 @@ class RosterSource(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    LOADED = "loaded", "Loaded"
-    REJECTED = "rejected", "Rejected"
+    LOADED = "loaded", pgettext_lazy("roster import", "Loaded")
+    REJECTED = "rejected", pgettext_lazy("roster import", "Rejected")
 
 
 class ImportOrigin(models.TextChoices):
-    PAGE = "page", "Upload page"
-    COMMAND = "command", "Command"
-    API = "api", "API"
+    PAGE = "page", _("Upload page")
+    COMMAND = "command", _("Command")
+    API = "api", _("API")
 
 
 class RosterImport(models.Model):

@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext, gettext_lazy
 
 from metrics.parsing import ErrorLog, FileError, RowError, Table, dict_table, open_table, parse_date
 
@@ -53,20 +54,20 @@ DEFAULT_ROLE_VALUES = {role: role for role in ROLES}
 
 # The roster's fields: which are required, and what the page calls them.
 FIELDS: dict[str, tuple[str, bool]] = {
-    "employee_id": ("Employee ID", True),
-    "full_name": ("Full name", False),
-    "first_name": ("First name", False),
-    "last_name": ("Last name", False),
-    "email": ("E-mail", False),
-    "team": ("Team", True),
-    "department": ("Department", False),
-    "site": ("Site", False),
-    "supervisor_id": ("Supervisor's employee ID", False),
-    "role": ("Role", False),
-    "job_title": ("Job title", False),
-    "hire_date": ("Hire date", False),
-    "language": ("Preferred language", False),
-    "status": ("Active / terminated", False),
+    "employee_id": (gettext_lazy("Employee ID"), True),
+    "full_name": (gettext_lazy("Full name"), False),
+    "first_name": (gettext_lazy("First name"), False),
+    "last_name": (gettext_lazy("Last name"), False),
+    "email": (gettext_lazy("E-mail"), False),
+    "team": (gettext_lazy("Team"), True),
+    "department": (gettext_lazy("Department"), False),
+    "site": (gettext_lazy("Site"), False),
+    "supervisor_id": (gettext_lazy("Supervisor's employee ID"), False),
+    "role": (gettext_lazy("Role"), False),
+    "job_title": (gettext_lazy("Job title"), False),
+    "hire_date": (gettext_lazy("Hire date"), False),
+    "language": (gettext_lazy("Preferred language"), False),
+    "status": (gettext_lazy("Active / terminated"), False),
 }
 # Header spellings that propose a column on the mapping page (the user confirms them).
 GUESSES: dict[str, tuple[str, ...]] = {
@@ -94,7 +95,12 @@ GUESSES: dict[str, tuple[str, ...]] = {
 
 
 class MappingError(ValueError):
-    """The column mapping cannot be used: a form or API error; nothing is read or recorded."""
+    """The column mapping cannot be used: a form or API error; nothing is read or recorded.
+    `field` is the roster field the message is about ("" for the mapping as a whole)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field, self.message = field, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +133,17 @@ class RosterMapping:
             try:
                 data = json.loads(data)
             except ValueError as exc:
-                raise MappingError(f"mapping is not valid JSON: {exc}") from None
+                raise MappingError(
+                    gettext("mapping is not valid JSON: %(error)s") % {"error": exc}
+                ) from None
         if not isinstance(data, Mapping):
-            raise MappingError("mapping must be a JSON object")
+            raise MappingError(gettext("mapping must be a JSON object"))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise MappingError(f"unknown mapping keys: {', '.join(unknown)}")
+            raise MappingError(
+                gettext("unknown mapping keys: %(keys)s") % {"keys": ", ".join(unknown)}
+            )
         values: dict[str, Any] = {}
         for name in known:
             value = data.get(name)
@@ -142,19 +152,28 @@ class RosterMapping:
             elif value is None:
                 values[name] = ""
             elif not isinstance(value, str):
-                raise MappingError(f"{name}: must be a column name (text)")
+                raise MappingError(gettext("must be a column name (text)"), name)
             else:
                 values[name] = value.strip()
         for name, (label, required) in FIELDS.items():
             if required and not values[name]:
-                raise MappingError(f"{name}: choose the column holding the {label.lower()}")
+                raise MappingError(
+                    gettext("choose the column holding the %(field)s") % {"field": label.lower()},
+                    name,
+                )
         if not values["full_name"] and not (values["first_name"] and values["last_name"]):
-            raise MappingError("full_name: choose a full-name column, or first and last names")
+            raise MappingError(
+                gettext("choose a full-name column, or first and last names"), "full_name"
+            )
         used: dict[str, str] = {}
         for name in FIELDS:
             column = values[name]
             if column and column in used:
-                raise MappingError(f"{name}: column {column!r} is already used for {used[column]}")
+                raise MappingError(
+                    gettext("column %(column)s is already used for %(field)s")
+                    % {"column": repr(column), "field": used[column]},
+                    name,
+                )
             if column:
                 used[column] = name
         return cls(**values)
@@ -163,11 +182,15 @@ class RosterMapping:
     def _values(name: str, raw: Any) -> dict[str, str]:
         allowed = (ACTIVE, TERMINATED) if name == "status_values" else ROLES
         if not isinstance(raw, Mapping):
-            raise MappingError(f"{name}: must be an object of file text to value")
+            raise MappingError(gettext("must be an object of file text to value"), name)
         result = {}
         for text, value in raw.items():
             if value not in allowed:
-                raise MappingError(f"{name}: {value!r} must be one of {', '.join(allowed)}")
+                raise MappingError(
+                    gettext("%(value)s must be one of %(allowed)s")
+                    % {"value": repr(value), "allowed": ", ".join(allowed)},
+                    name,
+                )
             result[str(text).strip().casefold()] = value
         return result
 
@@ -237,11 +260,11 @@ def api_table(rows: Iterable[Any]) -> tuple[Table, RosterMapping]:
     keys: set[str] = set()
     for number, item in enumerate(rows, start=1):
         if not isinstance(item, Mapping):
-            raise MappingError(f"rows[{number}]: each row must be an object")
+            raise MappingError(gettext("each row must be an object"), f"rows[{number}]")
         keys |= set(item)
     unknown = sorted(keys - set(FIELDS))
     if unknown:
-        raise MappingError(f"unknown fields: {', '.join(unknown)}")
+        raise MappingError(gettext("unknown fields: %(fields)s") % {"fields": ", ".join(unknown)})
     columns = [name for name in FIELDS if name in keys]
     mapping = RosterMapping.parse({name: name for name in columns})
     return dict_table(rows, columns), mapping
@@ -259,7 +282,10 @@ def read_rows(table: Table, mapping: RosterMapping, errors: ErrorLog) -> Iterato
         else:
             missing.append(column)
     if missing:
-        raise FileError(f"columns not found in the header: {', '.join(missing)}")
+        raise FileError(
+            gettext("columns not found in the header: %(columns)s")
+            % {"columns": ", ".join(missing)}
+        )
     statuses = DEFAULT_STATUS_VALUES | mapping.status_values
     roles = DEFAULT_ROLE_VALUES | mapping.role_values
     seen_ids: dict[str, int] = {}
@@ -280,7 +306,8 @@ def read_rows(table: Table, mapping: RosterMapping, errors: ErrorLog) -> Iterato
             if first != line:
                 errors.add(
                     line,
-                    f"employee ID {person.employee_id} is also on line {first}",
+                    gettext("employee ID %(id)s is also on line %(line)s")
+                    % {"id": person.employee_id, "line": first},
                     columns["employee_id"],
                 )
                 continue
@@ -288,7 +315,10 @@ def read_rows(table: Table, mapping: RosterMapping, errors: ErrorLog) -> Iterato
                 first = seen_emails.setdefault(person.email.casefold(), line)
                 if first != line:
                     errors.add(
-                        line, f"e-mail {person.email} is also on line {first}", columns["email"]
+                        line,
+                        gettext("e-mail %(email)s is also on line %(line)s")
+                        % {"email": person.email, "line": first},
+                        columns["email"],
                     )
                     continue
             yield person
@@ -317,34 +347,47 @@ def _person(
 
     employee_id = cell("employee_id") or ""
     if not employee_id:
-        bad("employee_id", "the employee ID is empty")
+        bad("employee_id", gettext("the employee ID is empty"))
     elif not EMPLOYEE_ID.fullmatch(employee_id):
-        bad("employee_id", f"{employee_id[:40]!r} is not an employee ID (letters, digits, ._@/-)")
+        bad(
+            "employee_id",
+            gettext("%(id)s is not an employee ID (letters, digits, ._@/-)")
+            % {"id": repr(employee_id[:40])},
+        )
     if "full_name" in index:
         full_name = cell("full_name") or ""
     else:
         full_name = f"{cell('first_name') or ''} {cell('last_name') or ''}".strip()
     full_name = " ".join(full_name.split())
     if not full_name:
-        bad("full_name" if "full_name" in index else "last_name", "the name is empty")
+        bad("full_name" if "full_name" in index else "last_name", gettext("the name is empty"))
     elif len(full_name) > 150:
-        bad("full_name" if "full_name" in index else "last_name", "the name is over 150 letters")
+        bad(
+            "full_name" if "full_name" in index else "last_name",
+            gettext("the name is over 150 letters"),
+        )
     team = cell("team") or ""
     if not team:
-        bad("team", "the team is empty")
+        bad("team", gettext("the team is empty"))
     elif len(team) > 100:
-        bad("team", "the team name is over 100 letters")
+        bad("team", gettext("the team name is over 100 letters"))
     email = cell("email") or ""
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            bad("email", f"{email[:60]!r} is not an e-mail address")
+            bad(
+                "email",
+                gettext("%(email)s is not an e-mail address") % {"email": repr(email[:60])},
+            )
     supervisor_id = cell("supervisor_id")
     if supervisor_id and not EMPLOYEE_ID.fullmatch(supervisor_id):
-        bad("supervisor_id", f"{supervisor_id[:40]!r} is not an employee ID")
+        bad(
+            "supervisor_id",
+            gettext("%(id)s is not an employee ID") % {"id": repr(supervisor_id[:40])},
+        )
     elif supervisor_id and supervisor_id.casefold() == employee_id.casefold():
-        bad("supervisor_id", "a person cannot be their own supervisor")
+        bad("supervisor_id", gettext("a person cannot be their own supervisor"))
     role = AGENT
     raw_role = cell("role")
     if raw_role:
@@ -352,8 +395,11 @@ def _person(
         if found is None:
             bad(
                 "role",
-                f"role {raw_role[:40]!r} is not known: use agent, supervisor, hr or analyst, "
-                "or map it on the mapping step",
+                gettext(
+                    "role %(role)s is not known: use agent, supervisor, hr or analyst, "
+                    "or map it on the mapping step"
+                )
+                % {"role": repr(raw_role[:40])},
             )
         else:
             role = found
@@ -364,39 +410,52 @@ def _person(
         if found is None:
             bad(
                 "status",
-                f"status {raw_status[:40]!r} is not known: use active or terminated, "
-                "or map it on the mapping step",
+                gettext(
+                    "status %(status)s is not known: use active or terminated, "
+                    "or map it on the mapping step"
+                )
+                % {"status": repr(raw_status[:40])},
             )
         else:
             active = found == ACTIVE
     elif "status" in index:
-        bad("status", "the status is empty: active or terminated")
+        bad("status", gettext("the status is empty: active or terminated"))
     hire_date = None
     raw_date = cell("hire_date")
     if raw_date:
         try:
             hire_date = parse_date(raw_date, mapping.date_format)
         except ValueError:
-            hint = (
-                f"does not match the format {mapping.date_format}"
-                if mapping.date_format
-                else "is not a date (use 2024-03-05; for 03/05/2024 set the date format, "
-                "as day and month could be read either way)"
-            )
-            bad("hire_date", f"{raw_date[:40]!r} {hint}")
+            text = repr(raw_date[:40])
+            if mapping.date_format:
+                reason = gettext("%(date)s does not match the format %(format)s") % {
+                    "date": text,
+                    "format": mapping.date_format,
+                }
+            else:
+                reason = gettext(
+                    "%(date)s is not a date (use 2024-03-05; for 03/05/2024 set the date format, "
+                    "as day and month could be read either way)"
+                ) % {"date": text}
+            bad("hire_date", reason)
     language = cell("language")
     if language:
         try:
             language = normalise_language(language)
         except ValueError:
-            bad("language", f"{language[:40]!r} is not a language code (such as en, es, fr-CA)")
+            bad(
+                "language",
+                gettext("%(language)s is not a language code (such as en, es, fr-CA)")
+                % {"language": repr(language[:40])},
+            )
     job_title = cell("job_title")
     if job_title is not None and len(job_title) > 100:
-        bad("job_title", "the job title is over 100 letters")
+        bad("job_title", gettext("the job title is over 100 letters"))
     department, site = cell("department"), cell("site")
-    for name, value in (("department", department), ("site", site)):
-        if value is not None and len(value) > 100:
-            bad(name, f"the {name} is over 100 letters")
+    if department is not None and len(department) > 100:
+        bad("department", gettext("the department is over 100 letters"))
+    if site is not None and len(site) > 100:
+        bad("site", gettext("the site is over 100 letters"))
     if errors.total != before:
         return None
     return PersonRow(

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 
 from pips import roles
 from pips.models import DEFAULT_JOB_TITLE, Agent, Pip, Team
@@ -254,15 +255,19 @@ def plan_roster(table: Table, mapping: RosterMapping, *, error_limit: int = 1000
             if row.supervisor_id not in by_id and row.supervisor_id not in agents:
                 errors.add(
                     row.line,
-                    f"supervisor {row.supervisor_id} is neither in this file nor on the roster",
+                    gettext("supervisor %(id)s is neither in this file nor on the roster")
+                    % {"id": row.supervisor_id},
                     col["supervisor_id"],
                 )
                 continue
             if row.active and not is_supervisor_after(row.supervisor_id):
                 errors.add(
                     row.line,
-                    f"{row.supervisor_id} is not an active supervisor "
-                    "(their role must be supervisor and their status active)",
+                    gettext(
+                        "%(id)s is not an active supervisor "
+                        "(their role must be supervisor and their status active)"
+                    )
+                    % {"id": row.supervisor_id},
                     col["supervisor_id"],
                 )
                 continue
@@ -279,8 +284,8 @@ def plan_roster(table: Table, mapping: RosterMapping, *, error_limit: int = 1000
             if holders and (len(holders) > 1 or not free or (agent and agent.user_id)):
                 errors.add(
                     row.line,
-                    f"e-mail {row.email} already belongs to another account "
-                    f"({holders[0].username})",
+                    gettext("e-mail %(email)s already belongs to another account (%(username)s)")
+                    % {"email": row.email, "username": holders[0].username},
                     col.get("email", ""),
                 )
                 continue
@@ -289,7 +294,8 @@ def plan_roster(table: Table, mapping: RosterMapping, *, error_limit: int = 1000
         if row.department and department and department[0] != row.department:
             errors.add(
                 row.line,
-                f"team {row.team} has department {department[0]!r} on line {department[1]}",
+                gettext("team %(team)s has department %(department)s on line %(line)s")
+                % {"team": row.team, "department": repr(department[0]), "line": department[1]},
                 col["department"],
             )
             continue
@@ -298,8 +304,11 @@ def plan_roster(table: Table, mapping: RosterMapping, *, error_limit: int = 1000
         if agent is None and link_user is None and row.employee_id in taken_usernames:
             errors.add(
                 row.line,
-                f"an account named {row.employee_id} exists without an employee record; "
-                "link it in the admin or change its username",
+                gettext(
+                    "an account named %(id)s exists without an employee record; "
+                    "link it in the admin or change its username"
+                )
+                % {"id": row.employee_id},
                 col["employee_id"],
             )
             continue
@@ -308,13 +317,24 @@ def plan_roster(table: Table, mapping: RosterMapping, *, error_limit: int = 1000
             row.role != SUPERVISOR or not row.active
         )
         if stops_leading and (leading_outside.get(agent.user_id) or stranded(agent)):
+            if not row.active:
+                reason = gettext(
+                    "%(id)s leaves but still leads %(people)s people not in this file and "
+                    "%(plans)s open plans this file does not move; move them first"
+                )
+            else:
+                reason = gettext(
+                    "%(id)s is no longer a supervisor but still leads %(people)s people not in "
+                    "this file and %(plans)s open plans this file does not move; move them first"
+                )
             errors.add(
                 row.line,
-                f"{row.employee_id} "
-                + ("leaves" if not row.active else "is no longer a supervisor")
-                + f" but still leads {leading_outside.get(agent.user_id, 0)} people not in "
-                f"this file and {stranded(agent)} open plans this file does not move; "
-                "move them first",
+                reason
+                % {
+                    "id": row.employee_id,
+                    "people": leading_outside.get(agent.user_id, 0),
+                    "plans": stranded(agent),
+                },
                 col.get("status", "") if not row.active else col.get("role", ""),
             )
             continue

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from pips.inputs import RequestMeta
@@ -216,9 +217,15 @@ def invitations(request: HttpRequest) -> HttpResponse:
             except PermissionDenied:
                 raise Http404(_("No such people.")) from None
             skipped = len(agents) - len(sent)
-            message = f"{len(sent)} invitation{'s' if len(sent) != 1 else ''} sent."
+            message = ngettext(
+                "%(count)s invitation sent.", "%(count)s invitations sent.", len(sent)
+            ) % {"count": len(sent)}
             if skipped:
-                message += f" {skipped} without an e-mail address could not be invited."
+                message = ngettext(
+                    "%(sent)s %(count)s without an e-mail address could not be invited.",
+                    "%(sent)s %(count)s without an e-mail address could not be invited.",
+                    skipped,
+                ) % {"sent": message, "count": skipped}
             messages.success(request, message)
             nxt = request.POST.get("next", "")
             if nxt.startswith("/") and not nxt.startswith("//"):
