@@ -8,11 +8,23 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.utils import translation
+
+from pipsystem.identity.directory import language_of
+
+
+class _ResetForm(PasswordResetForm):
+    """Each account's e-mail in the language its owner reads (IDENTITY_LANGUAGE_OF), not the
+    language of whoever asked for the reset."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        with translation.override(language_of(context["user"])):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
 
 def send_password_reset(email: str) -> None:
     """Send the reset link to the active accounts with this address (none: nothing is sent)."""
-    form = PasswordResetForm({"email": email})
+    form = _ResetForm({"email": email})
     if not form.is_valid():
         return
     form.save(

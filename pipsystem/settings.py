@@ -488,7 +488,8 @@ LOGGING = {
 
 # --- People: roster import, invitations, single sign-on, SCIM and two-factor sign-in ---------
 # (pips.roster: the HR system's roster; pipsystem.identity: the ways in, which know nothing of
-# plans and ask the plan domain through IDENTITY_ROLES_OF and IDENTITY_EMPLOYEE_LOOKUP.)
+# plans and ask the plan domain through IDENTITY_ROLES_OF, IDENTITY_EMPLOYEE_LOOKUP and
+# IDENTITY_LANGUAGE_OF.)
 INSTALLED_APPS += [
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -513,6 +514,7 @@ CELERY_BEAT_SCHEDULE["invitation-catch-up"] = {
 
 IDENTITY_ROLES_OF = "pips.roles.roles_of"
 IDENTITY_EMPLOYEE_LOOKUP = "pips.roster.directory.user_for_employee"
+IDENTITY_LANGUAGE_OF = "pips.languages.language_of"  # invitations go out in the invitee's
 # Roles that are Django groups of the same name, which the provider's groups may grant.
 IDENTITY_GROUP_ROLES = ("supervisor", "hr", "analyst")
 

@@ -3,6 +3,8 @@ imports nothing of the plan domain: a user's roles, and the account of an employ
 
 - `IDENTITY_ROLES_OF`: dotted path of `f(user) -> set[str]` (roles such as "hr", "agent").
 - `IDENTITY_EMPLOYEE_LOOKUP`: dotted path of `f(employee_id) -> user | None`.
+- `IDENTITY_LANGUAGE_OF`: dotted path of `f(user) -> str`, the language a person reads (their
+  profile's, else the roster's, else the organisation's), for the e-mails sent to them.
 - `IDENTITY_ROLE_GROUPS`: the identity provider's group names -> role names.
 - `IDENTITY_GROUP_ROLES`: the roles that are Django groups of the same name (so single sign-on
   and SCIM may grant and withdraw them).
@@ -26,6 +28,12 @@ def user_for_employee(employee_id: str):
     if not employee_id:
         return None
     return import_string(settings.IDENTITY_EMPLOYEE_LOOKUP)(employee_id)
+
+
+def language_of(user) -> str:
+    """The language to write to this person in; the organisation's when no hook is set."""
+    path = getattr(settings, "IDENTITY_LANGUAGE_OF", "")
+    return (import_string(path)(user) if path else "") or settings.LANGUAGE_CODE
 
 
 def roles_from_groups(names: Iterable[str]) -> set[str]:

@@ -22,9 +22,11 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
+from pipsystem.identity import directory
 from pipsystem.identity.models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -136,7 +138,14 @@ def unsent_ids() -> list[int]:
 
 
 def _email(invitation: Invitation, connection) -> None:
+    """The invitation e-mail, in the language the invitee reads (IDENTITY_LANGUAGE_OF: their
+    profile's, else the roster's), whoever sent it and in whichever language."""
     user = invitation.user
+    with translation.override(directory.language_of(user)):
+        _email_in_language(invitation, user, connection)
+
+
+def _email_in_language(invitation: Invitation, user, connection) -> None:
     context = {
         "user": user,
         "url": link_for(invitation),
@@ -181,7 +190,9 @@ class Accepted:
 def invitation_accept(*, invitation_id: int, token: str, password: str) -> Accepted:
     """Set the person's password through their invitation; the link then stops working."""
     if not settings.LOCAL_PASSWORDS:
-        raise PermissionDenied("Passwords are switched off: sign in through single sign-on.")
+        raise PermissionDenied(
+            gettext("Passwords are switched off: sign in through single sign-on.")
+        )
     with transaction.atomic():
         invitation = invitation_check(invitation_id, token)
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)

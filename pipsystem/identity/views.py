@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,12 +24,12 @@ from pipsystem.identity.oidc import REFUSAL_KEY, provider_logout_url
 
 class SetPasswordForm(forms.Form):
     password1 = forms.CharField(
-        label="New password",
+        label=gettext_lazy("New password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="New password again",
+        label=gettext_lazy("New password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -36,13 +37,13 @@ class SetPasswordForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("password1") and data.get("password1") != data.get("password2"):
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", gettext("The two passwords differ."))
         return data
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
     )
@@ -56,7 +57,7 @@ def invitation(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         found = invitations.invitation_check(pk, token)
     except invitations.InvitationError as exc:
         if exc.reason == "invalid":
-            raise Http404("No such invitation.") from None
+            raise Http404(gettext("No such invitation.")) from None
         return render(request, "identity/invitation_gone.html", {"reason": exc.reason}, status=410)
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and settings.LOCAL_PASSWORDS and form.is_valid():
@@ -73,7 +74,7 @@ def invitation(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             )
         else:
             auth_login(request, accepted.user, backend="pips.languages.ProfileModelBackend")
-            messages.success(request, "Welcome. Your password is set.")
+            messages.success(request, gettext("Welcome. Your password is set."))
             return redirect(settings.LOGIN_REDIRECT_URL)
     return render(
         request,
@@ -91,7 +92,7 @@ def invitation(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 def _sso_only(view):
     def inner(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not invitations.sso_enabled():
-            raise Http404("Single sign-on is not set up.")
+            raise Http404(gettext("Single sign-on is not set up."))
         return view(request, *args, **kwargs)
 
     return inner
@@ -133,7 +134,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
                 {"codes": codes, "next": twofactor.safe_next(request)},
             )
         form.add_error(
-            "code", "That code is not right; check the time on your phone and try again."
+            "code", gettext("That code is not right; check the time on your phone and try again.")
         )
     import segno
 
@@ -169,7 +170,9 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
             return redirect(twofactor.safe_next(request))
         form.add_error(
             "code",
-            "That code is not right (or was used already, or too many tries: wait a minute).",
+            gettext(
+                "That code is not right (or was used already, or too many tries: wait a minute)."
+            ),
         )
     return render(
         request,

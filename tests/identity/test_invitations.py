@@ -155,3 +155,28 @@ def test_with_single_sign_on_the_page_offers_it(invite, client, harper, newcomer
     settings.LOCAL_PASSWORDS = False
     page = client.get(_link(mail.outbox[0]).removeprefix(settings.SITE_URL)).content.decode()
     assert 'name="password1"' not in page
+
+
+def test_the_email_is_in_the_invitees_language_not_the_senders(invite, harper, newcomer):
+    from django.utils import translation
+
+    from pips.models import Profile
+
+    Profile.objects.create(user=newcomer, language="fr")
+    with translation.override("en"):  # HR's page
+        invite(harper, [newcomer])
+    (message,) = mail.outbox
+    assert message.subject.startswith("Vous êtes invité à ")
+    assert translation.get_language() == "en"
+
+
+def test_without_a_chosen_language_the_email_is_in_the_rosters(invite, harper, newcomer):
+    from pips.models import Agent, Team
+
+    team = Team.objects.create(name="Ventas")
+    Agent.objects.create(
+        employee_id="E3001", full_name="Casey Kim", team=team, user=newcomer, language="fr"
+    )
+    invite(harper, [newcomer])
+    (message,) = mail.outbox
+    assert message.subject.startswith("Vous êtes invité à ")
