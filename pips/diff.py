@@ -507,7 +507,7 @@ def _display(name: str, value: Any, row: Mapping[str, Any], kpis: Mapping[int, A
             return dt.date.fromisoformat(str(value)).strftime("%d %b %Y")
         if name == "kpi_id":
             kpi = kpis.get(int(value))
-            return kpi.name if kpi is not None else f"KPI #{value}"
+            return kpi.display_name if kpi is not None else f"KPI #{value}"
         if name in KPI_VALUE_FIELDS:
             kpi = kpis.get(int(row["kpi_id"])) if row.get("kpi_id") is not None else None
             number = float(value)

@@ -552,7 +552,8 @@ def week_numbers(pairs: Iterable[tuple[Pip, dt.date]]) -> dict[tuple[int, dt.dat
             shown = lazy(kpi.format_value, str)
             lines.append(
                 KpiLine(
-                    name=kpi.name,
+                    # Kpi.display_name, lazily: the shipped KPIs in the reader's language.
+                    name=gettext_lazy(kpi.name),
                     value=shown(value) if value is not None else gettext_lazy("no data"),
                     target=format_lazy("{} {}", Comparator(comparator).label, shown(target))
                     if target is not None
