@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from pips import rules
 from pips.models import Pip, PipVersion, Signature, SignerRole, VersionState
@@ -15,7 +17,7 @@ from pips.models import Pip, PipVersion, Signature, SignerRole, VersionState
 
 @dataclass(frozen=True)
 class Action:
-    label: str
+    label: str | Promise
     url: str
     style: str = "primary"
 
@@ -73,88 +75,98 @@ Offer = Callable[[_Viewer], bool]
 
 # (offered when, label, URL name, style), in the page's order. The signatures come in their
 # order: manager, then the employee (or a witnessed refusal), then HR.
-BUTTONS: tuple[tuple[Offer, str, str, str], ...] = (
-    (lambda v: rules.can_edit(v.user, v.pip), "Edit draft", "pips:edit", "primary"),
+BUTTONS: tuple[tuple[Offer, str | Promise, str, str], ...] = (
+    (lambda v: rules.can_edit(v.user, v.pip), _("Edit draft"), "pips:edit", "primary"),
     (
         lambda v: rules.can_edit(v.user, v.pip),
-        "Preview as the agent sees it",
+        _("Preview as the agent sees it"),
         "pips:preview",
         "outline-secondary",
     ),
-    (lambda v: rules.can_edit(v.user, v.pip), "Submit to HR", "pips:submit", "success"),
+    (lambda v: rules.can_edit(v.user, v.pip), _("Submit to HR"), "pips:submit", "success"),
     (
         lambda v: rules.can_hr_decide(v.user, v.pip),
-        "Review for approval",
+        _("Review for approval"),
         "pips:hr_review",
         "success",
     ),
-    (lambda v: rules.can_issue(v.user, v.pip), "Issue the plan", "pips:issue", "success"),
+    (lambda v: rules.can_issue(v.user, v.pip), _("Issue the plan"), "pips:issue", "success"),
     (
         lambda v: rules.can_sign(v.user, v.pip, SignerRole.MANAGER, v.signed),
-        "Sign as manager",
+        _("Sign as manager"),
         "pips:sign",
         "success",
     ),
     (
         lambda v: rules.can_sign(v.user, v.pip, SignerRole.AGENT, v.signed),
-        "Sign acknowledgment",
+        _("Sign acknowledgment"),
         "pips:sign",
         "success",
     ),
     (
         lambda v: rules.can_sign(v.user, v.pip, SignerRole.HR, v.signed),
-        "Countersign as HR",
+        _("Countersign as HR"),
         "pips:sign",
         "success",
     ),
     (
         lambda v: rules.can_record_refusal(v.user, v.pip, v.signed),
-        "Record a refusal to sign",
+        _("Record a refusal to sign"),
         "pips:refusal",
         "outline-secondary",
     ),
     (
         lambda v: rules.can_record_checkin(v.user, v.pip),
-        "Record a check-in",
+        _("Record a check-in"),
         "pips:checkin_new",
         "primary",
     ),
     (lambda v: rules.can_see_reviews(v.user, v.pip), "Reviews", "pips:reviews", "primary"),
     (
         lambda v: rules.can_pause(v.user, v.pip),
-        "Pause for leave",
+        _("Pause for leave"),
         "pips:pause",
         "outline-secondary",
     ),
-    (lambda v: rules.can_resume(v.user, v.pip), "Resume after leave", "pips:pause", "success"),
+    (lambda v: rules.can_resume(v.user, v.pip), _("Resume after leave"), "pips:pause", "success"),
     (
         lambda v: rules.can_amend(v.user, v.pip) and v.amendment is None,
-        "Amend the plan",
+        _("Amend the plan"),
         "pips:amend",
         "outline-primary",
     ),
     (
         lambda v: v.hr_decides_amendment,
-        "Review the amendment",
+        _("Review the amendment"),
         "pips:amendment",
         "success",
     ),
     (
         lambda v: v.amendment is not None and not v.hr_decides_amendment,
-        "Amendment in progress",
+        _("Amendment in progress"),
         "pips:amendment",
         "outline-primary",
     ),
     (
         lambda v: rules.can_decide_outcome(v.user, v.pip),
-        "Decide the outcome",
+        _("Decide the outcome"),
         "pips:hr_decide",
         "danger",
     ),
-    (lambda v: rules.can_reassign(v.user, v.pip), "Reassign", "pips:reassign", "outline-secondary"),
-    (lambda v: rules.can_cancel(v.user, v.pip), "Cancel the plan", "pips:cancel", "outline-danger"),
-    (lambda v: True, "Print PDF", "pips:pdf", "outline-secondary"),
-    (lambda v: rules.is_hr(v.user), "Audit trail", "pips:audit", "outline-secondary"),
+    (
+        lambda v: rules.can_reassign(v.user, v.pip),
+        _("Reassign"),
+        "pips:reassign",
+        "outline-secondary",
+    ),
+    (
+        lambda v: rules.can_cancel(v.user, v.pip),
+        _("Cancel the plan"),
+        "pips:cancel",
+        "outline-danger",
+    ),
+    (lambda v: True, _("Print PDF"), "pips:pdf", "outline-secondary"),
+    (lambda v: rules.is_hr(v.user), _("Audit trail"), "pips:audit", "outline-secondary"),
 )
 
 

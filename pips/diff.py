@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pips.content import canonical_content
 from pips.models import WEEKDAYS, Cadence, Comparator, DeadlineKind, PipVersion
@@ -33,72 +34,72 @@ IGNORED_HEADER_FIELDS = frozenset({"issued_on"})
 SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str], ...], str | None], ...] = (
     (
         "header",
-        "Employee and review period",
+        gettext_lazy("Employee and review period"),
         (
-            ("employee_name", "Employee Name"),
-            ("employee_id", "Employee ID"),
-            ("department", "Department/Team"),
-            ("job_title", "Job Title"),
-            ("supervisor_name", "Supervisor/Manager"),
-            ("period_start", "Review period from"),
-            ("period_end", "Review period to"),
+            ("employee_name", gettext_lazy("Employee Name")),
+            ("employee_id", gettext_lazy("Employee ID")),
+            ("department", gettext_lazy("Department/Team")),
+            ("job_title", gettext_lazy("Job Title")),
+            ("supervisor_name", gettext_lazy("Supervisor/Manager")),
+            ("period_start", gettext_lazy("Review period from")),
+            ("period_end", gettext_lazy("Review period to")),
         ),
         None,
     ),
     (
         "reasons",
-        "1. Reason for Performance Improvement Plan",
-        (("description", "Description of the issue(s)"),),
+        gettext_lazy("1. Reason for Performance Improvement Plan"),
+        (("description", gettext_lazy("Description of the issue(s)")),),
         "reasons",
     ),
-    ("expectations", "2. Performance Expectations", (), "expectations"),
-    ("actions", "3. Improvement Action Plan", (), "actions"),
+    ("expectations", gettext_lazy("2. Performance Expectations"), (), "expectations"),
+    ("actions", gettext_lazy("3. Improvement Action Plan"), (), "actions"),
     (
         "monitoring",
-        "4. Monitoring and Evaluation",
+        gettext_lazy("4. Monitoring and Evaluation"),
         (
-            ("monitoring_reports", "Reports used"),
-            ("checkin_cadence", "Check-in cadence"),
-            ("checkin_weekday", "Check-in day"),
-            ("midpoint_date", "Mid-point review"),
-            ("final_review_date", "Final review"),
+            ("monitoring_reports", gettext_lazy("Reports used")),
+            ("checkin_cadence", gettext_lazy("Check-in cadence")),
+            ("checkin_weekday", gettext_lazy("Check-in day")),
+            ("midpoint_date", gettext_lazy("Mid-point review")),
+            ("final_review_date", gettext_lazy("Final review")),
         ),
         None,
     ),
     (
         "outcomes",
-        "5. Expected Outcomes & Consequences",
+        gettext_lazy("5. Expected Outcomes & Consequences"),
         (
-            ("outcome_success", "If improvement is achieved"),
-            ("outcome_failure", "If performance does not improve sufficiently"),
+            ("outcome_success", gettext_lazy("If improvement is achieved")),
+            ("outcome_failure", gettext_lazy("If performance does not improve sufficiently")),
         ),
         None,
     ),
 )
 
 ROW_LABELS: dict[str, dict[str, str]] = {
-    "reasons": {"text": "Concern", "kpi_id": "KPI"},
+    "reasons": {"text": gettext_lazy("Concern"), "kpi_id": "KPI"},
     "expectations": {
-        "area": "Performance Area",
+        "area": gettext_lazy("Performance Area"),
         "kpi_id": "KPI",
-        "comparator": "Comparison",
-        "target": "Target",
-        "baseline_value": "Current performance (from data)",
-        "baseline_from": "Baseline from",
-        "baseline_to": "Baseline to",
-        "baseline_source": "Baseline source",
-        "current_text": "Current performance (as written)",
-        "standard_text": "Expected Standard",
-        "improvement_needed": "Improvement Needed",
+        "comparator": gettext_lazy("Comparison"),
+        "target": gettext_lazy("Target"),
+        "baseline_value": gettext_lazy("Current performance (from data)"),
+        "baseline_from": gettext_lazy("Baseline from"),
+        "baseline_to": gettext_lazy("Baseline to"),
+        "baseline_source": gettext_lazy("Baseline source"),
+        "current_text": gettext_lazy("Current performance (as written)"),
+        "standard_text": gettext_lazy("Expected Standard"),
+        "improvement_needed": gettext_lazy("Improvement Needed"),
     },
     "actions": {
-        "action": "Action Item",
-        "responsible": "Responsible",
-        "deadline_kind": "Kind of deadline",
-        "deadline_date": "Deadline date",
-        "recurrence_weekdays": "Recurs on",
-        "deadline_text": "Deadline",
-        "records_sessions": "Sessions recorded",
+        "action": gettext_lazy("Action Item"),
+        "responsible": gettext_lazy("Responsible"),
+        "deadline_kind": gettext_lazy("Kind of deadline"),
+        "deadline_date": gettext_lazy("Deadline date"),
+        "recurrence_weekdays": gettext_lazy("Recurs on"),
+        "deadline_text": gettext_lazy("Deadline"),
+        "records_sessions": gettext_lazy("Sessions recorded"),
     },
 }
 ROW_NAME_FIELD = {"reasons": "text", "expectations": "area", "actions": "action"}

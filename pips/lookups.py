@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from pips import plan_lists
 from pips.models import Team
@@ -26,7 +27,7 @@ class TeamAndSupervisorFields(forms.Form):
     filter by; a name that matches none, or several, is refused at its field."""
 
     team = forms.CharField(
-        label="Team",
+        label=_("Team"),
         required=False,
         max_length=100,
         widget=forms.TextInput(
@@ -34,7 +35,7 @@ class TeamAndSupervisorFields(forms.Form):
         ),
     )
     supervisor = forms.CharField(
-        label="Supervisor",
+        label=_("Supervisor"),
         required=False,
         max_length=150,
         widget=forms.TextInput(
@@ -57,7 +58,8 @@ class TeamAndSupervisorFields(forms.Form):
         team = plan_lists.team_choices(self.user).filter(name__iexact=name).first()
         if team is None:
             raise forms.ValidationError(
-                f"No team called “{name}” among yours; pick one from the suggestions."
+                _("No team called “%(name)s” among yours; pick one from the suggestions.")
+                % {"name": name}
             )
         return team
 
@@ -78,11 +80,15 @@ class TeamAndSupervisorFields(forms.Form):
             ]
         if not found:
             raise forms.ValidationError(
-                f"No supervisor called “{text}”; pick one from the suggestions."
+                _("No supervisor called “%(name)s”; pick one from the suggestions.")
+                % {"name": text}
             )
         if len(found) > 1:
             raise forms.ValidationError(
-                f"More than one supervisor is called “{text}”; pick one from the suggestions, "
-                "which name each by their login."
+                _(
+                    "More than one supervisor is called “%(name)s”; pick one from the "
+                    "suggestions, which name each by their login."
+                )
+                % {"name": text}
             )
         return found[0]

@@ -1104,9 +1104,12 @@ class PipPause(models.Model):
     nothing is reminded; when it ends, the plan's dates still ahead move by its days."""
 
     class Kind(models.TextChoices):
-        SICK_LEAVE = "sick_leave", "Sick leave"
-        STATUTORY_LEAVE = "statutory_leave", "Statutory leave (parental, maternity, other)"
-        OTHER_LEAVE = "other_leave", "Other documented leave"
+        SICK_LEAVE = "sick_leave", gettext_lazy("Sick leave")
+        STATUTORY_LEAVE = (
+            "statutory_leave",
+            gettext_lazy("Statutory leave (parental, maternity, other)"),
+        )
+        OTHER_LEAVE = "other_leave", gettext_lazy("Other documented leave")
 
     pip = models.ForeignKey(Pip, on_delete=models.PROTECT, related_name="pauses")
     kind = models.CharField(max_length=20, choices=Kind.choices)

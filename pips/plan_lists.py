@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from pips import roles
 from pips.models import OPEN_STATUSES, TERMINAL_STATUSES, Pip, Status, Team
@@ -110,19 +111,20 @@ def plan_list(user, query: PlanQuery) -> QuerySet[Pip]:
 
 # --- export ------------------------------------------------------------------------------------
 
+# The column headings, in the language of the person exporting.
 EXPORT_HEADER = [
-    "plan",
-    "employee",
-    "employee ID",
-    "team",
-    "site",
-    "supervisor",
-    "state",
-    "review period from",
-    "review period to",
-    "issued",
-    "closed",
-    "outcome",
+    _("plan"),
+    _("employee"),
+    _("employee ID"),
+    _("team"),
+    _("site"),
+    _("supervisor"),
+    _("state"),
+    _("review period from"),
+    _("review period to"),
+    _("issued"),
+    _("closed"),
+    _("outcome"),
 ]
 _EXPORT_FIELDS = (
     "id",
@@ -145,7 +147,7 @@ _STATE_LABELS = dict(Status.choices)
 
 def export_rows(plans: QuerySet[Pip]) -> Iterator[list]:
     """The header, then one row per plan, read in chunks as plain values."""
-    yield EXPORT_HEADER
+    yield [str(heading) for heading in EXPORT_HEADER]
     for row in plans.values_list(*_EXPORT_FIELDS).iterator(chunk_size=2000):
         (pk, name, employee_id, team, site, first, last, username, status) = row[:9]
         start, end, issued, closed, outcome = row[9:]

@@ -130,21 +130,21 @@ def hr_conflict(
     the version they wrote, the version they signed as manager, a review they recorded. A list
     page passes what it has loaded already (`signed_as_manager`, `recorded_review`)."""
     if user.pk in (pip.supervisor_id, pip.agent.supervisor_id):
-        return "You hold this plan as its supervisor; another HR representative acts as HR."
+        return _("You hold this plan as its supervisor; another HR representative acts as HR.")
     version = version or pip.current_version
     if version is not None:
         if version.created_by_id == user.pk:
-            return "You wrote this version of the plan; another HR representative acts as HR."
+            return _("You wrote this version of the plan; another HR representative acts as HR.")
         if signed_as_manager is None:
             signed_as_manager = Signature.objects.filter(
                 version=version, role=SignerRole.MANAGER, signer=user
             ).exists()
         if signed_as_manager:
-            return "You signed this plan as manager; another HR representative acts as HR."
+            return _("You signed this plan as manager; another HR representative acts as HR.")
     if recorded_review is None:
         recorded_review = pip.reviews.filter(completed_by=user).exists()
     if recorded_review:
-        return "You recorded a review of this plan; another HR representative acts as HR."
+        return _("You recorded a review of this plan; another HR representative acts as HR.")
     return ""
 
 

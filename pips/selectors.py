@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from metrics import queries as metric_queries
@@ -159,7 +160,7 @@ def template_with_rows(
     if pk is None:
         pk = default_template_pk(queryset, language)
         if pk is None:
-            raise Http404("No default template.")
+            raise Http404(_("No default template."))
     queryset = queryset.prefetch_related("reasons", "expectations__kpi", "actions")
     return get_object_or_404(queryset, pk=pk)
 
@@ -532,7 +533,7 @@ def pip_for_recorder(user, pk: int) -> Pip:
     for anyone but its supervisor and their delegate on a day of cover."""
     pip = pip_for_user(user, pk)
     if not rules.may_record_meetings(user, pip):
-        raise PermissionDenied("Only the plan's supervisor, or their delegate, records this.")
+        raise PermissionDenied(_("Only the plan's supervisor, or their delegate, records this."))
     return pip
 
 
@@ -615,18 +616,19 @@ def _countersign_todos(rows: list[CountersignRow]) -> list[Todo]:
             continue
         pip = row.pip
         if row.refused:
-            note = "refused to sign (witnessed)"
+            note = _("refused to sign (witnessed)")
         elif row.disagrees:
-            note = "signed and disagrees: read their comments first"
+            note = _("signed and disagrees: read their comments first")
         else:
-            note = "has signed"
+            note = _("has signed")
         todos.append(
             Todo(
                 TodoKind.COUNTERSIGN,
                 pip,
-                f"Countersign {pip.reference} ({pip.agent.full_name} {note})",
+                _("Countersign %(reference)s (%(name)s %(note)s)")
+                % {"reference": pip.reference, "name": pip.agent.full_name, "note": note},
                 reverse("pips:sign", args=[pip.pk]),
-                "Countersign",
+                _("Countersign"),
                 due_on=timezone.localdate(row.signed_at),
                 flagged=row.disagrees or row.refused,
             )
@@ -679,9 +681,10 @@ def _supervisor_todos(user, today: dt.date) -> list[Todo]:
                 Todo(
                     TodoKind.ISSUE,
                     pip,
-                    f"Hold the meeting with {name} and issue {pip.reference}",
+                    _("Hold the meeting with %(name)s and issue %(reference)s")
+                    % {"name": name, "reference": pip.reference},
                     reverse("pips:issue", args=[pip.pk]),
-                    "Issue",
+                    _("Issue"),
                 )
             )
         elif pip.status == Status.DRAFT:
@@ -689,15 +692,20 @@ def _supervisor_todos(user, today: dt.date) -> list[Todo]:
                 Todo(
                     TodoKind.REVISE,
                     pip,
-                    f"HR returned {pip.reference} ({name}): revise and resubmit",
+                    _("HR returned %(reference)s (%(name)s): revise and resubmit")
+                    % {"reference": pip.reference, "name": name},
                     reverse("pips:edit", args=[pip.pk]),
-                    "Revise",
+                    _("Revise"),
                 )
             )
         elif rules.is_step_due(pip.next_step_on, today):
             kind = ScheduleItem.Kind(pip.next_step_kind)
             overdue = rules.is_step_overdue(pip.next_step_on, today)
-            when = "was due" if overdue else "due"
+            text = (
+                _("%(step)s with %(name)s was due %(date)s")
+                if overdue
+                else _("%(step)s with %(name)s due %(date)s")
+            )
             url = (
                 reverse("pips:checkin_new", args=[pip.pk])
                 if kind == ScheduleItem.Kind.CHECKIN
@@ -707,9 +715,14 @@ def _supervisor_todos(user, today: dt.date) -> list[Todo]:
                 Todo(
                     TodoKind.MEETING,
                     pip,
-                    f"{kind.label} with {name} {when} {pip.next_step_on:%a %d %b}",
+                    text
+                    % {
+                        "step": kind.label,
+                        "name": name,
+                        "date": date_format(pip.next_step_on, "D d M"),
+                    },
                     url,
-                    "Record it" if kind == ScheduleItem.Kind.CHECKIN else "Hold the review",
+                    _("Record it") if kind == ScheduleItem.Kind.CHECKIN else _("Hold the review"),
                     due_on=pip.next_step_on,
                     overdue=overdue,
                 )
@@ -725,10 +738,14 @@ def _hr_todos(user, today: dt.date) -> list[Todo]:
             Todo(
                 TodoKind.APPROVE,
                 pip,
-                f"Approve or return {pip.reference} ({pip.agent.full_name}, from "
-                f"{pip.supervisor.get_full_name() or pip.supervisor.username})",
+                _("Approve or return %(reference)s (%(name)s, from %(supervisor)s)")
+                % {
+                    "reference": pip.reference,
+                    "name": pip.agent.full_name,
+                    "supervisor": pip.supervisor.get_full_name() or pip.supervisor.username,
+                },
                 reverse("pips:hr_review", args=[pip.pk]),
-                "Review",
+                _("Review"),
                 due_on=submitted,
             )
         )
@@ -738,9 +755,10 @@ def _hr_todos(user, today: dt.date) -> list[Todo]:
             Todo(
                 TodoKind.AMENDMENT,
                 pip,
-                f"Decide on the amendment of {pip.reference} ({pip.agent.full_name})",
+                _("Decide on the amendment of %(reference)s (%(name)s)")
+                % {"reference": pip.reference, "name": pip.agent.full_name},
                 reverse("pips:amendment", args=[pip.pk]),
-                "Decide",
+                _("Decide"),
             )
         )
     # Escalations: a check-in or review whose day has passed without being recorded.
@@ -754,10 +772,19 @@ def _hr_todos(user, today: dt.date) -> list[Todo]:
             Todo(
                 TodoKind.MEETING,
                 pip,
-                f"Overdue: {kind.label.lower()} of {pip.reference} ({pip.agent.full_name}) was "
-                f"due {pip.next_step_on:%a %d %b}; follow up with {supervisor}",
+                _(
+                    "Overdue: %(step)s of %(reference)s (%(name)s) was due %(date)s; follow up "
+                    "with %(supervisor)s"
+                )
+                % {
+                    "step": kind.label.lower(),
+                    "reference": pip.reference,
+                    "name": pip.agent.full_name,
+                    "date": date_format(pip.next_step_on, "D d M"),
+                    "supervisor": supervisor,
+                },
                 reverse("pips:detail", args=[pip.pk]),
-                "Open",
+                _("Open"),
                 due_on=pip.next_step_on,
                 overdue=True,
             )
@@ -791,9 +818,10 @@ def _disagreements(user, today: dt.date) -> list[Todo]:
             Todo(
                 TodoKind.DISAGREEMENT,
                 pip,
-                f"{pip.agent.full_name} signed {pip.reference} and disagrees: read their comments",
+                _("%(name)s signed %(reference)s and disagrees: read their comments")
+                % {"name": pip.agent.full_name, "reference": pip.reference},
                 reverse("pips:detail", args=[pip.pk]) + "#h-ack",
-                "Read",
+                _("Read"),
                 due_on=timezone.localdate(signature.signed_at),
             )
         )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from pips.models import OPEN_STATUSES, RUNNING_STATUSES, Agent, Pip, Status, Team
 from pips.roles import SUPERVISOR
@@ -167,7 +169,7 @@ def consistency(
 
     total = _row(
         None,
-        "All teams",
+        gettext("All teams"),
         {"agents": agents.count(), "on_plan": on_plan.count()},
         plans.aggregate(**_PLAN_COUNTS),
     )
@@ -191,24 +193,26 @@ def _row(key, name: str, agent_counts: dict, plan_counts: dict) -> StatsRow:
     )
 
 
+# The column headings, in the language of the person exporting; the group column holds
+# the keys `team` and `supervisor`.
 CSV_HEADER = [
-    "group",
-    "name",
-    "agents",
-    "agents on a plan",
-    "share on a plan (%)",
-    "plans",
-    "open",
-    "closed successful",
-    "extended",
-    "closed unsuccessful",
-    "cancelled",
-    "average days to close",
+    _("group"),
+    _("name"),
+    _("agents"),
+    _("agents on a plan"),
+    _("share on a plan (%)"),
+    _("plans"),
+    _("open"),
+    _("closed successful"),
+    _("extended"),
+    _("closed unsuccessful"),
+    _("cancelled"),
+    _("average days to close"),
 ]
 
 
 def csv_rows(figures: Consistency) -> Iterable[list]:
-    yield CSV_HEADER
+    yield [str(heading) for heading in CSV_HEADER]
     for group, rows in (("team", figures.teams), ("supervisor", figures.supervisors)):
         for r in rows:
             yield [

@@ -24,7 +24,10 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
-from django.utils.translation import pgettext_lazy
+from django.utils.formats import date_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from metrics.models import Direction, Kpi, Unit
 from pips import languages, limits
@@ -68,7 +71,7 @@ def parse_target(raw: str, kpi: Kpi) -> float:
     if kpi.unit == Unit.SECONDS:
         match = _DURATION.fullmatch(text)
         if not match:
-            raise ValidationError("Type the duration as m:ss, for example 5:00.")
+            raise ValidationError(gettext("Type the duration as m:ss, for example 5:00."))
         sign, hours, minutes, seconds = match.groups()
         total = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
         return float(-total if sign else total)
@@ -78,8 +81,10 @@ def parse_target(raw: str, kpi: Kpi) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        example = "85 (a percentage)" if kpi.unit == Unit.PERCENT else "12"
-        raise ValidationError(f"Type a number, for example {example}.")
+        example = gettext("85 (a percentage)") if kpi.unit == Unit.PERCENT else "12"
+        raise ValidationError(
+            gettext("Type a number, for example %(example)s.") % {"example": example}
+        )
     return value
 
 
@@ -114,8 +119,8 @@ class RowForm(forms.Form):
 class ReasonRowForm(RowForm):
     kpi_blank = "— none —"
 
-    text = forms.CharField(label="Concern", max_length=300)
-    kpi = forms.TypedChoiceField(label="KPI", coerce=int, empty_value=None, required=False)
+    text = forms.CharField(label=_("Concern"), max_length=300)
+    kpi = forms.TypedChoiceField(label=_("KPI"), coerce=int, empty_value=None, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,34 +137,41 @@ class ReasonRowForm(RowForm):
 
 
 COMPARATOR_CHOICES = [
-    ("", "From the KPI"),
-    (Comparator.GTE, "≥ at least"),
-    (Comparator.LTE, "≤ at most"),
+    ("", _("From the KPI")),
+    (Comparator.GTE, _("≥ at least")),
+    (Comparator.LTE, _("≤ at most")),
 ]
 
 
 class ExpectationRowForm(RowForm):
     """2. Performance area | current performance | expected standard | improvement needed."""
 
-    kpi_blank = "— qualitative (no KPI) —"
+    kpi_blank = _("— qualitative (no KPI) —")
 
-    area = forms.CharField(label="Performance area", max_length=120)
-    kpi = forms.TypedChoiceField(label="KPI", coerce=int, empty_value=None, required=False)
-    comparator = forms.ChoiceField(label="Comparator", choices=COMPARATOR_CHOICES, required=False)
-    target = forms.CharField(label="Target", max_length=20, required=False)
-    current = forms.CharField(label="Current performance", required=False, disabled=True)
-    current_text = forms.CharField(label="Current (note)", max_length=200, required=False)
-    standard_text = forms.CharField(label="Expected standard", max_length=200, required=False)
-    improvement_needed = forms.CharField(label="Improvement needed", max_length=200, required=False)
+    area = forms.CharField(label=_("Performance area"), max_length=120)
+    kpi = forms.TypedChoiceField(label=_("KPI"), coerce=int, empty_value=None, required=False)
+    comparator = forms.ChoiceField(
+        label=_("Comparator"), choices=COMPARATOR_CHOICES, required=False
+    )
+    target = forms.CharField(label=_("Target"), max_length=20, required=False)
+    current = forms.CharField(label=_("Current performance"), required=False, disabled=True)
+    current_text = forms.CharField(label=_("Current (note)"), max_length=200, required=False)
+    standard_text = forms.CharField(label=_("Expected standard"), max_length=200, required=False)
+    improvement_needed = forms.CharField(
+        label=_("Improvement needed"), max_length=200, required=False
+    )
     lineage = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, current_values: dict[int, tuple[str, str]] | None = None, **kwargs):
         """`current_values` ({kpi id: (display, window)}) adds the read-only column of what the
         agent's data says now; a template, which has no agent, leaves it out."""
         super().__init__(*args, **kwargs)
-        self.fields["target"].widget.attrs["placeholder"] = "85 or 5:00"
-        self.fields["current_text"].widget.attrs["placeholder"] = "e.g. Often incomplete"
-        self.fields["standard_text"].widget.attrs["placeholder"] = "e.g. 100% complete & accurate"
+        self.fields["target"].widget.attrs["placeholder"] = gettext("85 or 5:00")
+        self.fields["current_text"].widget.attrs["placeholder"] = gettext("e.g. Often incomplete")
+        self.fields["standard_text"].widget.attrs["placeholder"] = gettext(
+            # xgettext:no-python-format
+            "e.g. 100% complete & accurate"
+        )
         self.fields["kpi"].widget.attrs["data-kpi-select"] = "1"
         second_row = [
             Column("current_text", css_class="col-md-3"),
@@ -171,7 +183,7 @@ class ExpectationRowForm(RowForm):
         else:
             kpi_id = self._raw_kpi()
             display, window = current_values.get(kpi_id, ("", ""))
-            self.initial["current"] = display or ("no data" if kpi_id else "—")
+            self.initial["current"] = display or (gettext("no data") if kpi_id else "—")
             self.fields["current"].help_text = window
             self.fields["current"].widget.attrs["data-current"] = "1"
             second_row.insert(0, Column("current", css_class="col-md-3 kpi-only"))
@@ -239,26 +251,26 @@ WEEKDAY_SHORT = [
 
 
 class _ActionFields(RowForm):
-    action = forms.CharField(label="Action item", max_length=200)
-    responsible = forms.CharField(label="Responsible", max_length=100)
+    action = forms.CharField(label=_("Action item"), max_length=200)
+    responsible = forms.CharField(label=_("Responsible"), max_length=100)
     deadline_kind = forms.ChoiceField(
-        label="Deadline", choices=DeadlineKind.choices, initial=DeadlineKind.DATE
+        label=_("Deadline"), choices=DeadlineKind.choices, initial=DeadlineKind.DATE
     )
     recurrence_weekdays = forms.TypedMultipleChoiceField(
-        label="Recurs on",
+        label=_("Recurs on"),
         choices=WEEKDAY_SHORT,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     deadline_text = forms.CharField(
-        label="Deadline as printed",
+        label=_("Deadline as printed"),
         max_length=100,
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Every Tuesday & Friday"}),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Every Tuesday & Friday")}),
     )
     records_sessions = forms.BooleanField(
-        label="Record each session held (coaching, shadowing)", required=False
+        label=_("Record each session held (coaching, shadowing)"), required=False
     )
 
     def clean(self):
@@ -291,7 +303,7 @@ class _ActionFields(RowForm):
 class ActionRowForm(_ActionFields):
     """3. Action item | responsible | deadline: a date, a recurrence or ongoing."""
 
-    deadline_date = forms.DateField(label="Deadline date", required=False, widget=date_input())
+    deadline_date = forms.DateField(label=_("Deadline date"), required=False, widget=date_input())
     lineage = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
@@ -327,11 +339,11 @@ class TemplateActionRowForm(_ActionFields):
     """A template's action: a date deadline is a number of days from the plan's start."""
 
     within_days = forms.IntegerField(
-        label="Days from the start",
+        label=_("Days from the start"),
         required=False,
         min_value=1,
         max_value=settings.PIP_MAX_PERIOD_DAYS,
-        help_text="For a deadline by a date.",
+        help_text=_("For a deadline by a date."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -358,7 +370,7 @@ class RowFormSet(forms.BaseFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
         if "DELETE" in form.fields:
-            form.fields["DELETE"].label = "Remove this row"
+            form.fields["DELETE"].label = gettext("Remove this row")
             form.fields["DELETE"].widget.attrs["data-formset-delete"] = "1"
 
 
@@ -386,21 +398,25 @@ TemplateActionFormSet = _formset(TemplateActionRowForm)
 class HeaderForm(forms.Form):
     """The header: the employee fields come from the agent record and cannot be typed over."""
 
-    employee_name = forms.CharField(label="Employee Name", required=False, disabled=True)
-    employee_id = forms.CharField(label="Employee ID", required=False, disabled=True)
-    department = forms.CharField(label="Department/Team", required=False, disabled=True)
-    job_title = forms.CharField(label="Job Title", required=False, disabled=True)
-    supervisor_name = forms.CharField(label="Supervisor/Manager", required=False, disabled=True)
-    issued = forms.CharField(label="Date of PIP Issuance", required=False, disabled=True)
-    period_start = forms.DateField(label="Review period from", widget=date_input())
+    employee_name = forms.CharField(label=_("Employee Name"), required=False, disabled=True)
+    employee_id = forms.CharField(label=_("Employee ID"), required=False, disabled=True)
+    department = forms.CharField(label=_("Department/Team"), required=False, disabled=True)
+    job_title = forms.CharField(label=_("Job Title"), required=False, disabled=True)
+    supervisor_name = forms.CharField(label=_("Supervisor/Manager"), required=False, disabled=True)
+    issued = forms.CharField(label=_("Date of PIP Issuance"), required=False, disabled=True)
+    period_start = forms.DateField(label=_("Review period from"), widget=date_input())
     period_end = forms.DateField(
-        label="to",
+        label=_("to"),
         widget=date_input(),
-        help_text=f"{settings.PIP_DEFAULT_PERIOD_DAYS} days by default; "
-        f"{settings.PIP_MIN_PERIOD_DAYS} to {settings.PIP_MAX_PERIOD_DAYS} days.",
+        help_text=format_lazy(
+            _("{default} days by default; {min} to {max} days."),
+            default=settings.PIP_DEFAULT_PERIOD_DAYS,
+            min=settings.PIP_MIN_PERIOD_DAYS,
+            max=settings.PIP_MAX_PERIOD_DAYS,
+        ),
     )
     change_summary = forms.CharField(
-        label="What this amendment changes, and why",
+        label=_("What this amendment changes, and why"),
         required=False,
         max_length=limits.MEDIUM_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -408,20 +424,22 @@ class HeaderForm(forms.Form):
     # The language the supervisor writes the plan's text in: the employee reads the headings in
     # theirs, and this text as written, marked with it.
     language = forms.ChoiceField(
-        label="Language of the plan's text",
+        label=_("Language of the plan's text"),
         choices=settings.LANGUAGES,
         required=False,
-        help_text="The language you write the reasons, expectations and actions in.",
+        help_text=_("The language you write the reasons, expectations and actions in."),
     )
 
     def __init__(self, *args, amendment_of: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("issued", "At the meeting, when the plan is issued")
+        self.initial.setdefault("issued", gettext("At the meeting, when the plan is issued"))
         layout = []
         if amendment_of is not None:
             layout.append(
                 HTML(
-                    f'<p class="alert alert-info py-2">Amendment to version {int(amendment_of)}</p>'
+                    '<p class="alert alert-info py-2">'
+                    + gettext("Amendment to version %(number)s") % {"number": int(amendment_of)}
+                    + "</p>"
                 )
             )
             layout.append("change_summary")
@@ -439,11 +457,11 @@ class HeaderForm(forms.Form):
 
 class DescriptionForm(forms.Form):
     description = forms.CharField(
-        label="Describe the issue(s)",
+        label=_("Describe the issue(s)"),
         required=False,
         max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Be specific and objective.",
+        help_text=_("Be specific and objective."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -452,28 +470,28 @@ class DescriptionForm(forms.Form):
 
 
 class MonitoringForm(forms.Form):
-    checkin_cadence = forms.ChoiceField(label="Check-ins", choices=Cadence.choices)
-    checkin_weekday = forms.TypedChoiceField(label="On", choices=WEEKDAYS, coerce=int)
+    checkin_cadence = forms.ChoiceField(label=_("Check-ins"), choices=Cadence.choices)
+    checkin_weekday = forms.TypedChoiceField(label=_("On"), choices=WEEKDAYS, coerce=int)
     monitoring_reports = forms.CharField(
-        label="Reports used (one per line)",
+        label=_("Reports used (one per line)"),
         required=False,
         max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     midpoint_date = forms.DateField(
-        label="Mid-point review meeting on", required=False, widget=date_input()
+        label=_("Mid-point review meeting on"), required=False, widget=date_input()
     )
     final_review_date = forms.DateField(
-        label="Final review on",
+        label=_("Final review on"),
         required=False,
         widget=date_input(),
-        help_text="Left empty, the last day of the review period.",
+        help_text=_("Left empty, the last day of the review period."),
     )
 
     def __init__(self, *args, midpoint_hint: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["midpoint_date"].help_text = (
-            "Required when the period is over 30 days. " + midpoint_hint
+            gettext("Required when the period is over 30 days.") + " " + midpoint_hint
         ).strip()
         self.helper = _helper(
             Row(Column("checkin_cadence"), Column("checkin_weekday")),
@@ -484,12 +502,12 @@ class MonitoringForm(forms.Form):
 
 class OutcomesForm(forms.Form):
     outcome_success = forms.CharField(
-        label="If improvement is achieved by the review deadline",
+        label=_("If improvement is achieved by the review deadline"),
         max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     outcome_failure = forms.CharField(
-        label="If performance does not improve sufficiently",
+        label=_("If performance does not improve sufficiently"),
         max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -501,7 +519,9 @@ class OutcomesForm(forms.Form):
 
 def midpoint_hint(start: dt.date, end: dt.date) -> str:
     middle = start + (end - start) / 2
-    return f"Suggested: {middle:%d %b %Y}, the middle of the period."
+    return gettext("Suggested: %(date)s, the middle of the period.") % {
+        "date": date_format(middle, "d M Y")
+    }
 
 
 class SectionForms:
@@ -582,9 +602,9 @@ class SectionForms:
 
     #: The page's sections, for the error summary: formset prefix → (heading id, name).
     SECTION_NAMES: dict[str, tuple[str, str]] = {
-        "reasons": ("h-reasons", "Reasons"),
-        "expectations": ("h-expectations", "Expectations"),
-        "actions": ("h-actions", "Action plan"),
+        "reasons": ("h-reasons", _("Reasons")),
+        "expectations": ("h-expectations", _("Expectations")),
+        "actions": ("h-actions", _("Action plan")),
     }
 
     @property
@@ -888,9 +908,9 @@ class NewPlanForm(forms.Form):
     """Step one of a new plan: whose, and from which template."""
 
     agent = forms.ModelChoiceField(
-        label="Agent", queryset=None, empty_label="Choose an agent of your team…"
+        label=_("Agent"), queryset=None, empty_label=_("Choose an agent of your team…")
     )
-    template = forms.ModelChoiceField(label="Template", queryset=None, empty_label=None)
+    template = forms.ModelChoiceField(label=_("Template"), queryset=None, empty_label=None)
 
     def __init__(self, *args, agents, templates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -902,7 +922,10 @@ class NewPlanForm(forms.Form):
         )
         self.helper = _helper(
             Row(Column("agent", css_class="col-md-6"), Column("template", css_class="col-md-6")),
-            HTML('<button class="btn btn-primary" type="submit">Continue</button>'),
+            HTML(
+                '<button class="btn btn-primary" type="submit">{% load i18n %}'
+                '{% translate "Continue" %}</button>'
+            ),
             tag=True,
         )
         self.helper.form_method = "get"
@@ -912,12 +935,12 @@ class IssueForm(forms.Form):
     """The meeting was held: its date, and the manager's signature (typed name and consent; a
     drawn signature is optional)."""
 
-    meeting_held_on = forms.DateField(label="Date the meeting was held", widget=date_input())
+    meeting_held_on = forms.DateField(label=_("Date the meeting was held"), widget=date_input())
     typed_name = forms.CharField(
-        label="Type your full name to sign", max_length=150, required=False
+        label=_("Type your full name to sign"), max_length=150, required=False
     )
     consent = forms.BooleanField(
-        label="I agree to sign this document electronically", required=False
+        label=_("I agree to sign this document electronically"), required=False
     )
     image = forms.CharField(required=False, widget=forms.HiddenInput)
     # The language the consent statement was shown in (pips.forms.signing.SignatureForm).
@@ -956,18 +979,18 @@ class IssueForm(forms.Form):
 
 class ApprovalDecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        label="Decision",
+        label=_("Decision"),
         choices=[
-            ("approve", "Approve the plan"),
-            ("return", "Return it to the supervisor with comments"),
+            ("approve", _("Approve the plan")),
+            ("return", _("Return it to the supervisor with comments")),
         ],
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label="Comments for the supervisor",
+        label=_("Comments for the supervisor"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Required when returning the plan: say what needs to change.",
+        help_text=_("Required when returning the plan: say what needs to change."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -979,7 +1002,7 @@ class ApprovalDecisionForm(forms.Form):
 
 
 class TemplateCopyForm(forms.Form):
-    name = forms.CharField(label="Name of the new template", max_length=120)
+    name = forms.CharField(label=_("Name of the new template"), max_length=120)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -987,38 +1010,44 @@ class TemplateCopyForm(forms.Form):
 
 
 class TemplateForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=120)
+    name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         required=False,
         max_length=limits.MEDIUM_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    job_title = forms.CharField(label="Job title", max_length=100)
+    job_title = forms.CharField(label=_("Job title"), max_length=100)
     language = forms.ChoiceField(
-        label="Language",
+        label=_("Language"),
         choices=settings.LANGUAGES,
-        help_text="The language the template's text is written in. Supervisors see it beside "
-        "the template's name.",
+        help_text=_(
+            "The language the template's text is written in. Supervisors see it beside "
+            "the template's name."
+        ),
     )
     period_days = forms.IntegerField(
-        label="Review period (days)",
+        label=_("Review period (days)"),
         min_value=1,
-        help_text=f"{settings.PIP_MIN_PERIOD_DAYS} to {settings.PIP_MAX_PERIOD_DAYS} days.",
+        help_text=format_lazy(
+            _("{min} to {max} days."),
+            min=settings.PIP_MIN_PERIOD_DAYS,
+            max=settings.PIP_MAX_PERIOD_DAYS,
+        ),
     )
     monitoring_reports = forms.CharField(
-        label="Reports used (one per line)",
+        label=_("Reports used (one per line)"),
         required=False,
         max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     outcome_success = forms.CharField(
-        label="If improvement is achieved",
+        label=_("If improvement is achieved"),
         max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     outcome_failure = forms.CharField(
-        label="If performance does not improve",
+        label=_("If performance does not improve"),
         max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

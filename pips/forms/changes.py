@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, Submit
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from pips import limits
 from pips.forms.reviews import DateInput
@@ -25,34 +26,34 @@ def _helper(*fields, submit: str, css: str = "btn-primary") -> FormHelper:
 
 
 class PauseForm(forms.Form):
-    kind = forms.ChoiceField(label="Kind of leave", choices=PipPause.Kind.choices)
-    start_on = forms.DateField(label="Leave starts on", widget=DateInput())
+    kind = forms.ChoiceField(label=_("Kind of leave"), choices=PipPause.Kind.choices)
+    start_on = forms.DateField(label=_("Leave starts on"), widget=DateInput())
     note = forms.CharField(
-        label="What documents the leave",
+        label=_("What documents the leave"),
         max_length=limits.MEDIUM_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="On the plan's record and its PDF copy, which the employee sees.",
+        help_text=_("On the plan's record and its PDF copy, which the employee sees."),
     )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"start_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
-        self.helper = _helper("kind", "start_on", "note", submit="Pause the plan")
+        self.helper = _helper("kind", "start_on", "note", submit=_("Pause the plan"))
 
 
 class ResumeForm(forms.Form):
-    resume_on = forms.DateField(label="Back at work on", widget=DateInput())
+    resume_on = forms.DateField(label=_("Back at work on"), widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"resume_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
-        self.helper = _helper("resume_on", submit="Resume the plan", css="btn-success")
+        self.helper = _helper("resume_on", submit=_("Resume the plan"), css="btn-success")
 
 
 class ReassignForm(forms.Form):
-    supervisor = _UserChoice(label="New supervisor", queryset=None)
+    supervisor = _UserChoice(label=_("New supervisor"), queryset=None)
     reason = forms.CharField(
-        label="Why the plan changes hands",
+        label=_("Why the plan changes hands"),
         max_length=limits.MEDIUM_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -60,29 +61,31 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, supervisors, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["supervisor"].queryset = supervisors
-        self.helper = _helper("supervisor", "reason", submit="Reassign the plan")
+        self.helper = _helper("supervisor", "reason", submit=_("Reassign the plan"))
 
 
 class EndEmploymentForm(forms.Form):
-    ended_on = forms.DateField(label="Last day of employment", widget=DateInput())
+    ended_on = forms.DateField(label=_("Last day of employment"), widget=DateInput())
     confirm = forms.BooleanField(
-        label="The employee has left the company: end the plan with the reason “employment ended”."
+        label=_(
+            "The employee has left the company: end the plan with the reason “employment ended”."
+        )
     )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"ended_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.helper = _helper(
-            "ended_on", "confirm", submit="End the plan: employment ended", css="btn-danger"
+            "ended_on", "confirm", submit=_("End the plan: employment ended"), css="btn-danger"
         )
 
 
 class DelegationForm(forms.Form):
-    delegate = _UserChoice(label="Delegate", queryset=None)
-    start_on = forms.DateField(label="From", widget=DateInput())
-    end_on = forms.DateField(label="To (included)", widget=DateInput())
+    delegate = _UserChoice(label=_("Delegate"), queryset=None)
+    start_on = forms.DateField(label=_("From"), widget=DateInput())
+    end_on = forms.DateField(label=_("To (included)"), widget=DateInput())
 
     def __init__(self, *args, supervisors, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["delegate"].queryset = supervisors
-        self.helper = _helper("delegate", "start_on", "end_on", submit="Name the delegate")
+        self.helper = _helper("delegate", "start_on", "end_on", submit=_("Name the delegate"))

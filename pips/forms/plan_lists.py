@@ -5,15 +5,16 @@ name that matches none, or more than one, is refused at its field."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from pips import plan_lists
 from pips.lookups import TeamAndSupervisorFields
 from pips.models import Status
 
 STATE_CHOICES = [
-    ("", "Any state"),
-    ("open", "Any open state"),
-    ("closed", "Closed or cancelled"),
+    ("", _("Any state")),
+    ("open", _("Any open state")),
+    ("closed", _("Closed or cancelled")),
     *Status.choices,
 ]
 SORT_CHOICES = [(key, key) for key in plan_lists.SORTS] + [
@@ -23,32 +24,32 @@ SORT_CHOICES = [(key, key) for key in plan_lists.SORTS] + [
 
 class PlanListForm(TeamAndSupervisorFields):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Name, employee ID or plan number"}
+            attrs={"type": "search", "placeholder": _("Name, employee ID or plan number")}
         ),
     )
-    state = forms.ChoiceField(label="State", required=False, choices=STATE_CHOICES)
-    site = forms.ChoiceField(label="Site", required=False, choices=[])
+    state = forms.ChoiceField(label=_("State"), required=False, choices=STATE_CHOICES)
+    site = forms.ChoiceField(label=_("Site"), required=False, choices=[])
     period_from = forms.DateField(
-        label="Review period from",
+        label=_("Review period from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date such as 2026-01-31."},
+        error_messages={"invalid": _("Enter a date such as 2026-01-31.")},
     )
     period_to = forms.DateField(
-        label="to",
+        label=_("to"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date such as 2026-03-31."},
+        error_messages={"invalid": _("Enter a date such as 2026-03-31.")},
     )
     sort = forms.ChoiceField(
         required=False,
         choices=SORT_CHOICES,
         widget=forms.HiddenInput,
-        error_messages={"invalid_choice": "The list cannot be sorted by “%(value)s”."},
+        error_messages={"invalid_choice": _("The list cannot be sorted by “%(value)s”.")},
     )
 
     field_order = ["q", "state", "team", "supervisor", "site", "period_from", "period_to"]
@@ -62,13 +63,13 @@ class PlanListForm(TeamAndSupervisorFields):
             .values_list("site", flat=True)
             .distinct()
         )
-        self.fields["site"].choices = [("", "Any site")] + [(s, s) for s in sites]
+        self.fields["site"].choices = [("", _("Any site"))] + [(s, s) for s in sites]
 
     def clean(self) -> dict:
         data = super().clean()
         start, end = data.get("period_from"), data.get("period_to")
         if start and end and start > end:
-            self.add_error("period_to", "The end of the range is before its start.")
+            self.add_error("period_to", _("The end of the range is before its start."))
         return data
 
     def query(self) -> plan_lists.PlanQuery | None:

@@ -14,6 +14,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Fieldset, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,7 +37,8 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
 
 
 def _day(value: dt.date) -> str:
-    return f"{value:%a %d %b %Y}"
+    # "Tue 04 Mar 2025", with the day and month names of the active language.
+    return date_format(value, "D d M Y")
 
 
 def _textarea(rows: int = 3) -> forms.Textarea:
@@ -106,17 +108,19 @@ class CheckInForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.period_start = period_start
         self.today = today
-        self.fields["scheduled_for"].choices = [("", "An extra check-in (not on the schedule)")] + [
-            (day.isoformat(), f"Scheduled for {_day(day)}") for day in pending
+        self.fields["scheduled_for"].choices = [
+            ("", _("An extra check-in (not on the schedule)"))
+        ] + [
+            (day.isoformat(), _("Scheduled for %(date)s") % {"date": _day(day)}) for day in pending
         ]
         self.helper = FormHelper()
         self.helper.form_id = "checkin-form"
         self.helper.layout = Layout(
-            Fieldset("Meeting", "scheduled_for", "held_on", "attendees"),
+            Fieldset(_("Meeting"), "scheduled_for", "held_on", "attendees"),
             HTML('{% include "pips/reviews/_snapshot_table.html" %}'),
             "snapshot_note",
             HTML('{% include "pips/reviews/_checkin_actions.html" %}'),
-            Fieldset("Support and notes", "coaching_done", "notes", "next_steps"),
+            Fieldset(_("Support and notes"), "coaching_done", "notes", "next_steps"),
             Submit("save", _("Record the check-in")),
         )
 
@@ -299,13 +303,17 @@ class ReviewForm(forms.Form):
         ),
     )
     justification = forms.CharField(
-        label="Justification for HR (only for a successful outcome with targets not met)",
+        label=gettext_lazy(
+            "Justification for HR (only for a successful outcome with targets not met)"
+        ),
         required=False,
         max_length=limits.MEDIUM_TEXT,
         widget=_textarea(3),
-        help_text="A successful outcome must agree with the verdicts above. If a target is not "
-        "met, or the data says so, say why the plan should close as successful all the same: "
-        "HR decides before it takes effect. HR reads this; the employee does not.",
+        help_text=gettext_lazy(
+            "A successful outcome must agree with the verdicts above. If a target is not "
+            "met, or the data says so, say why the plan should close as successful all the same: "
+            "HR decides before it takes effect. HR reads this; the employee does not."
+        ),
     )
 
     def __init__(self, *args, kind: str, **kwargs):
@@ -326,7 +334,7 @@ class ReviewForm(forms.Form):
             self.fields["summary"].label = _("Summary and supervisor's comments")
             self.helper.layout = Layout(
                 HTML('{% include "pips/reviews/_review_items.html" %}'),
-                Fieldset("Outcome", "outcome", "new_end_date", "justification"),
+                Fieldset(_("Outcome"), "outcome", "new_end_date", "justification"),
                 "summary",
                 Submit("save", _("Record the final review")),
             )
@@ -334,7 +342,7 @@ class ReviewForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("outcome") == Outcome.EXTENDED and not data.get("new_end_date"):
-            self.add_error("new_end_date", "Give the new end date of the extended plan.")
+            self.add_error("new_end_date", _("Give the new end date of the extended plan."))
         if data.get("outcome") != Outcome.EXTENDED:
             data["new_end_date"] = None
         return data
@@ -344,18 +352,18 @@ class ReviewForm(forms.Form):
 
 
 HR_OUTCOMES = [
-    (Outcome.SUCCESSFUL, "Close as successful"),
-    (Outcome.EXTENDED, "Extend the plan"),
-    (Outcome.UNSUCCESSFUL, "Close as unsuccessful"),
+    (Outcome.SUCCESSFUL, gettext_lazy("Close as successful")),
+    (Outcome.EXTENDED, gettext_lazy("Extend the plan")),
+    (Outcome.UNSUCCESSFUL, gettext_lazy("Close as unsuccessful")),
 ]
 
 
 class OutcomeDecisionForm(forms.Form):
     outcome = forms.ChoiceField(
-        label="HR's decision", choices=HR_OUTCOMES, widget=forms.RadioSelect
+        label=gettext_lazy("HR's decision"), choices=HR_OUTCOMES, widget=forms.RadioSelect
     )
     new_end_date = forms.DateField(
-        label="New end date (extension only)", required=False, widget=DateInput()
+        label=gettext_lazy("New end date (extension only)"), required=False, widget=DateInput()
     )
     decision = forms.CharField(
         label=gettext_lazy("Reasons"),
@@ -381,9 +389,9 @@ class OutcomeDecisionForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields[
-            "typed_name"
-        ].help_text = f"Exactly as your account holds it: “{user.get_full_name()}”."
+        self.fields["typed_name"].help_text = _("Exactly as your account holds it: “%(name)s”.") % {
+            "name": user.get_full_name()
+        }
         self.helper = FormHelper()
         self.helper.layout = Layout(
             "outcome",
@@ -404,11 +412,11 @@ class OutcomeDecisionForm(forms.Form):
         data = super().clean()
         outcome = data.get("outcome")
         if outcome == Outcome.EXTENDED and not data.get("new_end_date"):
-            self.add_error("new_end_date", "Give the new end date of the extended plan.")
+            self.add_error("new_end_date", _("Give the new end date of the extended plan."))
         if outcome != Outcome.EXTENDED:
             data["new_end_date"] = None
         if outcome == Outcome.UNSUCCESSFUL and not (data.get("consequence") or "").strip():
-            self.add_error("consequence", "Record the consequence.")
+            self.add_error("consequence", _("Record the consequence."))
         if outcome != Outcome.UNSUCCESSFUL:
             data["consequence"] = ""
         return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from pips.lookups import AUTOCOMPLETE_SCRIPT
 from pips.models import Team
@@ -12,20 +13,20 @@ from pips.models import Team
 
 class StatsFilterForm(forms.Form):
     created_from = forms.DateField(
-        label="Plans created from",
+        label=_("Plans created from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date such as 2025-01-31."},
+        error_messages={"invalid": _("Enter a date such as 2025-01-31.")},
     )
     created_to = forms.DateField(
-        label="to",
+        label=_("to"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date such as 2025-03-31."},
+        error_messages={"invalid": _("Enter a date such as 2025-03-31.")},
     )
     # Typed, with suggestions: a company has hundreds of teams (no select of every one).
     team = forms.CharField(
-        label="Team",
+        label=_("Team"),
         required=False,
         max_length=100,
         widget=forms.TextInput(
@@ -33,7 +34,7 @@ class StatsFilterForm(forms.Form):
                 "list": "team-options",
                 "data-lookup": "teams",
                 "autocomplete": "off",
-                "placeholder": "All teams",
+                "placeholder": _("All teams"),
             }
         ),
     )
@@ -52,7 +53,10 @@ class StatsFilterForm(forms.Form):
                     "team", HTML('<datalist id="team-options"></datalist>'), css_class="col-md-3"
                 ),
                 Column(
-                    HTML('<button class="btn btn-outline-primary mt-md-4">Show</button>'),
+                    HTML(
+                        '<button class="btn btn-outline-primary mt-md-4">{% load i18n %}'
+                        '{% translate "Show" context "filter" %}</button>'
+                    ),
                     css_class="col-md-2",
                 ),
             ),
@@ -65,14 +69,16 @@ class StatsFilterForm(forms.Form):
             return None
         team = Team.objects.filter(name__iexact=name).first()
         if team is None:
-            raise forms.ValidationError(f"No team called “{name}”; pick one from the suggestions.")
+            raise forms.ValidationError(
+                _("No team called “%(name)s”; pick one from the suggestions.") % {"name": name}
+            )
         return team
 
     def clean(self) -> dict:
         data = super().clean()
         start, end = data.get("created_from"), data.get("created_to")
         if start and end and start > end:
-            self.add_error("created_to", "The end of the range is before its start.")
+            self.add_error("created_to", _("The end of the range is before its start."))
         return data
 
     def filters(self) -> dict:

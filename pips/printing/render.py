@@ -72,10 +72,10 @@ def version_for_user(user, pip: Pip, number: int | None = None) -> PipVersion:
         else PipVersion.objects.filter(pip=pip, number=number).first()
     )
     if version is None:
-        raise Http404("No such version of this plan.")
+        raise Http404(_("No such version of this plan."))
     sees_drafts = rules.sees_whole_plan(user, pip)
     if not sees_drafts and version.state not in EMPLOYEE_VERSION_STATES:
-        raise Http404("No such version of this plan.")
+        raise Http404(_("No such version of this plan."))
     return version
 
 

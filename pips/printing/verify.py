@@ -62,11 +62,11 @@ def check_copy(user, data: bytes) -> CopyCheck:
     result = pdfsign.verify_pdf(data)
     if not result.ok:
         headline = {
-            pdfsign.STATUS_NOT_PDF: "Not a PDF",
-            pdfsign.STATUS_UNSIGNED: "Not signed: not an authentic copy",
-            pdfsign.STATUS_ALTERED: "Altered: not an authentic copy",
-            pdfsign.STATUS_UNTRUSTED: "Signed by someone else: not an authentic copy",
-            pdfsign.STATUS_MODIFIED: "Changed after signing: not an authentic copy",
+            pdfsign.STATUS_NOT_PDF: _("Not a PDF"),
+            pdfsign.STATUS_UNSIGNED: _("Not signed: not an authentic copy"),
+            pdfsign.STATUS_ALTERED: _("Altered: not an authentic copy"),
+            pdfsign.STATUS_UNTRUSTED: _("Signed by someone else: not an authentic copy"),
+            pdfsign.STATUS_MODIFIED: _("Changed after signing: not an authentic copy"),
         }[result.status]
         return CopyCheck(
             verdict=NOT_GENUINE, headline=headline, details=[result.summary], status=result.status
@@ -86,7 +86,7 @@ def check_copy(user, data: bytes) -> CopyCheck:
         return CopyCheck(
             verdict=UNKNOWN,
             headline=_("Signed by us, but it matches no record"),
-            details=[*details, "There is no plan record for this copy."],
+            details=[*details, _("There is no plan record for this copy.")],
             status=result.status,
         )
 
@@ -96,14 +96,14 @@ def check_copy(user, data: bytes) -> CopyCheck:
     visible = pips_visible(user).filter(pk=pip_id).exists()
     printed = _printed_at(result.metadata.get("printed_at"))
     if printed:
-        details.append(f"The copy was printed on {printed}.")
+        details.append(_("The copy was printed on %(date)s.") % {"date": printed})
 
     if matches:
         details.append(
-            "Its content hash matches the record: the plan it shows is the plan on file."
+            _("Its content hash matches the record: the plan it shows is the plan on file.")
         )
     else:
-        details.append("Its content hash does not match the record.")
+        details.append(_("Its content hash does not match the record."))
     if not visible:
         if matches:
             return CopyCheck(
@@ -120,14 +120,20 @@ def check_copy(user, data: bytes) -> CopyCheck:
         )
 
     pip = version.pip
-    label = f"{pip.reference} version {version.number}"
+    label = _("%(reference)s version %(number)s") % {
+        "reference": pip.reference,
+        "number": version.number,
+    }
     url = reverse("pips:version", args=[pip.pk, version.number])
     if matches:
         if not version.content_sha256:
-            details.append(f"Version {version.number} is a draft that has not been issued.")
+            details.append(
+                _("Version %(number)s is a draft that has not been issued.")
+                % {"number": version.number}
+            )
         return CopyCheck(
             verdict=GENUINE,
-            headline=f"Authentic: it matches plan {label}",
+            headline=_("Authentic: it matches plan %(label)s") % {"label": label},
             details=details,
             status=result.status,
             pip=pip,
@@ -135,12 +141,15 @@ def check_copy(user, data: bytes) -> CopyCheck:
             url=url,
         )
     details.append(
-        f"The content of {label} on file is different from the content of this copy: it was "
-        "printed from a draft that has changed since."
+        _(
+            "The content of %(label)s on file is different from the content of this copy: it "
+            "was printed from a draft that has changed since."
+        )
+        % {"label": label}
     )
     return CopyCheck(
         verdict=CHANGED,
-        headline=f"Signed by us, but it no longer matches plan {label}",
+        headline=_("Signed by us, but it no longer matches plan %(label)s") % {"label": label},
         details=details,
         status=result.status,
         pip=pip,

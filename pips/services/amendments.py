@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from pips import limits, rules
 from pips.audit import AuditAction
@@ -45,7 +46,10 @@ def amendment_start(
     approved by HR and signed again."""
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can amend it.")
+        require(
+            rules.is_plan_supervisor(actor, pip),
+            gettext("Only the plan's supervisor can amend it."),
+        )
         return create_amendment(
             actor=actor,
             pip=pip,
@@ -67,14 +71,14 @@ def create_amendment(
     plan's lock: the supervisor amending, or HR extending the plan at its final review. The
     draft is the plan's supervisor's to complete and submit."""
     if not change_summary.strip():
-        raise ValidationError({"change_summary": "Say why the plan is being amended."})
+        raise ValidationError({"change_summary": gettext("Say why the plan is being amended.")})
     limits.check({"change_summary": (change_summary.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
-        require_state(pip, rules.AMENDABLE, "amend")
+        require_state(pip, rules.AMENDABLE, gettext("amend"))
         if pip.versions.exclude(
             state__in=[VersionState.ISSUED, VersionState.SUPERSEDED, VersionState.WITHDRAWN]
         ).exists():
-            raise TransitionError("An amendment is already in progress.")
+            raise TransitionError(gettext("An amendment is already in progress."))
         current = pip.current_version
         content = content_from_version(current)
         content.change_summary = change_summary.strip()
@@ -111,7 +115,7 @@ def create_amendment(
 def _pending_amendment(pip: Pip, state: str) -> PipVersion:
     version = pip.versions.filter(state=state, number__gt=1).order_by("-number").first()
     if version is None:
-        raise TransitionError("There is no amendment at that step.")
+        raise TransitionError(gettext("There is no amendment at that step."))
     return version
 
 
@@ -120,7 +124,7 @@ def amendment_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip
         pip = lock(pip)
         require(
             rules.is_plan_supervisor(actor, pip),
-            "Only the plan's supervisor can submit an amendment.",
+            gettext("Only the plan's supervisor can submit an amendment."),
         )
         version = _pending_amendment(pip, VersionState.DRAFT)
         validate_content(content_from_version(version), amendment=True)
@@ -137,12 +141,12 @@ def amendment_decide(
 ) -> PipVersion:
     """HR approves an amendment (it comes into force and must be signed again) or returns it."""
     if not approve and not comment.strip():
-        raise ValidationError({"comment": "Say what needs to change before returning it."})
+        raise ValidationError({"comment": gettext("Say what needs to change before returning it.")})
     limits.check({"comment": (comment.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.is_hr(actor), "Only HR decides on amendments.")
-        require_state(pip, rules.AMENDABLE, "amend")
+        require(rules.is_hr(actor), gettext("Only HR decides on amendments."))
+        require_state(pip, rules.AMENDABLE, gettext("amend"))
         version = _pending_amendment(pip, VersionState.PENDING_HR)
         conflict = rules.hr_conflict(actor, pip, version)
         require(not conflict, conflict)

@@ -9,6 +9,8 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from pips import limits, roles, rules
 from pips.audit import AuditAction
@@ -57,32 +59,40 @@ def pip_pause(
     called off and nothing is reminded until it resumes."""
     errors = {}
     if kind not in PipPause.Kind.values:
-        errors["kind"] = "Choose the kind of leave."
+        errors["kind"] = gettext("Choose the kind of leave.")
     if not note.strip():
-        errors["note"] = "Say what documents the leave (a doctor's note on file, say)."
+        errors["note"] = gettext("Say what documents the leave (a doctor's note on file, say).")
     if start_on > timezone.localdate():
-        errors["start_on"] = "A pause starts today or on a day already past."
+        errors["start_on"] = gettext("A pause starts today or on a day already past.")
     if errors:
         raise ValidationError(errors)
     limits.check({"note": (note.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.may_pause(actor, pip), "Only HR or the plan's supervisor pauses a plan.")
-        require_state(pip, PAUSABLE_STATUSES, "pause")
+        require(
+            rules.may_pause(actor, pip), gettext("Only HR or the plan's supervisor pauses a plan.")
+        )
+        require_state(pip, PAUSABLE_STATUSES, gettext("pause"))
         if pip.paused_since is not None:
-            raise TransitionError(f"This plan is already paused since {pip.paused_since:%d %b %Y}.")
+            raise TransitionError(
+                gettext("This plan is already paused since %(date)s.")
+                % {"date": date_format(pip.paused_since, "d M Y")}
+            )
         version = pip.current_version
         if not version.period_start <= start_on:
             raise ValidationError(
                 {
-                    "start_on": "A pause starts inside the plan, from "
-                    f"{version.period_start:%d %b %Y}."
+                    "start_on": gettext("A pause starts inside the plan, from %(date)s.")
+                    % {"date": date_format(version.period_start, "d M Y")}
                 }
             )
         last = pip.pauses.order_by("-end_on").first()
         if last is not None and last.end_on and start_on < last.end_on:
             raise ValidationError(
-                {"start_on": f"The last pause ended on {last.end_on:%d %b %Y}; start after it."}
+                {
+                    "start_on": gettext("The last pause ended on %(date)s; start after it.")
+                    % {"date": date_format(last.end_on, "d M Y")}
+                }
             )
         pause = PipPause.objects.create(
             pip=pip, kind=kind, note=note.strip(), start_on=start_on, paused_by=actor
@@ -109,19 +119,25 @@ def pip_resume(*, actor, pip: Pip, resume_on: dt.date, meta: RequestMeta | None 
     days paused, and the schedule (and with it the reminders) starts again."""
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.may_pause(actor, pip), "Only HR or the plan's supervisor resumes a plan.")
+        require(
+            rules.may_pause(actor, pip), gettext("Only HR or the plan's supervisor resumes a plan.")
+        )
         pause = pip.pauses.filter(end_on__isnull=True).order_by("-start_on").first()
         if pip.paused_since is None or pause is None:
-            raise TransitionError("This plan is not paused.")
+            raise TransitionError(gettext("This plan is not paused."))
         if resume_on > timezone.localdate():
             raise ValidationError(
-                {"resume_on": "Resume the plan on the day the employee is back, not before."}
+                {
+                    "resume_on": gettext(
+                        "Resume the plan on the day the employee is back, not before."
+                    )
+                }
             )
         if resume_on <= pause.start_on:
             raise ValidationError(
                 {
-                    "resume_on": "The plan resumes after the pause began "
-                    f"({pause.start_on:%d %b %Y})."
+                    "resume_on": gettext("The plan resumes after the pause began (%(date)s).")
+                    % {"date": date_format(pause.start_on, "d M Y")}
                 }
             )
         days = (resume_on - pause.start_on).days
@@ -156,22 +172,24 @@ def pip_reassign(
     manager's signature on its next versions. The previous holder loses access."""
     errors = {}
     if not reason.strip():
-        errors["reason"] = "Say why the plan changes hands."
+        errors["reason"] = gettext("Say why the plan changes hands.")
     if supervisor is None or not supervisor.is_active or not roles.is_supervisor(supervisor):
-        errors["supervisor"] = "Choose an active supervisor."
+        errors["supervisor"] = gettext("Choose an active supervisor.")
     if errors:
         raise ValidationError(errors)
     limits.check({"reason": (reason.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
         if actor is not None:
-            require(rules.may_manage_roster(actor), "Only HR reassigns a plan.")
-        require_state(pip, OPEN_STATUSES, "reassign")
+            require(rules.may_manage_roster(actor), gettext("Only HR reassigns a plan."))
+        require_state(pip, OPEN_STATUSES, gettext("reassign"))
         agent = pip.agent
         if supervisor.pk == pip.supervisor_id:
-            raise ValidationError({"supervisor": "The plan is already held by this supervisor."})
+            raise ValidationError(
+                {"supervisor": gettext("The plan is already held by this supervisor.")}
+            )
         if supervisor.pk == agent.user_id:
-            raise ValidationError({"supervisor": "The agent cannot hold their own plan."})
+            raise ValidationError({"supervisor": gettext("The agent cannot hold their own plan.")})
         previous = pip.supervisor
         pip.supervisor = supervisor
         pip.save(update_fields=["supervisor", "updated_at"])
@@ -204,12 +222,15 @@ def pip_end_employment(
     meetings and reminders are called off, and the agent's record is marked inactive. Called by
     HR (or an administrator loading the roster), or by the roster import with no actor."""
     if ended_on > timezone.localdate() + dt.timedelta(days=366):
-        raise ValidationError({"ended_on": "Give the last day of employment."})
+        raise ValidationError({"ended_on": gettext("Give the last day of employment.")})
     with transaction.atomic():
         pip = lock(pip)
         if actor is not None:
-            require(rules.may_manage_roster(actor), "Only HR records that the employment ended.")
-        require_state(pip, OPEN_STATUSES, "end")
+            require(
+                rules.may_manage_roster(actor),
+                gettext("Only HR records that the employment ended."),
+            )
+        require_state(pip, OPEN_STATUSES, gettext("end"))
         now = timezone.now()
         pip.schedule.filter(done_at__isnull=True, cancelled_at__isnull=True).update(
             cancelled_at=now
@@ -248,18 +269,20 @@ def delegation_add(
     """A supervisor names a delegate for their plans from `start_on` to `end_on` (both days
     included): on those days the delegate sees them and may record check-ins and reviews,
     recorded as the delegate's, on behalf of the supervisor."""
-    require(roles.is_supervisor(actor), "Only a supervisor names a delegate.")
+    require(roles.is_supervisor(actor), gettext("Only a supervisor names a delegate."))
     errors = {}
     if delegate is None or not delegate.is_active or not roles.is_supervisor(delegate):
-        errors["delegate"] = "Choose another active supervisor."
+        errors["delegate"] = gettext("Choose another active supervisor.")
     elif delegate.pk == actor.pk:
-        errors["delegate"] = "Choose someone other than yourself."
+        errors["delegate"] = gettext("Choose someone other than yourself.")
     if end_on < start_on:
-        errors["end_on"] = "The cover must end on or after the day it starts."
+        errors["end_on"] = gettext("The cover must end on or after the day it starts.")
     elif (end_on - start_on).days >= MAX_DELEGATION_DAYS:
-        errors["end_on"] = f"Name a delegate for at most {MAX_DELEGATION_DAYS} days at a time."
+        errors["end_on"] = gettext("Name a delegate for at most %(days)s days at a time.") % {
+            "days": MAX_DELEGATION_DAYS
+        }
     if start_on < timezone.localdate():
-        errors["start_on"] = "The cover starts today or later."
+        errors["start_on"] = gettext("The cover starts today or later.")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -288,7 +311,7 @@ def delegation_end(*, actor, delegation: Delegation, meta: RequestMeta | None = 
         delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
         require(
             actor.pk in (delegation.supervisor_id, delegation.delegate_id),
-            "Only the supervisor or the delegate ends a cover.",
+            gettext("Only the supervisor or the delegate ends a cover."),
         )
         if delegation.revoked_at is not None:
             return delegation

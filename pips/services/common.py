@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from pips import audit_chain, notifications
 from pips.audit import AuditAction
@@ -70,7 +71,8 @@ def require(condition: bool, message: str) -> None:
 def require_state(pip: Pip, allowed: Iterable[str], doing: str) -> None:
     if pip.status not in allowed:
         raise TransitionError(
-            f"You cannot {doing} a plan that is {pip.get_status_display().lower()}."
+            gettext("You cannot %(doing)s a plan that is %(status)s.")
+            % {"doing": doing, "status": pip.get_status_display().lower()}
         )
 
 

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from pips import languages, limits, rules
 from pips.audit import AuditAction
@@ -102,63 +104,81 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
                     label = model._meta.get_field(name).verbose_name
                     add(
                         f"{prefix}-{index}",
-                        f"{label.capitalize()}: " + limits.too_long_message(limit, len(text)),
+                        gettext("%(field)s: %(problem)s")
+                        % {
+                            "field": capfirst(label),
+                            "problem": limits.too_long_message(limit, len(text)),
+                        },
                     )
 
     if content.language and languages.normalise(content.language) != content.language:
-        add("language", "Choose one of the languages offered.")
+        add("language", gettext("Choose one of the languages offered."))
     days = (content.period_end - content.period_start).days
     if days <= 0:
-        add("period_end", "The review period must end after it starts.")
+        add("period_end", gettext("The review period must end after it starts."))
     elif not settings.PIP_MIN_PERIOD_DAYS <= days <= settings.PIP_MAX_PERIOD_DAYS:
         add(
             "period_end",
-            f"The review period must be {settings.PIP_MIN_PERIOD_DAYS} to "
-            f"{settings.PIP_MAX_PERIOD_DAYS} days long; this one is {days}.",
+            gettext("The review period must be %(min)s to %(max)s days long; this one is %(days)s.")
+            % {
+                "min": settings.PIP_MIN_PERIOD_DAYS,
+                "max": settings.PIP_MAX_PERIOD_DAYS,
+                "days": days,
+            },
         )
     if not content.period_start <= content.final_review_date <= content.period_end:
-        add("final_review_date", "The final review must fall inside the review period.")
+        add("final_review_date", gettext("The final review must fall inside the review period."))
     if content.midpoint_date is None:
         if days > 30 and not amendment:
-            add("midpoint_date", "A period over 30 days needs a midpoint review date.")
+            add("midpoint_date", gettext("A period over 30 days needs a midpoint review date."))
     elif not content.period_start < content.midpoint_date < content.period_end:
-        add("midpoint_date", "The midpoint review must fall inside the review period.")
+        add("midpoint_date", gettext("The midpoint review must fall inside the review period."))
     if content.checkin_cadence not in Cadence.values:
-        add("checkin_cadence", "Choose weekly or every two weeks.")
+        add("checkin_cadence", gettext("Choose weekly or every two weeks."))
     if not 0 <= content.checkin_weekday <= 6:
-        add("checkin_weekday", "Choose a weekday.")
+        add("checkin_weekday", gettext("Choose a weekday."))
     if not content.expectations:
-        add("expectations", "Add at least one expectation.")
+        add("expectations", gettext("Add at least one expectation."))
     if not content.actions:
-        add("actions", "Add at least one action item.")
+        add("actions", gettext("Add at least one action item."))
     if not content.reasons and not content.description.strip():
-        add("reasons", "Give at least one reason for the plan.")
+        add("reasons", gettext("Give at least one reason for the plan."))
     from metrics.models import Kpi
 
     kpis = Kpi.objects.in_bulk([e.kpi_id for e in content.expectations if e.kpi_id])
     for index, row in enumerate(content.expectations):
         key = f"expectations-{index}"
         if not row.area.strip():
-            add(key, "Name the performance area.")
+            add(key, gettext("Name the performance area."))
         if row.kpi_id is None:
             if not row.standard_text.strip():
-                add(key, f"{row.area or 'This row'}: describe the expected standard.")
+                add(
+                    key,
+                    gettext("%(area)s: describe the expected standard.")
+                    % {"area": row.area or gettext("This row")},
+                )
             continue
         kpi = kpis.get(row.kpi_id)
         if kpi is None:
-            add(key, "Unknown KPI.")
+            add(key, gettext("Unknown KPI."))
             continue
         if row.target is None or row.comparator not in ("gte", "lte"):
-            add(key, f"{row.area}: give the comparator and the target.")
+            add(key, gettext("%(area)s: give the comparator and the target.") % {"area": row.area})
             continue
         if not kpi.in_range(row.target) or (kpi.unit == "seconds" and row.target <= 0):
-            bounds = (
-                "a positive duration"
-                if kpi.unit == "seconds"
-                else f"between {kpi.format_value(kpi.min_value)} and "
-                f"{kpi.format_value(kpi.max_value)}"
+            if kpi.unit == "seconds":
+                problem = gettext("%(area)s: the target must be a positive duration.")
+            else:
+                problem = gettext("%(area)s: the target must be between %(min)s and %(max)s.")
+            add(
+                key,
+                problem
+                % {
+                    "area": row.area,
+                    "min": kpi.format_value(kpi.min_value),
+                    "max": kpi.format_value(kpi.max_value),
+                },
             )
-            add(key, f"{row.area}: the target must be {bounds}.")
             continue
         current = row.baseline_value
         if current is not None:
@@ -166,24 +186,38 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
             if met:
                 add(
                     key,
-                    f"{row.area}: the current value {kpi.format_value(current)} already meets "
-                    f"the target {kpi.format_value(row.target)}.",
+                    gettext(
+                        "%(area)s: the current value %(current)s already meets the target "
+                        "%(target)s."
+                    )
+                    % {
+                        "area": row.area,
+                        "current": kpi.format_value(current),
+                        "target": kpi.format_value(row.target),
+                    },
                 )
     for index, row in enumerate(content.actions):
         key = f"actions-{index}"
         if not row.action.strip() or not row.responsible.strip():
-            add(key, "Each action item needs the action and who is responsible.")
+            add(key, gettext("Each action item needs the action and who is responsible."))
         if row.deadline_kind not in DeadlineKind.values:
-            add(key, "Choose a kind of deadline.")
+            add(key, gettext("Choose a kind of deadline."))
         elif row.deadline_kind == DeadlineKind.DATE:
             if row.deadline_date is None:
-                add(key, f"{row.action}: give the deadline date.")
+                add(key, gettext("%(action)s: give the deadline date.") % {"action": row.action})
             elif not content.period_start <= row.deadline_date <= content.period_end:
-                add(key, f"{row.action}: the deadline must fall inside the review period.")
+                add(
+                    key,
+                    gettext("%(action)s: the deadline must fall inside the review period.")
+                    % {"action": row.action},
+                )
         elif row.deadline_kind == DeadlineKind.RECURRING and any(
             d not in range(7) for d in row.recurrence_weekdays
         ):
-            add(key, f"{row.action}: unknown weekday in the recurrence.")
+            add(
+                key,
+                gettext("%(action)s: unknown weekday in the recurrence.") % {"action": row.action},
+            )
         elif (
             row.deadline_kind == DeadlineKind.RECURRING
             and not row.recurrence_weekdays
@@ -192,8 +226,11 @@ def validate_content(content: PlanContent, *, amendment: bool = False) -> None:
             # "Weekly" with no fixed day is a recurrence; one that says nothing of when is not.
             add(
                 key,
-                f"{row.action}: say when it recurs: tick at least one weekday, or write how "
-                "often in “Deadline as printed” (Weekly, say).",
+                gettext(
+                    "%(action)s: say when it recurs: tick at least one weekday, or write how "
+                    "often in “Deadline as printed” (Weekly, say)."
+                )
+                % {"action": row.action},
             )
     if errors:
         raise ValidationError(errors)
@@ -317,7 +354,7 @@ def pip_create(
     """Draft a plan for an agent the actor supervises."""
     require(
         rules.is_agent_supervisor(actor, agent),
-        "Only the agent's supervisor can draft a plan for them.",
+        gettext("Only the agent's supervisor can draft a plan for them."),
     )
     fill_baselines(agent=agent, content=content, today=today)
     validate_content(content)
@@ -325,7 +362,12 @@ def pip_create(
         Agent.objects.select_for_update().get(pk=agent.pk)
         if Pip.objects.filter(agent=agent, status__in=OPEN_STATUSES).exists():
             raise ValidationError(
-                {"agent": f"{agent.full_name} already has an open plan; finish or cancel it first."}
+                {
+                    "agent": gettext(
+                        "%(name)s already has an open plan; finish or cancel it first."
+                    )
+                    % {"name": agent.full_name}
+                }
             )
         pip = Pip.objects.create(agent=agent, supervisor=actor, template=template, created_by=actor)
         version = PipVersion(
@@ -379,10 +421,12 @@ def pip_update_draft(
     """Save changes to a draft (the first one, or an amendment). Refused once issued."""
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can edit it.")
+        require(
+            rules.is_plan_supervisor(actor, pip), gettext("Only the plan's supervisor can edit it.")
+        )
         version = _draft_version(pip)
         if version.number == 1:
-            require_state(pip, rules.EDITABLE, "edit")
+            require_state(pip, rules.EDITABLE, gettext("edit"))
         # Amendments keep the baselines frozen at the first issue; drafts refresh them.
         if version.number == 1:
             fill_baselines(agent=pip.agent, content=content, today=today)
@@ -405,9 +449,10 @@ def pip_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip:
     with transaction.atomic():
         pip = lock(pip)
         require(
-            rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can submit it to HR."
+            rules.is_plan_supervisor(actor, pip),
+            gettext("Only the plan's supervisor can submit it to HR."),
         )
-        require_state(pip, rules.EDITABLE, "submit")
+        require_state(pip, rules.EDITABLE, gettext("submit"))
         version = pip.current_version
         validate_content(content_from_version(version))
         version.state = VersionState.PENDING_HR
@@ -426,12 +471,14 @@ def pip_submit(*, actor, pip: Pip, meta: RequestMeta | None = None) -> Pip:
 def pip_return(*, actor, pip: Pip, comment: str, meta: RequestMeta | None = None) -> Pip:
     """HR sends the draft back to the supervisor with comments."""
     if not comment.strip():
-        raise ValidationError({"comment": "Say what needs to change before returning the plan."})
+        raise ValidationError(
+            {"comment": gettext("Say what needs to change before returning the plan.")}
+        )
     limits.check({"comment": (comment.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.is_hr(actor), "Only HR can return a plan.")
-        require_state(pip, rules.HR_DECIDES, "return")
+        require(rules.is_hr(actor), gettext("Only HR can return a plan."))
+        require_state(pip, rules.HR_DECIDES, gettext("return"))
         version = pip.current_version
         version.state = VersionState.DRAFT
         version.save(update_fields=["state"])
@@ -451,10 +498,10 @@ def pip_approve(*, actor, pip: Pip, comment: str = "", meta: RequestMeta | None 
     limits.check({"comment": (comment.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.is_hr(actor), "Only HR can approve a plan.")
+        require(rules.is_hr(actor), gettext("Only HR can approve a plan."))
         conflict = rules.hr_conflict(actor, pip)
         require(not conflict, conflict)
-        require_state(pip, rules.HR_DECIDES, "approve")
+        require_state(pip, rules.HR_DECIDES, gettext("approve"))
         version = pip.current_version
         version.state = VersionState.APPROVED
         version.save(update_fields=["state"])
@@ -492,11 +539,16 @@ def pip_issue(
     """The supervisor held the meeting: the content freezes, the manager signs, the agent can
     now read and sign the plan."""
     if meeting_held_on > timezone.localdate():
-        raise ValidationError({"meeting_held_on": "The meeting date cannot be in the future."})
+        raise ValidationError(
+            {"meeting_held_on": gettext("The meeting date cannot be in the future.")}
+        )
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor can issue it.")
-        require_state(pip, rules.ISSUABLE, "issue")
+        require(
+            rules.is_plan_supervisor(actor, pip),
+            gettext("Only the plan's supervisor can issue it."),
+        )
+        require_state(pip, rules.ISSUABLE, gettext("issue"))
         version = pip.current_version
         freeze_version(version, issued_on=meeting_held_on)
         now = timezone.now()
@@ -523,12 +575,12 @@ def pip_issue(
 
 def pip_cancel(*, actor, pip: Pip, reason: str, meta: RequestMeta | None = None) -> Pip:
     if not reason.strip():
-        raise ValidationError({"reason": "Give the reason for cancelling the plan."})
+        raise ValidationError({"reason": gettext("Give the reason for cancelling the plan.")})
     limits.check({"reason": (reason.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.is_hr(actor), "Only HR can cancel a plan.")
-        require_state(pip, rules.CANCELLABLE, "cancel")
+        require(rules.is_hr(actor), gettext("Only HR can cancel a plan."))
+        require_state(pip, rules.CANCELLABLE, gettext("cancel"))
         pip.schedule.filter(done_at__isnull=True, cancelled_at__isnull=True).update(
             cancelled_at=timezone.now()
         )

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from pips import limits, rules
 from pips.audit import AuditAction
@@ -51,11 +53,12 @@ def _require_recorder(actor, pip: Pip, doing: str) -> dict:
     audit event says of a delegate: on whose behalf they recorded."""
     require(
         rules.may_record_meetings(actor, pip),
-        f"Only the plan's supervisor, or their delegate, {doing}.",
+        gettext("Only the plan's supervisor, or their delegate, %(doing)s.") % {"doing": doing},
     )
     if pip.paused_since is not None:
         raise TransitionError(
-            f"This plan is paused for leave since {pip.paused_since:%d %b %Y}; resume it first."
+            gettext("This plan is paused for leave since %(date)s; resume it first.")
+            % {"date": date_format(pip.paused_since, "d M Y")}
         )
     if rules.is_plan_supervisor(actor, pip):
         return {}
@@ -70,8 +73,8 @@ def _locked_for_checkin(actor, pip: Pip) -> tuple[Pip, dict]:
     """The plan, locked, once the actor may record a check-in (held or missed) on it, and what
     the audit event says of a delegate."""
     pip = lock(pip)
-    behalf = _require_recorder(actor, pip, "records check-ins")
-    require_state(pip, rules.RECORDABLE, "record a check-in on")
+    behalf = _require_recorder(actor, pip, gettext("records check-ins"))
+    require_state(pip, rules.RECORDABLE, gettext("record a check-in on"))
     return pip, behalf
 
 
@@ -86,7 +89,9 @@ def checkin_record(
     """Record a check-in held with the agent: the KPI snapshot, each action's status and the
     support sessions actually given."""
     if data.held_on > timezone.localdate():
-        raise ValidationError({"held_on": "A check-in cannot be recorded before it is held."})
+        raise ValidationError(
+            {"held_on": gettext("A check-in cannot be recorded before it is held.")}
+        )
     limits.check(
         {
             "attendees": (data.attendees.strip(), limits.SHORT_TEXT),
@@ -102,9 +107,9 @@ def checkin_record(
         items = {a.pk: a for a in version.actions.all()}
         unknown = (set(data.action_statuses) | set(data.sessions_held)) - set(items)
         if unknown:
-            raise ValidationError({"actions": "Unknown action item."})
+            raise ValidationError({"actions": gettext("Unknown action item.")})
         if any(s not in ActionStatus.values for s in data.action_statuses.values()):
-            raise ValidationError({"actions": "Unknown action status."})
+            raise ValidationError({"actions": gettext("Unknown action status.")})
         _check_sessions(version, items, data)
         try:
             with transaction.atomic():
@@ -157,13 +162,21 @@ def _check_sessions(version: PipVersion, items: dict[int, ActionItem], data: Che
     for pk, days in data.sessions_held.items():
         item = items[pk]
         if not item.records_sessions:
-            raise ValidationError({"sessions": f"{item.action}: no sessions are recorded for it."})
+            raise ValidationError(
+                {
+                    "sessions": gettext("%(action)s: no sessions are recorded for it.")
+                    % {"action": item.action}
+                }
+            )
         for day in days:
             if not version.period_start <= day <= data.held_on:
                 raise ValidationError(
                     {
-                        "sessions": f"{item.action}: a session on {day:%d %b %Y} must fall "
-                        "between the start of the plan and the day of the check-in."
+                        "sessions": gettext(
+                            "%(action)s: a session on %(date)s must fall between the start of "
+                            "the plan and the day of the check-in."
+                        )
+                        % {"action": item.action, "date": date_format(day, "d M Y")}
                     }
                 )
     wanted = {(pk, day) for pk, days in data.sessions_held.items() for day in days}
@@ -176,8 +189,10 @@ def _check_sessions(version: PipVersion, items: dict[int, ActionItem], data: Che
             if (pk, day) in wanted:
                 raise ValidationError(
                     {
-                        "sessions": f"{items[pk].action}: the session on {day:%d %b %Y} is "
-                        "already recorded."
+                        "sessions": gettext(
+                            "%(action)s: the session on %(date)s is already recorded."
+                        )
+                        % {"action": items[pk].action, "date": date_format(day, "d M Y")}
                     }
                 )
 
@@ -186,7 +201,7 @@ def checkin_missed(
     *, actor, pip: Pip, scheduled_for: dt.date, reason: str, meta: RequestMeta | None = None
 ) -> CheckIn:
     if not reason.strip():
-        raise ValidationError({"missed_reason": "Say why the check-in did not happen."})
+        raise ValidationError({"missed_reason": gettext("Say why the check-in did not happen.")})
     limits.check({"missed_reason": (reason.strip(), limits.MEDIUM_TEXT)})
     with transaction.atomic():
         pip, behalf = _locked_for_checkin(actor, pip)
@@ -223,13 +238,13 @@ def checkin_agent_comment(
     *, actor, checkin: CheckIn, comment: str, meta: RequestMeta | None = None
 ) -> CheckIn:
     if not comment.strip():
-        raise ValidationError({"agent_comment": "Write your comment."})
+        raise ValidationError({"agent_comment": gettext("Write your comment.")})
     with transaction.atomic():
         pip = lock(checkin.pip)
-        require(rules.is_plan_employee(actor, pip), "Only the employee can comment here.")
+        require(rules.is_plan_employee(actor, pip), gettext("Only the employee can comment here."))
         checkin = CheckIn.objects.select_for_update().get(pk=checkin.pk)
         if checkin.agent_comment:
-            raise TransitionError("You have already commented on this check-in.")
+            raise TransitionError(gettext("You have already commented on this check-in."))
         checkin.agent_comment = comment.strip()
         checkin.save(update_fields=["agent_comment"])
         write_audit(
@@ -260,37 +275,39 @@ def review_open(
         if actor is not None:
             require(
                 rules.may_record_meetings(actor, pip) or rules.is_hr(actor),
-                "Only the plan's supervisor, their delegate or HR opens a review.",
+                gettext("Only the plan's supervisor, their delegate or HR opens a review."),
             )
         if pip.paused_since is not None:
             raise TransitionError(
-                f"This plan is paused for leave since {pip.paused_since:%d %b %Y}; resume it first."
+                gettext("This plan is paused for leave since %(date)s; resume it first.")
+                % {"date": date_format(pip.paused_since, "d M Y")}
             )
         version = pip.current_version
         existing = Review.objects.filter(pip=pip, kind=kind, version=version).first()
         if existing is not None:
             return existing, False
         if kind == Review.Kind.MIDPOINT:
-            require_state(pip, rules.MIDPOINT_OPENABLE, "open the midpoint review of")
+            require_state(pip, rules.MIDPOINT_OPENABLE, gettext("open the midpoint review of"))
             if not version.midpoint_date:
-                raise TransitionError("This plan has no midpoint review.")
+                raise TransitionError(gettext("This plan has no midpoint review."))
             due = pip.shifted(version.midpoint_date)
         elif kind == Review.Kind.FINAL:
-            require_state(pip, rules.FINAL_OPENABLE, "open the final review of")
+            require_state(pip, rules.FINAL_OPENABLE, gettext("open the final review of"))
             if (
                 version.midpoint_date
                 and not pip.reviews.filter(
                     kind=Review.Kind.MIDPOINT, state=Review.State.DONE
                 ).exists()
             ):
-                raise TransitionError("Complete the midpoint review first.")
+                raise TransitionError(gettext("Complete the midpoint review first."))
             due = pip.shifted(version.final_review_date)
         else:
-            raise ValidationError({"kind": "Unknown review."})
+            raise ValidationError({"kind": gettext("Unknown review.")})
         # The schedule opens a review on its day; by hand, it can be opened from that day on.
         if actor is not None and due > timezone.localdate():
             raise TransitionError(
-                f"This review is due on {due:%d %b %Y}; it can be opened from that day."
+                gettext("This review is due on %(date)s; it can be opened from that day.")
+                % {"date": date_format(due, "d M Y")}
             )
         review = Review.objects.create(pip=pip, version=version, kind=kind, due_on=due)
         if kind == Review.Kind.FINAL:
@@ -319,7 +336,9 @@ def _review_items(review: Review, items: list[ReviewItemInput], suggestions: dic
     expectations = {e.pk: e for e in review.version.expectations.all()}
     given = {i.expectation_id for i in items}
     if given != set(expectations):
-        raise ValidationError({"items": "Judge every expectation of the plan, and only those."})
+        raise ValidationError(
+            {"items": gettext("Judge every expectation of the plan, and only those.")}
+        )
     ReviewItem.objects.bulk_create(
         ReviewItem(
             review=review,
@@ -337,13 +356,27 @@ def _review_items(review: Review, items: list[ReviewItemInput], suggestions: dic
 def _locked_for_review(actor, review: Review, kind: str) -> tuple[Pip, Review, dict]:
     """The plan and the review, locked, once the actor may record this open review on it, and
     what the audit event says of a delegate."""
-    label = Review.Kind(kind).label.lower()
     pip = lock(review.pip)
-    behalf = _require_recorder(actor, pip, f"records the {label}")
+    midpoint = kind == Review.Kind.MIDPOINT
+    behalf = _require_recorder(
+        actor,
+        pip,
+        gettext("records the midpoint review") if midpoint else gettext("records the final review"),
+    )
     review = Review.objects.select_for_update().get(pk=review.pk)
     if review.kind != kind or review.state != Review.State.OPEN:
-        raise TransitionError(f"This {label} is not open.")
-    require_state(pip, [rules.REVIEW_RECORDABLE[kind]], f"record the {label} of")
+        raise TransitionError(
+            gettext("This midpoint review is not open.")
+            if midpoint
+            else gettext("This final review is not open.")
+        )
+    require_state(
+        pip,
+        [rules.REVIEW_RECORDABLE[kind]],
+        gettext("record the midpoint review of")
+        if midpoint
+        else gettext("record the final review of"),
+    )
     return pip, review, behalf
 
 
@@ -426,7 +459,7 @@ def final_record(
     contradicts a "met", it needs a written justification and goes to HR, who decides. Extended
     starts an amendment with the new end date; unsuccessful goes to HR."""
     if outcome not in Outcome.values:
-        raise ValidationError({"outcome": "Choose an outcome."})
+        raise ValidationError({"outcome": gettext("Choose an outcome.")})
     limits.check(
         {
             "summary": (summary.strip(), limits.LONG_TEXT),
@@ -442,17 +475,27 @@ def final_record(
         if to_hr and not justification.strip():
             problems = []
             if not_met:
-                problems.append(f"{not_met} of {judged} targets are marked not met")
+                problems.append(
+                    ngettext(
+                        "%(not_met)s of %(judged)s target is marked not met",
+                        "%(not_met)s of %(judged)s targets are marked not met",
+                        judged,
+                    )
+                    % {"not_met": not_met, "judged": judged}
+                )
             if contradicted:
                 problems.append(
-                    "the data says " + ", ".join(contradicted) + " not met although marked met"
+                    gettext("the data says %(kpis)s not met although marked met")
+                    % {"kpis": ", ".join(contradicted)}
                 )
             raise ValidationError(
                 {
-                    "justification": "A successful outcome must agree with the verdicts: "
-                    + "; ".join(problems)
-                    + ". Write why the plan should close as successful all the same; HR "
-                    "decides before it takes effect. Or choose another outcome."
+                    "justification": gettext(
+                        "A successful outcome must agree with the verdicts: %(problems)s. Write "
+                        "why the plan should close as successful all the same; HR decides "
+                        "before it takes effect. Or choose another outcome."
+                    )
+                    % {"problems": "; ".join(problems)}
                 }
             )
         _review_items(review, items, suggestions)
@@ -518,14 +561,19 @@ def final_record(
 
 def _check_extension(pip: Pip, new_end_date: dt.date | None) -> None:
     if pip.extension_count >= settings.PIP_MAX_EXTENSIONS:
-        raise ValidationError({"outcome": "This plan has already been extended."})
+        raise ValidationError({"outcome": gettext("This plan has already been extended.")})
     version = pip.current_version
     limit = version.period_start + dt.timedelta(days=settings.PIP_MAX_PERIOD_DAYS)
     if new_end_date is None or not version.period_end < new_end_date <= limit:
         raise ValidationError(
             {
-                "new_end_date": f"Give a new end date after {version.period_end:%d %b %Y} "
-                f"and no later than {limit:%d %b %Y}."
+                "new_end_date": gettext(
+                    "Give a new end date after %(end)s and no later than %(limit)s."
+                )
+                % {
+                    "end": date_format(version.period_end, "d M Y"),
+                    "limit": date_format(limit, "d M Y"),
+                }
             }
         )
 
@@ -559,11 +607,11 @@ def pip_decide(
     as manager or recorded its review."""
     errors = {}
     if outcome not in Outcome.values:
-        errors["outcome"] = "Choose the outcome."
+        errors["outcome"] = gettext("Choose the outcome.")
     if not decision.strip():
-        errors["decision"] = "Record HR's decision and its reasons."
+        errors["decision"] = gettext("Record HR's decision and its reasons.")
     if outcome == Outcome.UNSUCCESSFUL and not consequence.strip():
-        errors["consequence"] = "Record the consequence."
+        errors["consequence"] = gettext("Record the consequence.")
     if not rules.full_name_matches(typed_name, actor):
         errors["typed_name"] = rules.typed_name_message(actor)
     if errors:
@@ -576,11 +624,11 @@ def pip_decide(
     )
     with transaction.atomic():
         pip = lock(pip)
-        require(rules.is_hr(actor), "Only HR decides the outcome.")
-        require_state(pip, rules.OUTCOME_DECIDABLE, "decide on")
+        require(rules.is_hr(actor), gettext("Only HR decides the outcome."))
+        require_state(pip, rules.OUTCOME_DECIDABLE, gettext("decide on"))
         review = awaiting_hr_decision(pip)
         if review is None:
-            raise TransitionError("The final review has not referred the plan to HR.")
+            raise TransitionError(gettext("The final review has not referred the plan to HR."))
         conflict = rules.hr_conflict(actor, pip)
         require(not conflict, conflict)
         if outcome == Outcome.EXTENDED:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from pips import languages, limits, rules
 from pips.audit import AuditAction
@@ -166,7 +166,7 @@ def signature_add(
             require(not conflict, conflict)
         else:
             require(rules.may_sign_as(actor, pip, role), SIGNER_REFUSALS[role])
-        require_state(pip, rules.SIGNABLE, "sign")
+        require_state(pip, rules.SIGNABLE, gettext("sign"))
         _signable_version(pip, version)
         signed = _roles_signed(version)
         before = rules.SIGNS_AFTER[role]
@@ -198,9 +198,10 @@ def refusal_record(
     with transaction.atomic():
         pip = lock(pip)
         require(
-            rules.is_plan_supervisor(actor, pip), "Only the plan's supervisor records a refusal."
+            rules.is_plan_supervisor(actor, pip),
+            gettext("Only the plan's supervisor records a refusal."),
         )
-        require_state(pip, rules.SIGNABLE, "record a refusal on")
+        require_state(pip, rules.SIGNABLE, gettext("record a refusal on"))
         version = pip.current_version
         _signable_version(pip, version)
         signed = _roles_signed(version)

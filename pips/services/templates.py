@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from pips import rules
 from pips.audit import AuditAction
@@ -82,9 +83,13 @@ def _unique_slug(name: str, exclude_pk: int | None = None) -> str:
 
 def _check_name(name: str, exclude_pk: int | None = None) -> dict[str, list[str]]:
     if not name.strip():
-        return {"name": ["Give the template a name."]}
+        return {"name": [gettext("Give the template a name.")]}
     if PipTemplate.objects.exclude(pk=exclude_pk).filter(name__iexact=name.strip()).exists():
-        return {"name": [f"A template named “{name.strip()}” already exists."]}
+        return {
+            "name": [
+                gettext("A template named “%(name)s” already exists.") % {"name": name.strip()}
+            ]
+        }
     return {}
 
 
@@ -97,7 +102,8 @@ def validate_template(data: TemplateContent, *, exclude_pk: int | None = None) -
     for index, row in enumerate(data.actions):
         if row.deadline_kind == DeadlineKind.DATE and not row.within_days:
             errors.setdefault(f"actions-{index}", []).append(
-                f"{row.action or 'This action'}: give the number of days from the start."
+                gettext("%(action)s: give the number of days from the start.")
+                % {"action": row.action or gettext("This action")}
             )
     start = timezone.localdate()
     end = start + dt.timedelta(days=data.period_days)

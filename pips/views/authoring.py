@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics.models import Kpi
@@ -28,7 +30,7 @@ def _int_or_404(raw: str | None) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise Http404("No such record.") from None
+        raise Http404(_("No such record.")) from None
 
 
 def show_on_form(form, error: ValidationError) -> None:
@@ -45,9 +47,12 @@ def current_values(agent: Agent, kpis: list[Kpi]) -> dict[int, tuple[str, str]]:
     One query for every KPI."""
     values = selectors.recent_kpi_values([agent.employee_id]).get(agent.employee_id, {})
     start, end = selectors.recent_window()
-    window = f"Last 30 days: {start:%d %b} – {end:%d %b %Y}"
+    window = _("Last 30 days: %(start)s – %(end)s") % {
+        "start": date_format(start, "d M"),
+        "end": date_format(end, "d M Y"),
+    }
     return {
-        kpi.pk: (kpi.format_value(values[kpi.code]) if kpi.code in values else "no data", window)
+        kpi.pk: (kpi.format_value(values[kpi.code]) if kpi.code in values else _("no data"), window)
         for kpi in kpis
     }
 
@@ -95,7 +100,7 @@ def _render_plan_form(request: HttpRequest, context: dict) -> HttpResponse:
 def plan_new(request: HttpRequest) -> HttpResponse:
     """A new plan: first whose and from which template, then every section on one page."""
     if not roles.is_supervisor(request.user):
-        raise PermissionDenied("Only supervisors draft plans.")
+        raise PermissionDenied(_("Only supervisors draft plans."))
     templates = selectors.templates_for_authoring()
     agent_id = _int_or_404(request.GET.get("agent"))
     template_id = _int_or_404(request.GET.get("template"))
@@ -143,7 +148,8 @@ def plan_new(request: HttpRequest) -> HttpResponse:
             page.show_errors(error)
         else:
             messages.success(
-                request, "Draft saved. Preview it as the agent will see it, then submit it to HR."
+                request,
+                _("Draft saved. Preview it as the agent will see it, then submit it to HR."),
             )
             return redirect(pip)
     elif request.method == "POST" and not request.POST.get("add_row"):
@@ -156,7 +162,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
             "agent": agent,
             "template": template,
             "kpi_json": _kpi_json(kpis, values),
-            "title": f"New plan for {agent.full_name}",
+            "title": _("New plan for %(name)s") % {"name": agent.full_name},
             "submitted": request.method == "POST" and not request.POST.get("add_row"),
         },
     )
@@ -171,7 +177,8 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if draft is None:
         messages.error(
             request,
-            f"This plan is {pip.get_status_display().lower()}: its content cannot be edited now.",
+            _("This plan is %(status)s: its content cannot be edited now.")
+            % {"status": pip.get_status_display().lower()},
         )
         return redirect(pip)
     version = selectors.version_with_sections(draft.pk)
@@ -185,7 +192,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         amendment_of = pip.current_version.number
         frozen = {row.lineage: row for row in content.expectations if row.lineage}
         values = {
-            e.kpi_id: (e.current_display(), e.baseline_source or "Baseline frozen at issue")
+            e.kpi_id: (e.current_display(), e.baseline_source or _("Baseline frozen at issue"))
             for e in version.expectations.all()
             if e.kpi_id
         }
@@ -209,7 +216,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             page.show_errors(error)
         else:
-            messages.success(request, "Draft saved.")
+            messages.success(request, _("Draft saved."))
             return redirect(pip)
     elif request.method == "POST" and not request.POST.get("add_row"):
         # The fields have errors: show the plan's rules' problems in the same round.
@@ -227,8 +234,12 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "agent": pip.agent,
             "history": selectors.submission_history(pip),
             "kpi_json": _kpi_json(kpis, values),
-            "title": f"Edit {pip.reference}"
-            + (f", amendment to version {amendment_of}" if amendment_of else ""),
+            "title": (
+                _("Edit %(reference)s, amendment to version %(number)s")
+                % {"reference": pip.reference, "number": amendment_of}
+                if amendment_of
+                else _("Edit %(reference)s") % {"reference": pip.reference}
+            ),
             "submitted": request.method == "POST" and not request.POST.get("add_row"),
         },
     )
@@ -245,7 +256,7 @@ def plan_preview(request: HttpRequest, pk: int) -> HttpResponse:
     once issued: the sections only, without the internal timeline or HR's comments."""
     pip = selectors.pip_for_user(request.user, pk)
     if not _may_preview(request.user, pip):
-        raise PermissionDenied("Only the plan's supervisor and HR preview a plan.")
+        raise PermissionDenied(_("Only the plan's supervisor and HR preview a plan."))
     latest = selectors.latest_version(pip)
     version = selectors.version_with_sections(latest.pk)
     signatures = [
@@ -275,7 +286,8 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if draft is None:
         messages.error(
             request,
-            f"This plan is {pip.get_status_display().lower()}: there is no draft to submit.",
+            _("This plan is %(status)s: there is no draft to submit.")
+            % {"status": pip.get_status_display().lower()},
         )
         return redirect(pip)
     if request.method == "POST":
@@ -286,9 +298,15 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 services.amendment_submit(actor=request.user, pip=pip, meta=meta)
         except ValidationError as error:
-            messages.error(request, f"The plan was not submitted: {error_text(error)}")
+            messages.error(
+                request,
+                _("The plan was not submitted: %(reason)s") % {"reason": error_text(error)},
+            )
             return redirect("pips:edit", pk=pip.pk)
-        messages.success(request, f"{pip.reference} was submitted to HR for approval.")
+        messages.success(
+            request,
+            _("%(reference)s was submitted to HR for approval.") % {"reference": pip.reference},
+        )
         return redirect(pip)
     return render(
         request,
@@ -306,8 +324,8 @@ def plan_issue(request: HttpRequest, pk: int) -> HttpResponse:
     if pip.status not in rules.ISSUABLE:
         messages.error(
             request,
-            f"Only a plan approved by HR can be issued; this one is "
-            f"{pip.get_status_display().lower()}.",
+            _("Only a plan approved by HR can be issued; this one is %(status)s.")
+            % {"status": pip.get_status_display().lower()},
         )
         return redirect(pip)
     form = IssueForm(
@@ -328,8 +346,8 @@ def plan_issue(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{pip.reference} is issued. {pip.agent.full_name} has been asked to read and "
-                "sign it.",
+                _("%(reference)s is issued. %(name)s has been asked to read and sign it.")
+                % {"reference": pip.reference, "name": pip.agent.full_name},
             )
             return redirect(pip)
     if form.is_bound:

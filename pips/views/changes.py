@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -33,7 +34,7 @@ def pause(request: HttpRequest, pk: int) -> HttpResponse:
     """Pause the plan for documented leave, or resume it when the leave ends."""
     pip = selectors.pip_for_user(request.user, pk)
     if not rules.may_pause(request.user, pip):
-        raise PermissionDenied("Only HR or the plan's supervisor pauses a plan.")
+        raise PermissionDenied(_("Only HR or the plan's supervisor pauses a plan."))
     paused = pip.paused_since is not None
     form_class = ResumeForm if paused else PauseForm
     form = form_class(request.POST if request.method == "POST" else None)
@@ -48,9 +49,9 @@ def pause(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_error(form, error)
         else:
             text = (
-                "The plan is running again; its dates ahead moved by the days paused."
+                _("The plan is running again; its dates ahead moved by the days paused.")
                 if paused
-                else "The plan is paused: no meetings or reminders until it resumes."
+                else _("The plan is paused: no meetings or reminders until it resumes.")
             )
             messages.success(request, text)
             return redirect(pip)
@@ -86,7 +87,11 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_error(form, error)
         else:
             name = form.cleaned_data["supervisor"].get_full_name()
-            messages.success(request, f"{pip.reference} is now held by {name}.")
+            messages.success(
+                request,
+                _("%(reference)s is now held by %(name)s.")
+                % {"reference": pip.reference, "name": name},
+            )
             return redirect(pip)
     return _reassign_page(request, pip, form, EndEmploymentForm())
 
@@ -108,7 +113,10 @@ def end_employment(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"{pip.reference} is ended: employment ended.")
+            messages.success(
+                request,
+                _("%(reference)s is ended: employment ended.") % {"reference": pip.reference},
+            )
             return redirect(pip)
     supervisors = selectors.supervisors().exclude(pk=pip.supervisor_id)
     return _reassign_page(request, pip, ReassignForm(supervisors=supervisors), form)
@@ -120,7 +128,7 @@ def end_employment(request: HttpRequest, pk: int) -> HttpResponse:
 def cover(request: HttpRequest) -> HttpResponse:
     """A supervisor's delegates: who covers their plans, from when to when."""
     if not roles.is_supervisor(request.user):
-        raise PermissionDenied("Only supervisors name a delegate.")
+        raise PermissionDenied(_("Only supervisors name a delegate."))
     supervisors = selectors.supervisors().exclude(pk=request.user.pk)
     form = DelegationForm(
         request.POST if request.method == "POST" else None, supervisors=supervisors
@@ -133,7 +141,7 @@ def cover(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "The delegate is named.")
+            messages.success(request, _("The delegate is named."))
             return redirect("pips:cover")
     given, received = selectors.delegations_of(request.user)
     return render(
@@ -153,5 +161,5 @@ def cover_end(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     services.delegation_end(actor=request.user, delegation=delegation, meta=request_meta(request))
-    messages.success(request, "The cover has ended.")
+    messages.success(request, _("The cover has ended."))
     return redirect("pips:cover")

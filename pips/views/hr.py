@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pips import rules, selectors, services
@@ -19,7 +20,7 @@ from pips.views.common import error_text, request_meta
 
 def _require_hr(user) -> None:
     if not rules.is_hr(user):
-        raise PermissionDenied("Only HR can do this.")
+        raise PermissionDenied(_("Only HR can do this."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +35,8 @@ def hr_review(request: HttpRequest, pk: int) -> HttpResponse:
     if pip.status not in rules.HR_DECIDES:
         messages.error(
             request,
-            f"{pip.reference} is not waiting for HR; it is {pip.get_status_display().lower()}.",
+            _("%(reference)s is not waiting for HR; it is %(status)s.")
+            % {"reference": pip.reference, "status": pip.get_status_display().lower()},
         )
         return redirect(pip)
     form = ApprovalDecisionForm(request.POST if request.method == "POST" else None)
@@ -53,14 +55,15 @@ def hr_review(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             if decision == "approve":
-                text = (
-                    f"{pip.reference} is approved; {pip.supervisor.get_full_name()} can issue it."
-                )
+                text = _("%(reference)s is approved; %(name)s can issue it.") % {
+                    "reference": pip.reference,
+                    "name": pip.supervisor.get_full_name(),
+                }
             else:
-                text = (
-                    f"{pip.reference} was returned to {pip.supervisor.get_full_name()} "
-                    "with your comments."
-                )
+                text = _("%(reference)s was returned to %(name)s with your comments.") % {
+                    "reference": pip.reference,
+                    "name": pip.supervisor.get_full_name(),
+                }
             messages.success(request, text)
             return redirect("pips:home")
     version = selectors.version_with_sections(pip.current_version_id)
@@ -97,7 +100,7 @@ def template_copy(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(PipTemplate, pk=pk)
     form = TemplateCopyForm(
         request.POST if request.method == "POST" else None,
-        initial={"name": f"Copy of {source.name}"},
+        initial={"name": _("Copy of %(name)s") % {"name": source.name}},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -110,7 +113,9 @@ def template_copy(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             show_on_form(form, error)
         else:
-            messages.success(request, f"“{copy.name}” created. Adjust it below.")
+            messages.success(
+                request, _("“%(name)s” created. Adjust it below.") % {"name": copy.name}
+            )
             return redirect("pips:template_edit", pk=copy.pk)
     return render(request, "pips/hr/template_copy.html", {"form": form, "source": source})
 
@@ -138,7 +143,9 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             page.show_errors(error)
         else:
-            messages.success(request, f"Template “{page.to_content().name}” saved.")
+            messages.success(
+                request, _("Template “%(name)s” saved.") % {"name": page.to_content().name}
+            )
             return redirect("pips:templates")
     return render(
         request,
@@ -165,6 +172,10 @@ def template_active(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:
-        state = "active again" if active else "deactivated: supervisors no longer see it"
-        messages.success(request, f"“{template.name}” is {state}.")
+        text = (
+            _("“%(name)s” is active again.")
+            if active
+            else _("“%(name)s” is deactivated: supervisors no longer see it.")
+        )
+        messages.success(request, text % {"name": template.name})
     return redirect("pips:templates")

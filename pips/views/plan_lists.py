@@ -14,6 +14,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from pips import plan_lists, selectors, services
@@ -26,18 +29,18 @@ EXPORTS = {"csv", "xlsx"}
 
 def _require_list(user) -> None:
     if not plan_lists.may_list(user):
-        raise PermissionDenied("Plan lists are for HR and supervisors.")
+        raise PermissionDenied(_("Plan lists are for HR and supervisors."))
 
 
 COLUMNS = [
-    ("Plan", "ref"),
-    ("Employee", "name"),
-    ("Team", "team"),
-    ("Supervisor", "supervisor"),
-    ("State", "state"),
-    ("Review period", "start"),
-    ("Ends", "end"),
-    ("Waiting for", None),
+    (gettext_lazy("Plan"), "ref"),
+    (gettext_lazy("Employee"), "name"),
+    (gettext_lazy("Team"), "team"),
+    (gettext_lazy("Supervisor"), "supervisor"),
+    (gettext_lazy("State"), "state"),
+    (gettext_lazy("Review period"), "start"),
+    (gettext_lazy("Ends"), "end"),
+    (gettext_lazy("Waiting for"), None),
 ]
 
 
@@ -74,7 +77,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     query = form.query()
     export = request.GET.get("export", "")
     if export and export not in EXPORTS:
-        form.add_error(None, f"There is no “{export}” export; choose CSV or XLSX.")
+        form.add_error(
+            None, _("There is no “%(export)s” export; choose CSV or XLSX.") % {"export": export}
+        )
         query = None
     if query is not None and export:
         return _export(request, form, plan_lists.plan_list(request.user, query), export)
@@ -110,8 +115,11 @@ def _export(request: HttpRequest, form: PlanListForm, plans, kind: str) -> HttpR
     if count > plan_lists.MAX_EXPORT_ROWS:
         form.add_error(
             None,
-            f"{count:,} plans match; an export holds at most {plan_lists.MAX_EXPORT_ROWS:,}. "
-            "Narrow the filters.",
+            _("%(count)s plans match; an export holds at most %(max)s. Narrow the filters.")
+            % {
+                "count": number_format(count, force_grouping=True),
+                "max": number_format(plan_lists.MAX_EXPORT_ROWS, force_grouping=True),
+            },
         )
         return render(
             request,
@@ -156,7 +164,7 @@ def _xlsx(rows) -> bytes:
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("Plans")
+    sheet = book.create_sheet(_("Plans"))
     for row in rows:
         cells = []
         for value in row:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from pips import audit, rules, selectors, services
@@ -29,7 +30,7 @@ def detail(request: HttpRequest, pk: int, number: int | None = None) -> HttpResp
         None,
     )
     if shown is None:
-        raise Http404("No such version of this plan.")
+        raise Http404(_("No such version of this plan."))
     version = selectors.version_with_sections(shown.pk)
     current_hash = content_hash(version)
     signatures = [(sig, sig.content_sha256 == current_hash) for sig in version.signatures.all()]

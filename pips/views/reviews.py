@@ -135,9 +135,10 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
         scheduled = form.cleaned_data.get("scheduled_for")
         snapshot_day = form.cleaned_data.get("held_on") or initial_day
     else:
-        attendees = (
-            f"{request.user.get_full_name()} (Supervisor), {version.employee_name} (Employee)"
-        )
+        attendees = _("%(supervisor)s (Supervisor), %(employee)s (Employee)") % {
+            "supervisor": request.user.get_full_name(),
+            "employee": version.employee_name,
+        }
         form = CheckInForm(
             initial={
                 "scheduled_for": scheduled.isoformat() if scheduled else "",
@@ -449,17 +450,21 @@ def _record_review(request, review: Review, form: ReviewForm, items, rows) -> No
     if outcome == Outcome.SUCCESSFUL and Review.objects.get(pk=review.pk).justification:
         messages.success(
             request,
-            "Final review recorded. A successful outcome with targets not met goes to HR, who "
-            "decides before it takes effect.",
+            _(
+                "Final review recorded. A successful outcome with targets not met goes to HR, "
+                "who decides before it takes effect."
+            ),
         )
         return
     messages.success(
         request,
         {
-            Outcome.SUCCESSFUL: "Final review recorded: the plan is closed as successful.",
-            Outcome.EXTENDED: "Final review recorded: the plan is extended. The extension is an "
-            "amendment; submit it to HR from the plan page.",
-            Outcome.UNSUCCESSFUL: "Final review recorded: the plan goes to HR for the decision.",
+            Outcome.SUCCESSFUL: _("Final review recorded: the plan is closed as successful."),
+            Outcome.EXTENDED: _(
+                "Final review recorded: the plan is extended. The extension is an amendment; "
+                "submit it to HR from the plan page."
+            ),
+            Outcome.UNSUCCESSFUL: _("Final review recorded: the plan goes to HR for the decision."),
         }[outcome],
     )
 

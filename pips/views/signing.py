@@ -142,7 +142,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             target = pip.versions.filter(number=form.cleaned_data["version"]).first()
             if target is None:
-                form.add_error(None, "That version of the plan does not exist.")
+                form.add_error(None, _("That version of the plan does not exist."))
             else:
                 was_issued = pip.status == Status.ISSUED
                 try:
@@ -438,7 +438,7 @@ def version_changes(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     new = versions.get(number)
     old = versions.get(number - 1)
     if new is None or old is None:
-        raise Http404("There is no earlier version to compare this one with.")
+        raise Http404(_("There is no earlier version to compare this one with."))
     if not new.is_frozen() and not (rules.manages_plan(request.user, pip)):
         raise PermissionDenied(_("This version is not in force yet."))
     context = _changes_context(request, pip, old.pk, new.pk)

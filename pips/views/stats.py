@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from pips import roles, services, stats
@@ -20,7 +21,7 @@ from pips.views.common import request_meta
 
 def _require_hr(user) -> None:
     if not roles.roles_of(user) & {roles.HR, roles.ADMIN}:
-        raise PermissionDenied("Only HR sees the figures across teams.")
+        raise PermissionDenied(_("Only HR sees the figures across teams."))
 
 
 @login_required
