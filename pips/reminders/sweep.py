@@ -46,8 +46,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import CharField, Exists, F, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from metrics.models import Kpi
@@ -155,6 +155,8 @@ class SweepReport:
     claimed_at: dt.datetime
     recorded: int = 0
     reclaimed: int = 0
+    # Held reminders whose hold is over, to go out as a digest.
+    released: int = 0
     to_send: list[int] = field(default_factory=list)
     reviews_to_open: list[int] = field(default_factory=list)
     events_to_deliver: list[int] = field(default_factory=list)
@@ -189,6 +191,7 @@ class SweepReport:
         return {
             "recorded": self.recorded,
             "reclaimed": self.reclaimed,
+            "released": self.released,
             "reviews_to_open": len(self.reviews_to_open),
             "events_to_deliver": len(self.events_to_deliver),
         }
@@ -200,9 +203,16 @@ class SendReport:
     failed: int = 0
     # Claimed again by a later sweep (this claim had lapsed) or already sent.
     skipped: int = 0
+    # In the app now, their e-mail held for the recipient's next digest.
+    held: int = 0
 
     def as_dict(self) -> dict:
-        return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped}
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "held": self.held,
+        }
 
 
 # --- finding what is due -----------------------------------------------------------------------
@@ -602,16 +612,31 @@ def _insert(wanted: list[Want], now: dt.datetime) -> list[tuple[int, int]]:
 def reclaim(now: dt.datetime) -> list[tuple[int, int]]:
     """Reminders claimed but left unsent by a run that died: claimed again by moving their
     created_at (the start of the current claim) to now. Of two runs at once, only one matches.
-    Returns (id, recipient) of each."""
+    Held reminders are not abandoned: `release` takes them. Returns (id, recipient) of each."""
     stamp = connection.ops.adapt_datetimefield_value
     return _update_returning(
         "created_at = %s",
-        "sent_at IS NULL AND created_at < %s AND due_on >= %s",
+        "sent_at IS NULL AND held_until IS NULL AND created_at < %s AND due_on >= %s",
         [
             stamp(now),
             stamp(now - LEASE),
             connection.ops.adapt_datefield_value((now - GIVE_UP_AFTER).date()),
         ],
+    )
+
+
+def release(now: dt.datetime) -> list[tuple[int, int]]:
+    """The held reminders of each person whose hold is over: all of that person's, so they go
+    out as one digest, claimed (created_at = now) and no longer held, by a conditional UPDATE
+    that only one run can win. If the send task dies, `reclaim` takes them after the lease.
+    Returns (id, recipient) of each."""
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    return _update_returning(
+        "created_at = %s, held_until = NULL",
+        "sent_at IS NULL AND held_until IS NOT NULL AND recipient_id IN "
+        f"(SELECT recipient_id FROM {table} WHERE sent_at IS NULL AND held_until <= %s)",
+        [stamp, stamp],
     )
 
 
@@ -838,7 +863,7 @@ def take(ids: list[int], claimed_at: dt.datetime, now: dt.datetime) -> list[int]
     placeholders = ", ".join(["%s"] * len(ids))
     taken = _update_returning(
         "created_at = %s",
-        f"id IN ({placeholders}) AND sent_at IS NULL AND created_at = %s",
+        f"id IN ({placeholders}) AND sent_at IS NULL AND held_until IS NULL AND created_at = %s",
         [stamp(now), *ids, stamp(claimed_at)],
     )
     return [pk for pk, _ in taken]
@@ -881,11 +906,15 @@ def _send_group(group: list[tuple[Reminder, Outgoing]], mail) -> None:
 
 
 def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
-    """Send reminders a sweep claimed: one e-mail (with the meeting's invitation) and one
-    in-app notification each, each marked sent as soon as it is out. A reminder that fails is
-    logged and left unsent, to be claimed again by a sweep after the lease."""
+    """Send reminders a sweep claimed: one e-mail per person (with the meetings' invitations;
+    a digest when there are several) and one in-app notification each, each marked sent as
+    soon as it is out. A person who had a reminder e-mail less than
+    PIP_REMINDER_DIGEST_MINUTES ago gets the notifications now and the e-mail later, as a
+    digest (`release`). A reminder that fails is logged and left unsent, to be claimed again
+    by a sweep after the lease."""
     report = SendReport()
-    mine = take(ids, claimed_at, timezone.now())
+    taken_at = timezone.now()
+    mine = take(ids, claimed_at, taken_at)
     report.skipped = len(ids) - len(mine)
     if not mine:
         return report
@@ -931,10 +960,15 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
             # One bad reminder must not hold up the others; it is tried again later.
             logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
             report.failed += 1
+    held_until = hold_until({r.recipient_id for r, _ in built}, taken_at)
     mail = get_connection()
     try:
         mail.open()
         for group in digest_groups(built):
+            holds = [held_until[r.recipient_id] for r, _ in group if r.recipient_id in held_until]
+            if holds:
+                report.held += _hold(group, max(holds), taken_at)
+                continue
             try:
                 _send_group(group, mail)
             except Exception:
@@ -954,16 +988,59 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
 
 
 def _mark_sent(reminder: Reminder, out: Outgoing) -> int:
-    """Two queries, committed together: sent_at set (if still unset) and the notification."""
+    """Two queries, committed together: sent_at set (if still unset) and the notification,
+    unless it is in the app already (its e-mail was held)."""
+    now = timezone.now()
     with transaction.atomic(savepoint=False):
         marked = Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(
-            sent_at=timezone.now()
+            sent_at=now, notified_at=Coalesce("notified_at", Value(now))
         )
-        if marked:
+        if marked and reminder.notified_at is None:
             Notification.objects.create(
                 user=reminder.recipient, pip=reminder.pip, text=out.text[:300], url=out.url
             )
     return marked
+
+
+def hold_until(recipients: set[int], now: dt.datetime) -> dict[int, dt.datetime]:
+    """Whom of `recipients` had a reminder e-mail less than PIP_REMINDER_DIGEST_MINUTES ago,
+    and until when their reminders are held: the end of that time (one query)."""
+    window = dt.timedelta(minutes=settings.PIP_REMINDER_DIGEST_MINUTES)
+    if not recipients or not window:
+        return {}
+    last = (
+        Reminder.objects.filter(recipient_id__in=recipients, sent_at__gt=now - window)
+        .values("recipient_id")
+        .annotate(last=Max("sent_at"))
+        .order_by()
+        .values_list("recipient_id", "last")
+    )
+    return {recipient: at + window for recipient, at in last}
+
+
+def _hold(group: list[tuple[Reminder, Outgoing]], until: dt.datetime, taken_at: dt.datetime) -> int:
+    """Hold a person's reminders for their digest: each in the app now, its e-mail held until
+    `until`, if still under this task's claim; one transaction. Returns how many were held."""
+    stamp = connection.ops.adapt_datetimefield_value
+    ids = [r.pk for r, _ in group]
+    placeholders = ", ".join(["%s"] * len(ids))
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        held = {
+            pk
+            for pk, _ in _update_returning(
+                "held_until = %s, notified_at = COALESCE(notified_at, %s)",
+                f"id IN ({placeholders}) AND sent_at IS NULL AND held_until IS NULL "
+                "AND created_at = %s",
+                [stamp(until), stamp(now), *ids, stamp(taken_at)],
+            )
+        }
+        Notification.objects.bulk_create(
+            Notification(user=r.recipient, pip=r.pip, text=out.text[:300], url=out.url)
+            for r, out in group
+            if r.pk in held and r.notified_at is None
+        )
+    return len(held)
 
 
 def undelivered_events(now: dt.datetime) -> list[int]:
@@ -990,8 +1067,9 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     wanted, report.reviews_to_open = due_work(now, meetings=False)
     fresh = record_due(wanted, now)
     stale = reclaim(now)
-    report.recorded, report.reclaimed = len(fresh), len(stale)
-    report.claim(fresh + stale)
+    released = release(now)
+    report.recorded, report.reclaimed, report.released = len(fresh), len(stale), len(released)
+    report.claim(fresh + stale + released)
     report.events_to_deliver = undelivered_events(now)
     if report.to_send or report.reviews_to_open or report.events_to_deliver:
         logger.info("Reminder sweep: %s", report.as_dict())
