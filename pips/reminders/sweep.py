@@ -30,6 +30,19 @@ query per chunk sent. The meeting reminders (nearly all of them at the day's pea
 inserted by one INSERT … SELECT inside the database; the rest, which need working days in the
 team's zone, are worked out here from rows read in batches, and what a plan has already is not
 offered again.
+
+One e-mail per person per hour. A send task looks up, in one query, who of its recipients had a
+reminder e-mail less than PIP_REMINDER_DIGEST_MINUTES ago. Their reminders are not e-mailed:
+in one transaction each is put in the app's notification list (notified_at) and held until that
+hour is over (held_until), still under the task's claim, so a duplicate task finds nothing.
+Held rows are not abandoned claims: `reclaim` leaves them, and the first sweep after the hour
+`release`s all of that person's held rows (a conditional UPDATE, claimed like new ones), to go
+out with whatever else that sweep has for them as one digest, marked sent as it goes out; a
+task that dies then is reclaimed after the lease as before. No reminder is urgent enough to skip
+the wait: meeting reminders go out a day ahead, and escalations, signatures and approvals are
+already working days late; the in-app entry is immediate in every case. The hour is not held
+against two send tasks e-mailing one person at the same moment (a person's reminders of one
+sweep are in one chunk; two sweeps' tasks for one person would have to run side by side).
 """
 
 from __future__ import annotations
