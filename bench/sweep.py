@@ -5,7 +5,8 @@ Run from the repository root:
     DJANGO_SETTINGS_MODULE=pipsystem.settings python bench/sweep.py
 
 The database comes from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/pip_bench_sweep);
-it is dropped, created and migrated on every run, so the name must contain "bench". The plans are
+it is dropped, created and migrated on every run, so the name must contain "bench" (or pass
+--force for a database of your own). The plans are
 built with bulk_create, not through the services: 100 supervisors, 5 HR users, teams in four
 time zones, and for each plan its version, QA and CSAT targets, its schedule (past meetings done
 but for a few missed ones) and two weeks of QA and CSAT samples. A tenth of the plans more are
@@ -19,11 +20,16 @@ must not grow with the plans. The sweep finds, records and claims; the claimed r
 sent in chunks of 50, as the send tasks do, here one after another in this one process. E-mails
 are rendered in full (text, HTML, invitation) and kept in memory (the locmem backend), so SMTP is
 not part of the figure.
+
+Each run also times a reference beside the sweep, on the same tables at the same moment: a plain
+`SELECT count(*)` of the plans' open meetings joined to their plans, and of the reminders. The
+machine's speed changes from minute to minute; the ratio to the reference does much less.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -268,9 +274,44 @@ def build(first: int, plans: int, rng: random.Random) -> None:
     )
 
 
-def measure(label: str, send: bool = True) -> dict:
+REFERENCE_SQL = (
+    "SELECT (SELECT count(*) FROM pips_scheduleitem s JOIN pips_pip p ON p.id = s.pip_id"
+    " WHERE s.done_at IS NULL AND s.cancelled_at IS NULL),"
+    " (SELECT count(*) FROM pips_reminder)"
+)
+
+
+def reference() -> float:
+    """Seconds of a plain count over the tables the sweep reads (see the module docstring)."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(REFERENCE_SQL)
+        cursor.fetchall()
+    return time.perf_counter() - started
+
+
+def reset_peak_rss() -> None:
+    """Start this process's peak resident set size again from its current size (Linux), so
+    that each run reports its own peak, not the data build's or an earlier run's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size since `reset_peak_rss`, in MB (VmHWM; ru_maxrss elsewhere)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(label: str, send: bool = True, trace: bool = False) -> dict:
     """The sweep (find what is due, record and claim it: what the beat's task does), then the
-    sending of what it claimed, chunk by chunk, as the send tasks do on one worker process."""
+    sending of what it claimed, chunk by chunk, as the send tasks do on one worker process.
+    Python's own allocations are traced only with `trace` (tracemalloc slows the sweep down)."""
     from django.core import mail
     from django.db import connection
 
@@ -279,17 +320,28 @@ def measure(label: str, send: bool = True) -> dict:
     results = {}
     for run, now in (("peak", NOW), ("steady", NOW + dt.timedelta(minutes=5))):
         mail.outbox = []
+        before = reference()
         counter = Counter()
-        tracemalloc.start()
+        reset_peak_rss()
+        start_rss = peak_rss_mb()
+        if trace:
+            tracemalloc.start()
         started = time.perf_counter()
         with connection.execute_wrapper(counter):
             report = reminders.sweep(now=now)
         seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
+        rss = peak_rss_mb()
+        peak = tracemalloc.get_traced_memory()[1] if trace else 0
         tracemalloc.stop()
+        ref = (before + reference()) / 2
         print(
-            f"  {label} {run:6}: peak Python memory of the sweep {peak / 1e6:.1f} MB;"
-            f" process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB"
+            f"  {label} {run:6}: reference count(*) {ref:5.2f} s;"
+            f" sweep / reference {seconds / ref if ref else 0:.1f}x;"
+            f" load average {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            f"  {label} {run:6}: peak RSS during the sweep {rss:.0f} MB (from {start_rss:.0f} MB)"
+            + (f"; peak Python memory of the sweep {peak / 1e6:.1f} MB" if trace else "")
         )
         chunks = report.chunks() if send else []
         send_counter = Counter()
@@ -320,6 +372,10 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--plans", type=int, default=5000)
     parser.add_argument("--skip-sending", action="store_true", help="time the sweep alone")
+    parser.add_argument("--force", action="store_true", help="allow a non-bench database")
+    parser.add_argument(
+        "--trace-memory", action="store_true", help="also trace Python's allocations (slower)"
+    )
     parser.add_argument(
         "--measure-only",
         action="store_true",
@@ -332,7 +388,7 @@ def main() -> None:
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    if "bench" not in urlsplit(url).path:
+    if "bench" not in urlsplit(url).path and not args.force:
         sys.exit("refusing to drop a database whose name does not contain 'bench'")
     print(f"{platform.node()}: Python {platform.python_version()}; {machine.describe()}")
     if args.measure_only:
@@ -341,7 +397,7 @@ def main() -> None:
 
         clear_reminders()
         plans = Pip.objects.filter(status="active").count()
-        result = measure(f"{plans:>5,} plans", send=not args.skip_sending)
+        result = measure(f"{plans:>5,} plans", send=not args.skip_sending, trace=args.trace_memory)
         goal = "met" if result["peak"][0] < 5 else "MISSED"
         print(f"goal: the sweep over {plans:,} plans under 5 s: {goal}")
         return
@@ -355,10 +411,10 @@ def main() -> None:
     rng = random.Random(6)
     build(0, args.small, rng)
     print(f"  set up in {time.perf_counter() - started:.1f} s")
-    small = measure(f"{args.small:>5,} plans", send=not args.skip_sending)
+    small = measure(f"{args.small:>5,} plans", send=not args.skip_sending, trace=args.trace_memory)
     clear_reminders()
     build(args.small + args.small // 10, args.plans - args.small, rng)
-    large = measure(f"{args.plans:>5,} plans", send=not args.skip_sending)
+    large = measure(f"{args.plans:>5,} plans", send=not args.skip_sending, trace=args.trace_memory)
     constant = all(small[run][1] == large[run][1] for run in ("peak", "steady"))
     print(f"sweep queries constant: {'yes' if constant else 'NO'}")
     peak = large["peak"][0]

@@ -975,7 +975,13 @@ class Reminder(models.Model):
     due_on = models.DateField()
     recipient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When its e-mail went out (alone or in a digest).
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When it was put in the recipient's in-app list: at once, even while its e-mail is held.
+    notified_at = models.DateTimeField(null=True, blank=True)
+    # Its e-mail is held until then: the recipient had a reminder e-mail less than
+    # PIP_REMINDER_DIGEST_MINUTES ago; the first sweep after it sends the held ones as a digest.
+    held_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -985,7 +991,14 @@ class Reminder(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="unsent")
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="unsent"),
+            # The last reminder e-mail to each person of a send chunk (the hourly digest); only
+            # sent rows, so recording a reminder does not write to it.
+            models.Index(
+                fields=["recipient", "sent_at"],
+                condition=Q(sent_at__isnull=False),
+                name="reminder_mailed",
+            ),
         ]
 
     def __str__(self) -> str:

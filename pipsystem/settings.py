@@ -433,6 +433,11 @@ CACHES = {
 # The public page that checks a PDF copy: checks per client address per hour.
 PIP_VERIFY_PER_HOUR = env_int("PIP_VERIFY_PER_HOUR", 30)
 PIP_ACK_DEADLINE_WORKING_DAYS = env_int("PIP_ACK_DEADLINE_WORKING_DAYS", 3)
+# Reminder and escalation e-mails to one person: at most one in this many minutes; what comes
+# in between is held (it shows in the app at once) and sent as one digest when they are over.
+PIP_REMINDER_DIGEST_MINUTES = env_int("PIP_REMINDER_DIGEST_MINUTES", 60)
+if PIP_REMINDER_DIGEST_MINUTES < 0:
+    raise ImproperlyConfigured("PIP_REMINDER_DIGEST_MINUTES must be 0 (no digest) or more")
 PIP_MAX_EXTENSIONS = env_int("PIP_MAX_EXTENSIONS", 1)
 PIP_DEFAULT_PERIOD_DAYS = env_int("PIP_DEFAULT_PERIOD_DAYS", 30)
 PIP_MIN_PERIOD_DAYS = env_int("PIP_MIN_PERIOD_DAYS", 14)

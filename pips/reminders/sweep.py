@@ -26,7 +26,23 @@ send task takes only rows still under the claim it was given, and a row
 left unsent by a task that died is claimed again by a later sweep once the lease has passed,
 by a conditional UPDATE that only one run can win. The sweep runs a fixed number of queries
 whatever the number of plans: every read is one batched query, the KPI numbers one aggregate
-query per chunk sent.
+query per chunk sent. The meeting reminders (nearly all of them at the day's peak) are found and
+inserted by one INSERT … SELECT inside the database; the rest, which need working days in the
+team's zone, are worked out here from rows read in batches, and what a plan has already is not
+offered again.
+
+One e-mail per person per hour. A send task looks up, in one query, who of its recipients had a
+reminder e-mail less than PIP_REMINDER_DIGEST_MINUTES ago. Their reminders are not e-mailed:
+in one transaction each is put in the app's notification list (notified_at) and held until that
+hour is over (held_until), still under the task's claim, so a duplicate task finds nothing.
+Held rows are not abandoned claims: `reclaim` leaves them, and the first sweep after the hour
+`release`s all of that person's held rows (a conditional UPDATE, claimed like new ones), to go
+out with whatever else that sweep has for them as one digest, marked sent as it goes out; a
+task that dies then is reclaimed after the lease as before. No reminder is urgent enough to skip
+the wait: meeting reminders go out a day ahead, and escalations, signatures and approvals are
+already working days late; the in-app entry is immediate in every case. The hour is not held
+against two send tasks e-mailing one person at the same moment (a person's reminders of one
+sweep are in one chunk; two sweeps' tasks for one person would have to run side by side).
 """
 
 from __future__ import annotations
@@ -35,14 +51,16 @@ import datetime as dt
 import functools
 import logging
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import CharField, Exists, F, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import dateformat, timezone, translation
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
@@ -104,6 +122,8 @@ EVENT_GRACE = dt.timedelta(minutes=5)
 EVENT_HORIZON = dt.timedelta(days=2)
 # Claimed reminders are sent by tasks of this many, so no task runs long and workers share them.
 SEND_CHUNK = 50
+# The sweep reads the meetings and plans it looks at in batches of this many rows.
+STREAM_ROWS = 2000
 # The numbers a meeting reminder carries: the week before it, against the plan's targets.
 REMINDER_KPIS = ("qa_score", "csat")
 KPI_WINDOW_DAYS = 7
@@ -153,17 +173,43 @@ class SweepReport:
     claimed_at: dt.datetime
     recorded: int = 0
     reclaimed: int = 0
+    # Held reminders whose hold is over, to go out as a digest.
+    released: int = 0
     to_send: list[int] = field(default_factory=list)
     reviews_to_open: list[int] = field(default_factory=list)
     events_to_deliver: list[int] = field(default_factory=list)
+    # The recipient of each reminder in to_send (to_send is in recipient order).
+    recipients: list[int] = field(default_factory=list)
+
+    def claim(self, rows: Iterable[tuple[int, int]]) -> None:
+        """Set to_send from (id, recipient) rows: each person's reminders side by side."""
+        rows = sorted(rows, key=lambda row: (row[1], row[0]))
+        self.to_send = [pk for pk, _ in rows]
+        self.recipients = [recipient for _, recipient in rows]
 
     def chunks(self, size: int = SEND_CHUNK) -> list[list[int]]:
-        return [self.to_send[i : i + size] for i in range(0, len(self.to_send), size)]
+        """The reminders in chunks of about `size`, never splitting one person's: what one
+        send task gets, and each person's come in one e-mail."""
+        if len(self.recipients) != len(self.to_send):
+            return [self.to_send[i : i + size] for i in range(0, len(self.to_send), size)]
+        chunks: list[list[int]] = []
+        chunk: list[int] = []
+        previous = None
+        for pk, recipient in zip(self.to_send, self.recipients, strict=True):
+            if len(chunk) >= size and recipient != previous:
+                chunks.append(chunk)
+                chunk = []
+            chunk.append(pk)
+            previous = recipient
+        if chunk:
+            chunks.append(chunk)
+        return chunks
 
     def as_dict(self) -> dict:
         return {
             "recorded": self.recorded,
             "reclaimed": self.reclaimed,
+            "released": self.released,
             "reviews_to_open": len(self.reviews_to_open),
             "events_to_deliver": len(self.events_to_deliver),
         }
@@ -175,9 +221,16 @@ class SendReport:
     failed: int = 0
     # Claimed again by a later sweep (this claim had lapsed) or already sent.
     skipped: int = 0
+    # In the app now, their e-mail held for the recipient's next digest.
+    held: int = 0
 
     def as_dict(self) -> dict:
-        return {"sent": self.sent, "failed": self.failed, "skipped": self.skipped}
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "held": self.held,
+        }
 
 
 # --- finding what is due -----------------------------------------------------------------------
@@ -223,11 +276,52 @@ _PLAN_COLUMNS = {
 }
 
 
-def _pending_items(now: dt.datetime) -> list[dict]:
-    """Every meeting of a running plan that is not done, is due within a day or past, and still
-    calls for something: its reminder not recorded yet, its escalation not recorded yet once it
-    may be overdue (n working days are at least n days), or its review not opened. What was
-    recorded before is not read again, nor offered to the database again."""
+def _meeting_reminders(now: dt.datetime) -> tuple[str, list]:
+    """The SQL (and its parameters) of the meeting reminders due at `now` and not recorded
+    yet, as rows (pip_id, kind, due_on, recipient_id): a day before each meeting of a running
+    plan that is not done, one to the supervisor and one to the agent. It runs inside the
+    database (INSERT … SELECT in `record_meetings`): at the day's peak these are nearly all the
+    reminders, and none of them travels through Python."""
+    reminded = Reminder.objects.filter(
+        pip_id=OuterRef("pip_id"),
+        due_on=OuterRef("due_on"),
+        kind__in=sorted(MEETING_REMINDER_KINDS),
+    )
+    items = (
+        ScheduleItem.objects.filter(
+            done_at__isnull=True,
+            cancelled_at__isnull=True,
+            due_at__gt=now,
+            due_at__lte=now + MEETING_LEAD,
+            pip__status__in=RUNNING_STATUSES,
+        )
+        .filter(~Exists(reminded))
+        .order_by()
+        .values(
+            m_pip=F("pip_id"),
+            m_kind=F("kind"),
+            m_due_on=F("due_on"),
+            m_supervisor=F("pip__supervisor_id"),
+            m_agent=F("pip__agent__user_id"),
+        )
+    )
+    sql, params = items.query.sql_with_params()
+    suffix = Kind.meeting("")
+    return (
+        f"WITH m AS ({sql}) "
+        "SELECT m_pip AS pip_id, m_kind || %s AS kind, m_due_on AS due_on, "
+        "m_supervisor AS recipient_id FROM m WHERE m_supervisor IS NOT NULL "
+        "UNION ALL SELECT m_pip, m_kind || %s, m_due_on, m_agent FROM m WHERE m_agent IS NOT NULL",
+        [*params, suffix, suffix],
+    )
+
+
+def _pending_items(now: dt.datetime) -> Iterator[dict]:
+    """Every meeting of a running plan that is not done, is past or due within a day, and still
+    calls for something here: its escalation not recorded yet once it may be overdue (n
+    working days are at least n days), or its review not opened (its reminders are found by
+    `_meeting_reminders`). What was recorded before is not read again, nor offered to the
+    database again. Streamed: a sweep over 50,000 plans does not hold every row at once."""
     current_review = Review.objects.filter(
         pip_id=OuterRef("pip_id"),
         kind=OuterRef("kind"),
@@ -237,10 +331,9 @@ def _pending_items(now: dt.datetime) -> list[dict]:
         pip_id=OuterRef("pip_id"), kind=Review.Kind.MIDPOINT, state=Review.State.DONE
     )
     recorded = Reminder.objects.filter(pip_id=OuterRef("pip_id"), due_on=OuterRef("due_on"))
-    reminded = recorded.filter(kind__in=sorted(MEETING_REMINDER_KINDS))
     escalated = recorded.filter(kind__in=sorted(OVERDUE_KINDS))
     may_be_overdue = now - dt.timedelta(days=OVERDUE_WORKING_DAYS)
-    return list(
+    return (
         ScheduleItem.objects.filter(
             done_at__isnull=True,
             cancelled_at__isnull=True,
@@ -248,12 +341,12 @@ def _pending_items(now: dt.datetime) -> list[dict]:
             pip__status__in=RUNNING_STATUSES,
         )
         .filter(
-            (Q(due_at__gt=now) & ~Exists(reminded))
-            | (Q(due_at__lte=may_be_overdue) & ~Exists(escalated))
+            (Q(due_at__lte=may_be_overdue) & ~Exists(escalated))
             | (Q(kind__in=REVIEW_KINDS) & ~Exists(current_review))
         )
         .annotate(
             review_exists=Exists(current_review),
+            escalated=Exists(escalated),
             midpoint_done=Exists(midpoint_done),
             status=F("pip__status"),
             midpoint_date=F("pip__current_version__midpoint_date"),
@@ -267,15 +360,17 @@ def _pending_items(now: dt.datetime) -> list[dict]:
             "due_on",
             "due_at",
             "review_exists",
+            "escalated",
             "midpoint_done",
             "status",
             "midpoint_date",
             *_PLAN_COLUMNS,
         )
+        .iterator(chunk_size=STREAM_ROWS)
     )
 
 
-def _waiting_plans(now: dt.datetime) -> list[dict]:
+def _waiting_plans(now: dt.datetime) -> Iterator[dict]:
     """Plans waiting for someone: a signature past its deadline, or HR's decision on a draft,
     and the same for an amendment of a running plan. The date filters are coarse (n working
     days are at least n days); due_work applies the working days in the team's zone. Only
@@ -299,7 +394,23 @@ def _waiting_plans(now: dt.datetime) -> list[dict]:
     ).values("signed_at")[:1]
     running = sorted(RUNNING_STATUSES)
     amended = PipVersion.objects.filter(number__gt=1).values("pip_id")
-    return list(
+    extra = {}
+    if connection.vendor == "postgresql":
+        # The reminders each plan has already, so due_work offers none of them again (a plan
+        # waits for a signature for days: without this, every sweep offered them all again).
+        extra["recorded"] = ArraySubquery(
+            Reminder.objects.filter(pip_id=OuterRef("pk")).values(
+                key=Concat(
+                    "kind",
+                    Value("|"),
+                    Cast("due_on", CharField()),
+                    Value("|"),
+                    Cast("recipient_id", CharField()),
+                    output_field=CharField(),
+                )
+            )
+        )
+    return (
         Pip.objects.filter(
             Q(status=Status.ISSUED, ack_due_at__lte=now)
             | Q(
@@ -315,6 +426,7 @@ def _waiting_plans(now: dt.datetime) -> list[dict]:
             version_number=F("current_version__number"),
             # supervisor_id and approved_by_id are the plan's own columns.
             **{k: v for k, v in _PLAN_COLUMNS.items() if not hasattr(Pip, k)},
+            **extra,
         )
         .filter(
             Q(status__in=[Status.ISSUED, Status.PENDING_HR])
@@ -339,7 +451,9 @@ def _waiting_plans(now: dt.datetime) -> list[dict]:
             "manager_signed_at",
             "version_number",
             *_PLAN_COLUMNS,
+            *extra,
         )
+        .iterator(chunk_size=STREAM_ROWS)
     )
 
 
@@ -358,36 +472,40 @@ def _review_due(item: dict, now: dt.datetime, zone: dt.tzinfo) -> bool:
     )
 
 
-def due_work(now: dt.datetime) -> tuple[list[Want], list[int]]:
+def due_work(now: dt.datetime, *, meetings: bool = True) -> tuple[list[Want], list[int]]:
     """What the schedule calls for at `now` and is not recorded yet: the reminders, and the
-    schedule items whose review should be opened."""
+    schedule items whose review should be opened. Without `meetings`, the meeting reminders
+    are left out: the sweep records those inside the database (`record_meetings`)."""
     hr = _HrIds()
     wanted: list[Want] = []
     reviews: list[int] = []
+    if meetings:
+        with connection.cursor() as cursor:
+            cursor.execute(*_meeting_reminders(now))
+            wanted += [Want(*row) for row in cursor.fetchall()]
+
+    # "kind|due_on|recipient" of the reminders the plan at hand has already.
+    recorded: set[str] = set()
 
     def want(pip_id: int, kind: str, due_on: dt.date, users: Iterable[int | None]) -> None:
         for user_id in users:
-            if user_id is not None:
+            if user_id is not None and f"{kind}|{due_on.isoformat()}|{user_id}" not in recorded:
                 wanted.append(Want(pip_id, kind, due_on, user_id))
 
     for item in _pending_items(now):
         zone = _zone(item["zone"])
         if _review_due(item, now, zone):
             reviews.append(item["pk"])
-        if item["due_at"] - MEETING_LEAD <= now < item["due_at"]:
-            meeting = Kind.meeting(item["kind"])
-            want(
-                item["pip_id"],
-                meeting,
-                item["due_on"],
-                [item["supervisor_id"], item["agent_user_id"]],
-            )
-        if now >= working_days_after(item["due_at"], OVERDUE_WORKING_DAYS, zone):
+        if not item["escalated"] and now >= working_days_after(
+            item["due_at"], OVERDUE_WORKING_DAYS, zone
+        ):
             want(item["pip_id"], Kind.overdue(item["kind"]), item["due_on"], hr.for_plan(item))
 
     for pip in _waiting_plans(now):
         zone = _zone(pip["zone"])
         pk = pip["pk"]
+        recorded.clear()
+        recorded.update(pip.get("recorded") or ())
         if pip["status"] == Status.ISSUED:
             due_on = local_date(pip["ack_due_at"], zone)
             if pip["agent_signed"]:
@@ -421,20 +539,60 @@ def due_work(now: dt.datetime) -> tuple[list[Want], list[int]]:
 # --- claiming ----------------------------------------------------------------------------------
 
 
+_COLUMNS = "(pip_id, kind, due_on, recipient_id, created_at)"
+_CONFLICT = "ON CONFLICT (pip_id, kind, due_on, recipient_id) DO NOTHING RETURNING id, recipient_id"
+
+
 def record(wanted: list[Want], now: dt.datetime) -> list[int]:
     """Insert the wanted reminders; return the ids of the rows this call inserted. A row that
     already exists (recorded by an earlier run, or by a concurrent one) is not returned, so
     only one run ever sends it."""
+    return [pk for pk, _ in _insert(wanted, now)]
+
+
+def record_due(wanted: list[Want], now: dt.datetime) -> list[tuple[int, int]]:
+    """Record the meeting reminders due at `now`, found inside the database, and the `wanted`
+    ones due_work found; return (id, recipient) of the rows this call inserted, as `record`
+    does. On PostgreSQL one INSERT … SELECT does it all, the wanted rows joining as arrays."""
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    select, params = _meeting_reminders(now)
+    rest = wanted
+    if wanted and connection.vendor == "postgresql":
+        select += (
+            " UNION ALL SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::bigint[])"
+        )
+        params = [
+            *params,
+            [w.pip_id for w in wanted],
+            [w.kind for w in wanted],
+            [w.due_on for w in wanted],
+            [w.recipient_id for w in wanted],
+        ]
+        rest = []
+    created = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        if not wanted:
+            # Asked first (it stops at the first row): most sweeps have nothing new, and so
+            # run no INSERT.
+            cursor.execute(f"SELECT EXISTS ({select})", params)
+            if not cursor.fetchone()[0]:
+                return []
+        cursor.execute(
+            f"INSERT INTO {table} {_COLUMNS} SELECT w.pip_id, w.kind, w.due_on, w.recipient_id, "
+            f"%s FROM ({select}) AS w WHERE TRUE {_CONFLICT}",
+            [created, *params],
+        )
+        rows = [(pk, recipient) for pk, recipient in cursor.fetchall()]
+    return rows + _insert(rest, now)
+
+
+def _insert(wanted: list[Want], now: dt.datetime) -> list[tuple[int, int]]:
     if not wanted:
         return []
-    # Each person's reminders side by side, so a chunk sent together holds all of them and
-    # they go out as one digest (send_claimed).
-    wanted = sorted(wanted, key=lambda w: (w.recipient_id, w.pip_id, w.kind, w.due_on))
     table = connection.ops.quote_name(Reminder._meta.db_table)
     created = connection.ops.adapt_datetimefield_value(now)
-    columns = "(pip_id, kind, due_on, recipient_id, created_at)"
-    conflict = "ON CONFLICT (pip_id, kind, due_on, recipient_id) DO NOTHING RETURNING id"
-    ids: list[int] = []
+    columns, conflict = _COLUMNS, _CONFLICT
+    ids: list[tuple[int, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement however many rows: the columns travel as arrays.
@@ -451,7 +609,7 @@ def record(wanted: list[Want], now: dt.datetime) -> list[int]:
                     [w.recipient_id for w in wanted],
                 ],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return [(pk, recipient) for pk, recipient in cursor.fetchall()]
         for first in range(0, len(wanted), 500):
             chunk = wanted[first : first + 500]
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
@@ -465,22 +623,38 @@ def record(wanted: list[Want], now: dt.datetime) -> list[int]:
                     created,
                 ]
             cursor.execute(f"INSERT INTO {table} {columns} VALUES {values} {conflict}", params)
-            ids += [row[0] for row in cursor.fetchall()]
+            ids += [(pk, recipient) for pk, recipient in cursor.fetchall()]
     return ids
 
 
-def reclaim(now: dt.datetime) -> list[int]:
+def reclaim(now: dt.datetime) -> list[tuple[int, int]]:
     """Reminders claimed but left unsent by a run that died: claimed again by moving their
-    created_at (the start of the current claim) to now. Of two runs at once, only one matches."""
+    created_at (the start of the current claim) to now. Of two runs at once, only one matches.
+    Held reminders are not abandoned: `release` takes them. Returns (id, recipient) of each."""
     stamp = connection.ops.adapt_datetimefield_value
     return _update_returning(
         "created_at = %s",
-        "sent_at IS NULL AND created_at < %s AND due_on >= %s",
+        "sent_at IS NULL AND held_until IS NULL AND created_at < %s AND due_on >= %s",
         [
             stamp(now),
             stamp(now - LEASE),
             connection.ops.adapt_datefield_value((now - GIVE_UP_AFTER).date()),
         ],
+    )
+
+
+def release(now: dt.datetime) -> list[tuple[int, int]]:
+    """The held reminders of each person whose hold is over: all of that person's, so they go
+    out as one digest, claimed (created_at = now) and no longer held, by a conditional UPDATE
+    that only one run can win. If the send task dies, `reclaim` takes them after the lease.
+    Returns (id, recipient) of each."""
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    return _update_returning(
+        "created_at = %s, held_until = NULL",
+        "sent_at IS NULL AND held_until IS NOT NULL AND recipient_id IN "
+        f"(SELECT recipient_id FROM {table} WHERE sent_at IS NULL AND held_until <= %s)",
+        [stamp, stamp],
     )
 
 
@@ -729,11 +903,13 @@ def _outgoing(
 # --- sending -----------------------------------------------------------------------------------
 
 
-def _update_returning(set_sql: str, where_sql: str, params: list) -> list[int]:
+def _update_returning(set_sql: str, where_sql: str, params: list) -> list[tuple[int, int]]:
     table = connection.ops.quote_name(Reminder._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING id", params)
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING id, recipient_id", params
+        )
+        return [(pk, recipient) for pk, recipient in cursor.fetchall()]
 
 
 def take(ids: list[int], claimed_at: dt.datetime, now: dt.datetime) -> list[int]:
@@ -743,11 +919,12 @@ def take(ids: list[int], claimed_at: dt.datetime, now: dt.datetime) -> list[int]
         return []
     stamp = connection.ops.adapt_datetimefield_value
     placeholders = ", ".join(["%s"] * len(ids))
-    return _update_returning(
+    taken = _update_returning(
         "created_at = %s",
-        f"id IN ({placeholders}) AND sent_at IS NULL AND created_at = %s",
+        f"id IN ({placeholders}) AND sent_at IS NULL AND held_until IS NULL AND created_at = %s",
         [stamp(now), *ids, stamp(claimed_at)],
     )
+    return [pk for pk, _ in taken]
 
 
 def digest_groups(
@@ -795,11 +972,15 @@ def _send_group(group: list[tuple[Reminder, Outgoing]], mail) -> None:
 
 
 def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
-    """Send reminders a sweep claimed: one e-mail (with the meeting's invitation) and one
-    in-app notification each, each marked sent as soon as it is out. A reminder that fails is
-    logged and left unsent, to be claimed again by a sweep after the lease."""
+    """Send reminders a sweep claimed: one e-mail per person (with the meetings' invitations;
+    a digest when there are several) and one in-app notification each, each marked sent as
+    soon as it is out. A person who had a reminder e-mail less than
+    PIP_REMINDER_DIGEST_MINUTES ago gets the notifications now and the e-mail later, as a
+    digest (`release`). A reminder that fails is logged and left unsent, to be claimed again
+    by a sweep after the lease."""
     report = SendReport()
-    mine = take(ids, claimed_at, timezone.now())
+    taken_at = timezone.now()
+    mine = take(ids, claimed_at, taken_at)
     report.skipped = len(ids) - len(mine)
     if not mine:
         return report
@@ -850,10 +1031,15 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
             # One bad reminder must not hold up the others; it is tried again later.
             logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
             report.failed += 1
+    held_until = hold_until({r.recipient_id for r, _ in built}, taken_at)
     mail = get_connection()
     try:
         mail.open()
         for group in digest_groups(built):
+            holds = [held_until[r.recipient_id] for r, _ in group if r.recipient_id in held_until]
+            if holds:
+                report.held += _hold(group, max(holds), taken_at)
+                continue
             try:
                 _send_group(group, mail)
             except Exception:
@@ -873,16 +1059,59 @@ def send_claimed(ids: list[int], claimed_at: dt.datetime) -> SendReport:
 
 
 def _mark_sent(reminder: Reminder, out: Outgoing) -> int:
-    """Two queries, committed together: sent_at set (if still unset) and the notification."""
+    """Two queries, committed together: sent_at set (if still unset) and the notification,
+    unless it is in the app already (its e-mail was held)."""
+    now = timezone.now()
     with transaction.atomic(savepoint=False):
         marked = Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(
-            sent_at=timezone.now()
+            sent_at=now, notified_at=Coalesce("notified_at", Value(now))
         )
-        if marked:
+        if marked and reminder.notified_at is None:
             Notification.objects.create(
                 user=reminder.recipient, pip=reminder.pip, text=out.text[:300], url=out.url
             )
     return marked
+
+
+def hold_until(recipients: set[int], now: dt.datetime) -> dict[int, dt.datetime]:
+    """Whom of `recipients` had a reminder e-mail less than PIP_REMINDER_DIGEST_MINUTES ago,
+    and until when their reminders are held: the end of that time (one query)."""
+    window = dt.timedelta(minutes=settings.PIP_REMINDER_DIGEST_MINUTES)
+    if not recipients or not window:
+        return {}
+    last = (
+        Reminder.objects.filter(recipient_id__in=recipients, sent_at__gt=now - window)
+        .values("recipient_id")
+        .annotate(last=Max("sent_at"))
+        .order_by()
+        .values_list("recipient_id", "last")
+    )
+    return {recipient: at + window for recipient, at in last}
+
+
+def _hold(group: list[tuple[Reminder, Outgoing]], until: dt.datetime, taken_at: dt.datetime) -> int:
+    """Hold a person's reminders for their digest: each in the app now, its e-mail held until
+    `until`, if still under this task's claim; one transaction. Returns how many were held."""
+    stamp = connection.ops.adapt_datetimefield_value
+    ids = [r.pk for r, _ in group]
+    placeholders = ", ".join(["%s"] * len(ids))
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        held = {
+            pk
+            for pk, _ in _update_returning(
+                "held_until = %s, notified_at = COALESCE(notified_at, %s)",
+                f"id IN ({placeholders}) AND sent_at IS NULL AND held_until IS NULL "
+                "AND created_at = %s",
+                [stamp(until), stamp(now), *ids, stamp(taken_at)],
+            )
+        }
+        Notification.objects.bulk_create(
+            Notification(user=r.recipient, pip=r.pip, text=out.text[:300], url=out.url)
+            for r, out in group
+            if r.pk in held and r.notified_at is None
+        )
+    return len(held)
 
 
 def undelivered_events(now: dt.datetime) -> list[int]:
@@ -906,11 +1135,12 @@ def sweep(*, now: dt.datetime | None = None) -> SweepReport:
     reminders (in chunks), open_review for each review and notify_event for each event."""
     now = now or timezone.now()
     report = SweepReport(claimed_at=now)
-    wanted, report.reviews_to_open = due_work(now)
-    fresh = record(wanted, now)
+    wanted, report.reviews_to_open = due_work(now, meetings=False)
+    fresh = record_due(wanted, now)
     stale = reclaim(now)
-    report.recorded, report.reclaimed = len(fresh), len(stale)
-    report.to_send = fresh + stale
+    released = release(now)
+    report.recorded, report.reclaimed, report.released = len(fresh), len(stale), len(released)
+    report.claim(fresh + stale + released)
     report.events_to_deliver = undelivered_events(now)
     if report.to_send or report.reviews_to_open or report.events_to_deliver:
         logger.info("Reminder sweep: %s", report.as_dict())

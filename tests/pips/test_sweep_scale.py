@@ -67,3 +67,30 @@ def test_the_sweep_builds_no_model_object_per_plan(running_plans):
         post_init.disconnect(built)
     assert report.recorded == 6
     assert built.count == 0
+
+
+@pytest.mark.django_db
+def test_reminders_of_a_plan_waiting_for_a_signature_are_not_offered_again(alex, harper, make_plan):
+    with time_machine.travel(utc(2026, 3, 2, 12), tick=False):
+        make_plan(alex, "issued", hr=harper)
+    with time_machine.travel(utc(2026, 3, 12, 12), tick=False):
+        first = reminders.sweep()
+    assert {r.kind for r in Reminder.objects.all()} == {"ack_reminder", "ack_escalation"}
+    assert first.recorded == Reminder.objects.count()
+    with (
+        time_machine.travel(utc(2026, 3, 12, 12, 5), tick=False),
+        CaptureQueriesContext(connection) as captured,
+    ):
+        again = reminders.sweep()
+    assert again.recorded == 0
+    table = Reminder._meta.db_table
+    assert not [q for q in captured.captured_queries if f'INSERT INTO "{table}"' in q["sql"]]
+
+
+def test_a_chunk_never_splits_one_persons_reminders():
+    report = reminders.SweepReport(claimed_at=utc(2026, 3, 12, 12))
+    # Recipient 7 has four reminders, 8 has three, 9 has one; claimed in no particular order.
+    report.claim([(1, 8), (2, 7), (3, 9), (4, 7), (5, 8), (6, 7), (7, 7), (8, 8)])
+    assert report.to_send == [2, 4, 6, 7, 1, 5, 8, 3]
+    assert report.chunks(size=3) == [[2, 4, 6, 7], [1, 5, 8], [3]]
+    assert report.chunks(size=5) == [[2, 4, 6, 7, 1, 5, 8], [3]]
