@@ -1289,10 +1289,9 @@ class Validator:
         if scale == "percent" or value == 0:
             return value
         code = kpi.rule.code
-        # xgettext:no-python-format
         fix = gettext(
             "export the column in one form (Excel: format the cells as Number, or as "
-            "Percentage so each value has a % sign), or say on the mapping page whether bare "
+            "Percentage so each value has a percent sign), or say on the mapping page whether bare "
             "numbers are fractions or percentages"
         )
         if value == 1:
