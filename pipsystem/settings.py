@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pips.languages.UserLanguageMiddleware",
+    # Times in the reader's zone: their profile's, their team's, else TIME_ZONE.
+    "pips.zones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before any view hook (the CSRF check reads a POST's body): an oversized KPI upload.
     "metrics.middleware.UploadSizeLimitMiddleware",
