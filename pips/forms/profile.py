@@ -47,9 +47,9 @@ class ProfileForm(forms.Form):
         ]
         # Without a choice: the team's zone, else the organisation's (pips.zones.zone_of).
         self.fields["time_zone"].help_text = _(
-            "Times are shown in this zone, each with its name: a name such as Europe/Paris or "
-            "America/Chicago. Leave it empty for your team's zone, else the organisation's "
-            "(now %(zone)s)."
+            "Times are shown in this zone, labelled with it. Type a zone name such as "
+            "Europe/Paris or America/Chicago, or leave it empty for your team's zone, else "
+            "the organisation's (now %(zone)s)."
         ) % {"zone": unchosen_zone or zones.default_zone()}
         self.helper = FormHelper()
         self.helper.layout = Layout(
