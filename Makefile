@@ -38,7 +38,7 @@ RUN_ENV = DEBUG=$(DEBUG) SITE_URL=$(SITE_URL) \
 	SECRET_KEY="$${SECRET_KEY:-make-run-local-only-not-for-deployment-0123456789abcdefghij}" \
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost,127.0.0.1,[::1]}" \
 	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0 \
-	LOG_LEVEL_REQUESTS=ERROR
+	LOG_LEVEL_REQUESTS=ERROR DJANGO_RUNSERVER_HIDE_WARNING=true
 
 run: install compilemessages
 	@export $(RUN_ENV); \
@@ -68,7 +68,7 @@ messages: install
 	$(PY) manage.py makemessages -d djangojs $(LANGS) --add-location file $(MESSAGES_IGNORE)
 
 compilemessages: install
-	$(PY) manage.py compilemessages --ignore=.venv
+	@$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
 
 # Fails when a string marked in the code has no translation (or a fuzzy one) in a catalog.
 check-messages: messages

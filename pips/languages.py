@@ -108,16 +108,22 @@ class UserLanguageMiddleware:
 
 class LanguageUserMixin:
     """For an authentication backend: load the session's user with their profile (their
-    language) and their employee record (the roster's language) in one query, so that knowing
-    which language to show costs no query of its own."""
+    language and time zone), their employee record (the roster's language) with its team (the
+    team's time zone) and, for a supervisor, their agents' team zone (pips.zones) in one query,
+    so that knowing which language and zone to show costs no query of its own."""
 
     def get_user(self, user_id):
         from django.contrib.auth import get_user_model
+        from django.db.models import OuterRef
+
+        from pips.zones import supervised_zone
 
         user_model = get_user_model()
         try:
-            user = user_model._default_manager.select_related("profile", "agent_profile").get(
-                pk=user_id
+            user = (
+                user_model._default_manager.select_related("profile", "agent_profile__team")
+                .annotate(supervised_zone=supervised_zone(OuterRef("pk")))
+                .get(pk=user_id)
             )
         except user_model.DoesNotExist:
             return None

@@ -111,12 +111,17 @@ class Agent(models.Model):
 
 
 class Profile(models.Model):
-    """What the app keeps about a person beyond Django's user: the language they read.
+    """What the app keeps about a person beyond Django's user: the language they read and the
+    time zone they read times in.
 
-    Blank means the organisation's default (settings.LANGUAGE_CODE)."""
+    Blank means the default: the organisation's language (settings.LANGUAGE_CODE); for the
+    zone, their team's, else the organisation's (pips.zones)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
     language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, db_default="", validators=[validate_timezone]
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

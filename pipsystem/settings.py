@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pips.languages.UserLanguageMiddleware",
+    # Times in the reader's zone: their profile's, their team's, else TIME_ZONE.
+    "pips.zones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before any view hook (the CSRF check reads a POST's body): an oversized KPI upload.
     "metrics.middleware.UploadSizeLimitMiddleware",
@@ -354,7 +356,8 @@ else:
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # The host is not used; naming one spares kombu's "No hostname was supplied" warning.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
@@ -484,8 +487,15 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Logins, failures, lockouts and refusals (pipsystem.security); never passwords.
         "pipsystem.security": {"level": "INFO"},
-        # A banner at every start of every process.
-        "axes.apps": {"level": "WARNING"},
+        # A banner at every start of every process, and four lines at every login (each login,
+        # failure and lockout is one line of pipsystem.security instead).
+        "axes": {"level": "WARNING"},
+        # runserver's "Watching for file changes" at every start.
+        "django.utils.autoreload": {"level": "WARNING"},
+        # Two lines per task (received, succeeded); a failure is still logged, with its
+        # traceback, and a task's own lines (an e-mail sent) stay.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

@@ -1,5 +1,6 @@
 """Times on the web pages carry their time zone's label, so a time is never read in the wrong
-zone (reminders use the team's zone; pages the server's)."""
+zone (reminders use the team's zone; pages the reader's, here HR's without a team or a choice:
+the organisation's; see test_reader_time_zones)."""
 
 from __future__ import annotations
 

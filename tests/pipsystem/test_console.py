@@ -97,3 +97,31 @@ def test_development_e_mails_are_summarised_and_kept_whole(console, settings, tm
     assert len(files) == 1 and str(files[0]) in lines[0]
     saved = files[0].read_text()
     assert "Subject: Your plan is ready" in saved and saved.count("A long body line.") == 60
+
+
+def test_a_batch_of_development_e_mails_is_one_line(console, settings, tmp_path):
+    """Invitations and reminders go out through one open connection: one line for them all,
+    every message still written whole."""
+    settings.EMAIL_BACKEND = "pipsystem.mail.FolderBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    with mail.get_connection() as connection:
+        for n in range(5):
+            mail.EmailMessage(
+                "You are invited",
+                "Hello",
+                "pips@example.com",
+                [f"e{n}@example.com"],
+                connection=connection,
+            ).send()
+        mail.EmailMessage(
+            "Reminder", "Hello", "pips@example.com", ["e0@example.com"], connection=connection
+        ).send()
+        assert console.read() == ""  # told when the batch ends
+    lines = [line for line in console.read().splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "6 e-mails to 5 people in" in lines[0]
+    assert "You are invited (×5); Reminder" in lines[0]
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 6
+    # Without an open connection, one line each, as before.
+    mail.send_mail("Alone", "Hello", "pips@example.com", ["a@example.com"])
+    assert "e-mail to a@example.com: Alone" in console.read()

@@ -60,3 +60,40 @@ def test_e_mail_links_follow_the_port_make_run_serves_at():
     assert link == "http://127.0.0.1:8101/pips/7/"
     # and on another host
     assert run_environment("HOST=localhost", "PORT=9000")["SITE_URL"] == "http://localhost:9000"
+
+
+@pytest.mark.django_db
+def test_an_e_mail_and_a_pdf_link_follow_the_address_make_run_serves_at(
+    settings, alex, sam, harper, make_plan, django_capture_on_commit_callbacks
+):
+    """The SITE_URL `make run PORT=8101` gives, through a real e-mail and the PDF's verify
+    link (not only the setting)."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from pips import services
+    from pips.printing import render
+    from pips.selectors import version_with_sections
+    from pips.services import SignatureInput
+
+    served = settings_under(run_environment("PORT=8101"), "settings.SITE_URL")
+    assert served == "http://127.0.0.1:8101"
+    settings.SITE_URL = served
+    pip = make_plan(alex, "approved", hr=harper)
+    alex.email = "alex@example.com"
+    alex.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pip_issue(
+            actor=sam,
+            pip=pip,
+            meeting_held_on=timezone.localdate(),
+            signature=SignatureInput(typed_name="Sam Carter", consent=True),
+        )
+    (message,) = mail.outbox
+    link = f"http://127.0.0.1:8101/pips/{pip.pk}/"
+    assert link in message.body
+    assert f'href="{link}' in message.alternatives[0][0]
+    assert "127.0.0.1:8000" not in message.body
+    version = version_with_sections(pip.current_version_id)
+    html = render.print_html(pip=pip, version=version, current_hash=version.content_sha256)
+    assert "http://127.0.0.1:8101/pips/verify/" in html
