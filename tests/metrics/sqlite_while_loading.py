@@ -72,7 +72,7 @@ def main() -> None:
             sys.executable,
             "-c",
             "import django; django.setup(); from metrics import tasks; "
-            f"print(tasks.load_file_task({load.pk}, {str(path)!r}))",
+            f"print(tasks.load_file_task({load.pk}, 'uploads/month.csv'))",
         ],
         cwd=ROOT,
         env=os.environ.copy(),
