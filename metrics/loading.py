@@ -398,6 +398,11 @@ def _write_staged(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[
                     "INSERT INTO rows VALUES (?, ?, ?, ?, ?)",
                     [(e, k, d.isoformat(), v, w) for _, e, k, d, v, w in batch],
                 )
+            # The weeks of the file, found here so that the write lock is not held for it.
+            stage.execute(
+                "CREATE TABLE weeks AS SELECT DISTINCT employee_id, kpi_id,"
+                f" {rollups.week_sql('date', 'sqlite')} AS week FROM rows"
+            )
             stage.commit()
         finally:
             stage.close()
@@ -422,11 +427,7 @@ def _write_staged(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[
                     )
                     changed = cursor.rowcount
                     if changed:
-                        rollups.refresh_keys(
-                            cursor,
-                            "(SELECT DISTINCT employee_id, kpi_id,"
-                            f" {rollups.week_sql('date')} AS week FROM metrics_stage.rows)",
-                        )
+                        rollups.refresh_keys(cursor, "metrics_stage.weeks")
             finally:
                 cursor.execute("DETACH DATABASE metrics_stage")
     return total, changed
