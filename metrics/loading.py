@@ -477,7 +477,12 @@ def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tu
             f"INSERT INTO {_WEEKS} SELECT DISTINCT employee_id, kpi_id,"
             f" {rollups.week_sql('date', 'postgresql')} FROM {_STAGE} ON CONFLICT DO NOTHING"
         )
+        # A batch of new rows only (the plain INSERT below succeeded) adds exactly its own sums
+        # to its weeks' totals: nothing it wrote replaced a value. A batch that upserted may
+        # have, so its weeks are recomputed from the samples at the end instead.
+        add_new = rollups.add_sql(_STAGE)
         first = True
+        recompute = False
         # While a large load holds the exclusive lock, no other load writes: as long as its
         # rows are new (the export of days not loaded yet), a plain INSERT adds them, without
         # ON CONFLICT's speculative insertion (a third of PostgreSQL's time). The first batch
@@ -494,21 +499,21 @@ def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tu
                 lock = "pg_advisory_xact_lock_shared" if batch.last else "pg_advisory_xact_lock"
                 cursor.execute(f"SELECT {lock}(%s)", [_LOAD_LOCK])
                 first, new_rows = False, not batch.last
-            batch_changed = 0
             if batch.rows and new_rows:
                 new_rows = _insert_new(cursor, insert, load_id)
                 if new_rows:
-                    batch_changed = cursor.rowcount
+                    changed += cursor.rowcount
+                    cursor.execute(add_new)
             if batch.rows and not new_rows:
                 cursor.execute(upsert, [load_id])
-                batch_changed = cursor.rowcount
-            if batch_changed:  # a batch that changed nothing leaves its weeks as they are
-                cursor.execute(weeks)
-                changed += batch_changed
+                if cursor.rowcount:  # a batch that changed nothing leaves its weeks alone
+                    changed += cursor.rowcount
+                    cursor.execute(weeks)
+                    recompute = True
             if batch.last:
                 break
             cursor.execute(f"TRUNCATE {_STAGE}")
-        if changed:
+        if recompute:
             rollups.refresh_keys(cursor, _WEEKS)
         # Dropped now, not only at commit, in case the caller's transaction goes on.
         cursor.execute(f"DROP TABLE {_STAGE}, {_WEEKS}")

@@ -3,13 +3,15 @@ samples, so that weekly series and "below standard" read one row per week instea
 samples. They are derived data, recomputed with set-based SQL (never row by row in Python) in
 the transaction that writes the samples:
 
-- the loader (`metrics.loading`: files, the API, `import_metrics`) collects the (employee, KPI,
-  week) keys of the batches it changed and recomputes exactly those weeks before it commits;
+- the loader (`metrics.loading`: files, the API, `import_metrics`) adds the sums of a batch of
+  new samples only (a large file of days not loaded yet) to their weeks' totals, and collects
+  the (employee, KPI, week) keys of the batches that upserted something, recomputing exactly
+  those weeks before it commits;
 - any other writer of samples (the demo and scale seeds, a correction made by hand) calls
   `rebuild` over the dates it wrote.
 
-A week is recomputed whole from the samples, not adjusted by a difference, so a value that a
-load replaces, or a sample removed, leaves no trace in its week's total.
+A week where a value may have been replaced or removed is recomputed whole from the samples,
+never adjusted by a difference, so the old value leaves no trace in its total.
 """
 
 from __future__ import annotations
@@ -56,6 +58,22 @@ def refresh_keys(cursor: Any, keys: str) -> None:
         " GROUP BY s.employee_id, s.kpi_id, k.week"
         # In key order, like the loader's upserts: concurrent loads lock in the same order.
         " ORDER BY s.employee_id, s.kpi_id, k.week"
+    )
+
+
+def add_sql(stage: str) -> str:
+    """SQL that adds the sums of `stage` (employee_id, kpi_id, date, value, weight: rows that
+    were all new samples) to their weeks' totals (PostgreSQL)."""
+    totals = connection.ops.quote_name(WeeklyTotal._meta.db_table)
+    week = week_sql("date", "postgresql")
+    return (
+        f"INSERT INTO {totals} ({_COLUMNS})"
+        f" SELECT employee_id, kpi_id, {week}, SUM(value * weight), SUM(weight), COUNT(*)"
+        f" FROM {stage} GROUP BY employee_id, kpi_id, {week} ORDER BY 1, 2, 3"
+        " ON CONFLICT (employee_id, kpi_id, week) DO UPDATE SET"
+        f" weighted_sum = {totals}.weighted_sum + EXCLUDED.weighted_sum,"
+        f" weight_sum = {totals}.weight_sum + EXCLUDED.weight_sum,"
+        f" sample_count = {totals}.sample_count + EXCLUDED.sample_count"
     )
 
 
