@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import os
 import random
-import shutil
 import sys
 import time
 from datetime import date, timedelta
@@ -288,7 +287,9 @@ def empty_tables() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE metrics_sample, metrics_metricload RESTART IDENTITY")
+        cursor.execute(
+            "TRUNCATE metrics_sample, metrics_weeklytotal, metrics_metricload RESTART IDENTITY"
+        )
         cursor.execute("CHECKPOINT")  # so that one run's dirty pages are not the next one's cost
 
 
@@ -330,10 +331,11 @@ def run_validation_only(path: Path, mapping: dict) -> None:
 
 
 def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int, Meter]:
+    from django.core.files import File
     from django.db import connection
 
     from metrics.models import MetricLoad, MetricSource
-    from metrics.uploads import load_stored
+    from metrics.uploads import load_stored, upload_storage
 
     if empty:
         empty_tables()
@@ -343,7 +345,15 @@ def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int
     marks: dict[str, float] = {}
     writes: list[tuple[str, float]] = []  # ("insert" or "upsert", seconds) per batch
 
+    rollup: list[float] = []  # the weekly totals' statements (metrics.rollups)
+
     def timer(execute, sql, params, many, context):
+        if '"metrics_weeklytotal"' in sql or "metrics_week_keys" in sql:
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                rollup.append(time.perf_counter() - started)
         if not sql.startswith('INSERT INTO "metrics_sample"'):
             return execute(sql, params, many, context)
         started = time.perf_counter()
@@ -367,8 +377,8 @@ def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int
     # The upload page's worker path: a pending load with the previewed mapping and hash
     # frozen on it, `load_stored` (the task's body) reading a stored copy of the file with its
     # progress reported on a second connection. It removes the copy when done.
-    copy = path.with_name(f"{path.stem}.upload{path.suffix}")
-    shutil.copyfile(path, copy)
+    with path.open("rb") as original:
+        copy = upload_storage().save(f"uploads/{path.name}", File(original))
     with path.open("rb") as plain:
         sha256 = hashlib.file_digest(plain, "sha256").hexdigest()
     load = MetricLoad.objects.create(
@@ -381,7 +391,7 @@ def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int
     reset_peak_rss()
     try:
         with Meter() as meter, connection.execute_wrapper(timer):
-            load = load_stored(load.pk, str(copy))
+            load = load_stored(load.pk, copy)
     finally:
         del connection.commit
     peak = peak_rss_mb()
@@ -390,7 +400,8 @@ def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int
     print(
         f"ours, {label}: {load.rows_total:,} values in {meter.wall:.2f} s"
         f" = {load.rows_total / meter.wall:,.0f} values/s"
-        f" ({load.rows_loaded:,} inserted or changed); peak RSS {peak:,.0f} MB"
+        f" ({load.rows_loaded:,} inserted or changed); peak RSS {peak:,.0f} MB;"
+        f" weekly totals {sum(rollup):.2f} s in {len(rollup)} statements"
     )
     result = load
     if writes and "committed" in marks:

@@ -3,8 +3,8 @@
 A background load runs in one transaction, so a worker that died in the middle (or a broker
 that never delivered the task) leaves nothing half-loaded, but it does leave the load's record
 "pending" or "loading" for ever, with a progress bar that never moves, and the uploaded file
-on disk. An hourly beat job (`metrics.tasks.housekeeping`) closes such records with a reason
-the analyst can act on and removes upload files older than a day.
+in the uploads storage. An hourly beat job (`metrics.tasks.housekeeping`) closes such records
+with a reason the analyst can act on and removes upload files older than a day.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from metrics.models import MetricLoad
-from metrics.uploads import upload_dir
+from metrics.uploads import FOLDER, upload_storage
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +57,21 @@ def close_stalled_loads(now: dt.datetime | None = None) -> int:
 
 
 def remove_old_uploads(now: dt.datetime | None = None) -> int:
-    """Upload files (kept between the mapping, preview and load steps) older than the stall
-    limit: their session has moved on, or their load has been closed above."""
+    """Upload files (kept between the mapping, preview and load steps, in the uploads storage)
+    older than the stall limit: their session has moved on, or their load has been closed
+    above."""
     cutoff = (now or timezone.now()) - stale_after()
-    directory = upload_dir()
-    if not directory.is_dir():
+    storage = upload_storage()
+    try:
+        names = storage.listdir(FOLDER)[1]
+    except FileNotFoundError:  # the local folder does not exist until the first upload
         return 0
     removed = 0
-    for path in directory.iterdir():
+    for filename in names:
+        name = f"{FOLDER}/{filename}"
         try:
-            if path.is_file() and path.stat().st_mtime < cutoff.timestamp():
-                path.unlink()
+            if storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
                 removed += 1
         except FileNotFoundError:  # removed by its own load meanwhile
             continue

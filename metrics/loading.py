@@ -14,6 +14,9 @@ days since the last one) is inserted without ON CONFLICT until a row turns out t
 Elsewhere (SQLite, the embedded default) the rows are staged in a SQLite file of their own and
 moved into `metrics_sample` by one INSERT … ON CONFLICT at the end, so the application's
 database is locked for that statement only and pages stay usable during a load.
+
+Either way the weekly totals (`metrics.rollups`) of the weeks the load changed are recomputed
+from the samples before it commits, in the same transaction.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from metrics import rollups
 from metrics.models import Kpi, MetricLoad, MetricSource, Sample
 from metrics.parsing import (
     CANONICAL_MAPPING,
@@ -54,6 +58,7 @@ from metrics.parsing import (
     dict_table,
     open_table,
 )
+from metrics.queries import week_start
 
 PREVIEW_ROWS = 20
 PREVIEW_ERRORS = 200
@@ -398,6 +403,11 @@ def _write_staged(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[
                     "INSERT INTO rows VALUES (?, ?, ?, ?, ?)",
                     [(e, k, d.isoformat(), v, w) for _, e, k, d, v, w in batch],
                 )
+            # The weeks of the file, found here so that the write lock is not held for it.
+            stage.execute(
+                "CREATE TABLE weeks AS SELECT DISTINCT employee_id, kpi_id,"
+                f" {rollups.week_sql('date', 'sqlite')} AS week FROM rows"
+            )
             stage.commit()
         finally:
             stage.close()
@@ -421,12 +431,15 @@ def _write_staged(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[
                         [load_id],
                     )
                     changed = cursor.rowcount
+                    if changed:
+                        rollups.refresh_keys(cursor, "metrics_stage.weeks")
             finally:
                 cursor.execute("DETACH DATABASE metrics_stage")
     return total, changed
 
 
 _STAGE = "metrics_sample_stage"
+_WEEKS = "metrics_week_keys"  # the weeks a load changed, whose totals it recomputes
 # Rows per upsert (METRICS_LOAD_BATCH_ROWS, 100,000). Python validates the next batch while
 # PostgreSQL upserts this one, so the two cores work at once; each batch is sorted on its own.
 # Loads of more than one batch run one at a time (an exclusive lock); smaller loads run side by
@@ -461,7 +474,20 @@ def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tu
             f'CREATE TEMP TABLE {_STAGE} (employee_id text COLLATE "C", kpi_id bigint,'
             " date date, value double precision, weight double precision) ON COMMIT DROP"
         )
+        cursor.execute(
+            f'CREATE TEMP TABLE {_WEEKS} (employee_id text COLLATE "C", kpi_id bigint,'
+            " week date, PRIMARY KEY (employee_id, kpi_id, week)) ON COMMIT DROP"
+        )
+        weeks = (
+            f"INSERT INTO {_WEEKS} SELECT DISTINCT employee_id, kpi_id,"
+            f" {rollups.week_sql('date', 'postgresql')} FROM {_STAGE} ON CONFLICT DO NOTHING"
+        )
+        # A batch of new rows only (the plain INSERT below succeeded) adds exactly its own sums
+        # to its weeks' totals: nothing it wrote replaced a value. A batch that upserted may
+        # have, so its weeks are recomputed from the samples at the end instead.
+        add_new = rollups.add_sql(_STAGE)
         first = True
+        recompute = False
         # While a large load holds the exclusive lock, no other load writes: as long as its
         # rows are new (the export of days not loaded yet), a plain INSERT adds them, without
         # ON CONFLICT's speculative insertion (a third of PostgreSQL's time). The first batch
@@ -482,14 +508,20 @@ def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tu
                 new_rows = _insert_new(cursor, insert, load_id)
                 if new_rows:
                     changed += cursor.rowcount
+                    cursor.execute(add_new)
             if batch.rows and not new_rows:
                 cursor.execute(upsert, [load_id])
-                changed += cursor.rowcount
+                if cursor.rowcount:  # a batch that changed nothing leaves its weeks alone
+                    changed += cursor.rowcount
+                    cursor.execute(weeks)
+                    recompute = True
             if batch.last:
                 break
             cursor.execute(f"TRUNCATE {_STAGE}")
+        if recompute:
+            rollups.refresh_keys(cursor, _WEEKS)
         # Dropped now, not only at commit, in case the caller's transaction goes on.
-        cursor.execute(f"DROP TABLE {_STAGE}")
+        cursor.execute(f"DROP TABLE {_STAGE}, {_WEEKS}")
     return counter.rows, changed
 
 
@@ -645,6 +677,7 @@ def _copy(cursor: Any, sql: str, batch: _Batch) -> None:
 
 def _write_batches(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[int, int]:
     total = changed = 0
+    weeks: set[tuple[str, int, str]] = set()
     while batch := list(islice(rows, _BATCH_ROWS)):
         total += len(batch)
         if errors.total:
@@ -664,7 +697,16 @@ def _write_batches(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple
                 unique_fields=["employee_id", "kpi", "date"],
                 update_fields=["value", "weight", "load"],
             )
+            # This path writes row by row already (SQLite inside a caller's transaction).
+            weeks.update((s.employee_id, s.kpi_id, week_start(s.date).isoformat()) for s in samples)
         changed += len(samples)
+    if weeks and not errors.total:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_WEEKS} (employee_id, kpi_id, week)")
+            cursor.execute(f"DELETE FROM {_WEEKS}")
+            cursor.executemany(f"INSERT INTO {_WEEKS} VALUES (%s, %s, %s)", sorted(weeks))
+            rollups.refresh_keys(cursor, _WEEKS)
+            cursor.execute(f"DELETE FROM {_WEEKS}")
     return total, changed
 
 

@@ -199,3 +199,43 @@ class Sample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.kpi_id} {self.date}: {self.value}"
+
+
+class WeeklyTotal(models.Model):
+    """One employee's KPI over one ISO week (Monday to Sunday), summed from the samples: what
+    the weekly series and "below standard" read instead of the week's daily samples.
+
+    Derived data, kept equal to the samples by whatever writes them, in the same transaction:
+    the loader (`metrics.loading`, for files, the API and the command) recomputes the weeks a
+    load touched; any other writer calls `metrics.rollups.rebuild`. A week's weighted mean is
+    `weighted_sum / weight_sum`, exactly as `metrics.queries` computes it from the samples."""
+
+    employee_id = models.CharField(max_length=32)
+    kpi = models.ForeignKey(
+        Kpi,
+        on_delete=models.PROTECT,
+        related_name="weekly_totals",
+        db_constraint=False,  # like Sample's: the loader writes catalog KPIs only
+        db_index=False,
+    )
+    week = models.DateField()  # the Monday
+    weighted_sum = models.FloatField()  # of value × weight
+    weight_sum = models.FloatField()
+    sample_count = models.PositiveIntegerField()  # daily samples in the week
+
+    # "One employee's KPIs over a span of weeks" (a plan's charts).
+    pk = models.CompositePrimaryKey("employee_id", "kpi", "week")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sample_count__gt=0), name="weekly_total_has_samples"
+            ),
+        ]
+        indexes = [
+            # "Below standard" for everyone: one KPI over the last weeks.
+            models.Index(fields=["kpi", "week"], name="weekly_total_kpi_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.kpi_id} week of {self.week}"

@@ -3,8 +3,11 @@ functions for an employee's numbers and never compute them again.
 
 Every mean is weighted by `Sample.weight` (calls, surveys…), so a day with 40 calls counts 40
 times as much as a day with one. Weeks are ISO weeks starting on Monday and are identified by
-their Monday. Each function runs a constant number of queries whatever the number of employees,
-and they accept a `Kpi` or a KPI code (a code is joined in the same query, not looked up).
+their Monday. Figures over many weeks (weekly series, "below standard") read whole weeks from
+the weekly totals (`WeeklyTotal`, kept equal to the samples by `metrics.rollups`) and only the
+days of a partial week from the samples; windows of days read the samples. Each function runs a
+constant number of queries whatever the number of employees, and they accept a `Kpi` or a KPI
+code (a code is joined in the same query, not looked up).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from metrics.models import Direction, Kpi, Sample
+from metrics.models import Direction, Kpi, Sample, WeeklyTotal
 
 KpiRef = Kpi | str
 
@@ -133,19 +136,32 @@ def windows_for(
 def weekly_series_by_kpi(
     *, employee_id: str, kpis: Iterable[KpiRef], start: date, end: date
 ) -> dict[str, list[WeekPoint]]:
-    """The weekly series of several KPIs for one employee in one query (a plan's charts)."""
+    """The weekly series of several KPIs for one employee in one query (a plan's charts): the
+    whole weeks from the weekly totals, a partial week at either end from its samples."""
     kpis = list(kpis)
-    rows = (
-        Sample.objects.filter(
-            _kpi_filter(kpis), employee_id=employee_id, date__gte=start, date__lte=end
-        )
-        .values("kpi__code", week=TruncWeek("date"))
-        .annotate(**_TOTALS)
-        .order_by("kpi__code", "week")
-    )
     series: dict[str, list[WeekPoint]] = {_code(kpi): [] for kpi in kpis}
-    for row in rows:
-        series[row["kpi__code"]].append(WeekPoint(row["week"], *_mean(row)))
+    if end < start:
+        return series
+    # [first, after): the whole weeks inside [start, end].
+    first = week_start(start + timedelta(days=6))
+    after = week_start(end + timedelta(days=1))
+    days = Sample.objects.filter(
+        _kpi_filter(kpis), employee_id=employee_id, date__gte=start, date__lte=end
+    )
+    if first < after:
+        days = days.exclude(date__gte=first, date__lt=after)
+    rows = days.values(code=F("kpi__code"), monday=TruncWeek("date")).annotate(**_TOTALS)
+    if first < after:
+        weeks = (
+            WeeklyTotal.objects.filter(
+                _kpi_filter(kpis), employee_id=employee_id, week__gte=first, week__lt=after
+            )
+            .values(code=F("kpi__code"), monday=F("week"))
+            .annotate(**_WEEK_TOTALS)
+        )
+        rows = rows.union(weeks, all=True)
+    for row in sorted(rows, key=lambda row: (row["code"], _day(row["monday"]))):
+        series[row["code"]].append(WeekPoint(_day(row["monday"]), *_mean(row)))
     return series
 
 
@@ -242,22 +258,19 @@ def _below(
 ) -> dict[tuple[str, str], BelowStandard]:
     last = week_start(today or timezone.localdate()) - timedelta(weeks=1)
     mondays = [last - timedelta(weeks=n) for n in range(streak_weeks - 1, -1, -1)]
-    samples = Sample.objects.filter(
+    # Whole weeks only: the weekly totals, one row per employee, KPI and week.
+    totals = WeeklyTotal.objects.filter(
         kpi_id__in=[kpi.pk for kpi, _, _ in wanted.values()],
-        date__gte=mondays[0],
-        date__lt=last + timedelta(weeks=1),
+        week__gte=mondays[0],
+        week__lte=last,
     )
     if employee_ids is not None:
-        samples = samples.filter(employee_id__in=list(employee_ids))
+        totals = totals.filter(employee_id__in=list(employee_ids))
     weekly: dict[tuple[str, str], dict[date, WeekPoint]] = defaultdict(dict)
-    rows = (
-        samples.values("employee_id", "kpi__code", week=TruncWeek("date"))
-        .annotate(**_TOTALS)
-        .order_by()
-    )
+    rows = totals.values("employee_id", "week", code=F("kpi__code"), **_ROW_TOTALS)
     for row in rows:
-        week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
-        weekly[row["employee_id"], row["kpi__code"]][week] = WeekPoint(week, *_mean(row))
+        week = _day(row["week"])
+        weekly[row["employee_id"], row["code"]][week] = WeekPoint(week, *_mean(row))
 
     result = {}
     for (employee_id, code), points in weekly.items():
@@ -287,6 +300,23 @@ _TOTALS = {
     "total_weight": Sum("weight"),
     "samples": Count("*"),
 }
+
+
+# The same sums from the weekly totals: grouped, or one week's row as it stands.
+_WEEK_TOTALS = {
+    "weighted": Sum("weighted_sum"),
+    "total_weight": Sum("weight_sum"),
+    "samples": Sum("sample_count"),
+}
+_ROW_TOTALS = {
+    "weighted": F("weighted_sum"),
+    "total_weight": F("weight_sum"),
+    "samples": F("sample_count"),
+}
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _mean(row: dict) -> tuple[float | None, float, int]:

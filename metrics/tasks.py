@@ -1,6 +1,7 @@
 """Background loads of large KPI files. Thin: the task takes the pending `MetricLoad` and the
-stored file, and `metrics.uploads.load_stored` does the work (claiming the load first, so a
-second delivery of the same message does nothing)."""
+stored file's name in the uploads storage (so a worker on any machine can read it), and
+`metrics.uploads.load_stored` does the work (claiming the load first, so a second delivery of
+the same message does nothing)."""
 
 from __future__ import annotations
 

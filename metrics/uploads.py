@@ -1,7 +1,13 @@
 """The upload page's steps around `metrics.loading`: files kept between upload, mapping and
 preview; saved mappings per source; and the background load of a large file that the page
 follows with a progress bar. Nothing here validates or writes samples itself: that is
-`metrics.loading`, the one code path for the page, the API and `manage.py import_metrics`."""
+`metrics.loading`, the one code path for the page, the API and `manage.py import_metrics`.
+
+Files are kept in the "uploads" storage (settings.STORAGES), never at a path of their own: on
+several machines that is object storage, so the worker that loads a file need not be on the
+machine that received it. A file is read back as a seekable file: straight from the disk with
+the local storage, spooled into an anonymous temporary file (deleted when closed) from object
+storage, never held in memory whole."""
 
 from __future__ import annotations
 
@@ -15,11 +21,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.translation import gettext
@@ -42,10 +49,16 @@ KEPT_UPLOADS = 5  # per session; older ones are forgotten (and their files remov
 SAMPLE_ROWS = 3  # rows shown under each column on the mapping step
 HEADER_LINES = 20  # first lines offered as the header on the mapping step
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx")
+FOLDER = "uploads"  # in the uploads storage
 
 
-def upload_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "uploads"
+def upload_storage() -> Storage:
+    return storages["uploads"]
+
+
+def open_stored(name: str) -> IO[bytes]:
+    """A stored upload, opened for reading (seekable; close it, or use it in `with`)."""
+    return upload_storage().open(name, "rb")
 
 
 @dataclass
@@ -53,7 +66,7 @@ class StoredUpload:
     """A file waiting to be mapped, previewed and loaded, as kept in the uploader's session."""
 
     token: str
-    path: str
+    path: str  # the file's name in the uploads storage
     filename: str
     size: int
     source_id: int
@@ -69,22 +82,20 @@ class StoredUpload:
 
 
 def store_upload(session, file: UploadedFile, source: MetricSource) -> StoredUpload:
-    """Keep an uploaded file under MEDIA_ROOT/uploads/ under a random name, for this session."""
-    directory = upload_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    """Keep an uploaded file in the uploads storage under a random name, for this session."""
     token = secrets.token_urlsafe(16)
     ext = os.path.splitext(file.name or "")[1].lower()
-    path = directory / f"{token}{ext if ext in ALLOWED_EXTENSIONS else '.csv'}"
     digest = hashlib.sha256()
-    with path.open("wb") as out:
-        for chunk in file.chunks():
-            digest.update(chunk)
-            out.write(chunk)
+    for chunk in file.chunks():  # Django's temporary copy (or memory), read twice
+        digest.update(chunk)
+    file.seek(0)
+    storage = upload_storage()
+    name = storage.save(f"{FOLDER}/{token}{ext if ext in ALLOWED_EXTENSIONS else '.csv'}", file)
     upload = StoredUpload(
         token=token,
-        path=str(path),
+        path=name,
         filename=os.path.basename(file.name or "upload.csv")[:255],
-        size=file.size or path.stat().st_size,
+        size=file.size or storage.size(name),
         source_id=source.pk,
         mapping=dict(source.mapping or {}),
         sha256=digest.hexdigest(),
@@ -100,7 +111,7 @@ def store_upload(session, file: UploadedFile, source: MetricSource) -> StoredUpl
 def upload_of(session, token: str) -> StoredUpload | None:
     """The upload this session made under `token`; None for anything else (the view's 404)."""
     data = session.get(SESSION_KEY, {}).get(token)
-    if not data or not Path(data["path"]).is_file():
+    if not data or not upload_storage().exists(data["path"]):
         return None
     return StoredUpload(**data)
 
@@ -119,12 +130,13 @@ def forget(session, upload: StoredUpload, *, keep_file: bool = False) -> None:
         _remove(upload.path)
 
 
-def _remove(path: str) -> None:
-    try:
-        Path(path).unlink(missing_ok=True)
-        _preview_path(path).unlink(missing_ok=True)
-    except OSError:  # already gone or not ours to remove: nothing to undo
-        logger.warning("Could not remove the stored upload %s", path)
+def _remove(name: str) -> None:
+    storage = upload_storage()
+    for each in (name, _preview_name(name)):
+        try:
+            storage.delete(each)  # nothing happens for a name that is not there
+        except Exception:  # not ours to remove, or the storage is away: housekeeping retries
+            logger.warning("Could not remove the stored upload %s", each, exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -147,7 +159,7 @@ def read_header(
     first line that looks like one) of `sheet`. Raises FileError for an unreadable file, and
     for a workbook of several sheets when none is named (the page then offers them)."""
     sheets: list[str] = []
-    with open(upload.path, "rb") as file:
+    with open_stored(upload.path) as file:
         if upload.filename.lower().endswith((".xlsx", ".xlsm")):
             sheets = xlsx_sheets(file)
             if not sheet and len(sheets) > 1:
@@ -186,32 +198,35 @@ def previewed_in_background(upload: StoredUpload) -> bool:
     return upload.size > settings.METRICS_PREVIEW_ASYNC_BYTES
 
 
-def _preview_path(path: str) -> Path:
-    return Path(f"{path}.preview.json")
+def _preview_name(name: str) -> str:
+    return f"{name}.preview.json"
 
 
 def preview_stored(path: str, filename: str, mapping: dict, sha256: str) -> None:
     """The background task's work: preview a stored file and keep the result beside it, with
     the mapping and file hash it was made for (a result for anything else is not shown)."""
+    storage = upload_storage()
     result: dict = {"mapping": mapping, "sha256": sha256}
     try:
-        with open(path, "rb") as file:
+        with open_stored(path) as file:
             result["preview"] = preview_file(file, mapping=mapping, filename=filename).as_dict()
     except MappingError as exc:
         result["mapping_error"] = str(exc)
     except FileNotFoundError:
         return  # the upload was forgotten meanwhile
-    target = _preview_path(path)
-    partial = target.with_suffix(".part")
-    partial.write_text(json.dumps(result))
-    partial.replace(target)  # atomic: the page never reads half a result
+    target = _preview_name(path)
+    # Replaced, not saved beside (a storage that keeps both renames the new one). A page that
+    # looks in between, or at half a file, finds no result and looks again.
+    storage.delete(target)
+    storage.save(target, ContentFile(json.dumps(result).encode()))
 
 
 def stored_preview(upload: StoredUpload) -> Preview | str | None:
     """The background preview of this upload with its current mapping: a Preview, the
     mapping's error, or None while it is not ready."""
     try:
-        data = json.loads(_preview_path(upload.path).read_text())
+        with upload_storage().open(_preview_name(upload.path), "rb") as file:
+            data = json.loads(file.read())
     except (FileNotFoundError, ValueError):
         return None
     if data.get("mapping") != upload.mapping or data.get("sha256") != upload.sha256:
@@ -254,7 +269,7 @@ def save_mapping(source: MetricSource, mapping: ColumnMapping) -> None:
 def load_now(upload: StoredUpload, user: AbstractBaseUser) -> LoadResult:
     """Load a stored upload during the request (files up to METRICS_ASYNC_ROWS values)."""
     source = MetricSource.objects.get(pk=upload.source_id)
-    with open(upload.path, "rb") as file:
+    with open_stored(upload.path) as file:
         return load_file(
             file,
             source=source,
@@ -280,8 +295,9 @@ def queue_load(upload: StoredUpload, user: AbstractBaseUser) -> MetricLoad:
 
 
 def load_stored(load_id: int, path: str) -> MetricLoad | None:
-    """The background task's work: load a stored file into its pending record, reporting
-    progress as it goes. Safe to run twice: only a pending load is claimed."""
+    """The background task's work: load a stored file (its name in the uploads storage) into
+    its pending record, reporting progress as it goes, and remove the file. Safe to run twice:
+    only a pending load is claimed."""
     claimed = MetricLoad.objects.filter(pk=load_id, status=MetricLoad.Status.PENDING).update(
         status=MetricLoad.Status.RUNNING
     )
@@ -290,23 +306,24 @@ def load_stored(load_id: int, path: str) -> MetricLoad | None:
     load = MetricLoad.objects.select_related("source").get(pk=load_id)
     report = _progress_reporter(load)
     try:
-        size = os.path.getsize(path)
-        # Hashed beforehand, so that the progress bar follows the one pass that loads.
-        with open(path, "rb") as plain:
-            sha256 = hashlib.file_digest(plain, "sha256").hexdigest()
-        raw = _CountingReader(open(path, "rb", buffering=0), size, report)  # noqa: SIM115
-        with io.BufferedReader(raw) as file:
-            load_file(
-                file,
-                source=load.source,
-                # The mapping that was previewed, never the source's current one.
-                mapping=load.mapping or source_mapping(load.source),
-                uploaded_by=load.uploaded_by,
-                filename=load.filename,
-                load=load,
-                expected_sha256=load.file_sha256,
-                sha256=sha256,
-            )
+        # One copy read from the storage (from object storage: into a temporary file), hashed
+        # beforehand so that the progress bar follows the one pass that loads.
+        with open_stored(path) as stored:
+            size = stored.size
+            sha256 = hashlib.file_digest(stored, "sha256").hexdigest()
+            stored.seek(0)
+            with io.BufferedReader(_CountingReader(stored, size, report)) as file:
+                load_file(
+                    file,
+                    source=load.source,
+                    # The mapping that was previewed, never the source's current one.
+                    mapping=load.mapping or source_mapping(load.source),
+                    uploaded_by=load.uploaded_by,
+                    filename=load.filename,
+                    load=load,
+                    expected_sha256=load.file_sha256,
+                    sha256=sha256,
+                )
     except Exception:
         # The load itself records what went wrong; a file or mapping gone missing is recorded here.
         MetricLoad.objects.filter(pk=load_id, status=MetricLoad.Status.RUNNING).update(
@@ -324,10 +341,11 @@ def load_stored(load_id: int, path: str) -> MetricLoad | None:
 
 
 class _CountingReader(io.RawIOBase):
-    """A raw file that tells how far into it reading has got (a seek to the start, as the
-    loader makes after hashing the file, starts the count again)."""
+    """A raw file over a stored file that tells how far into it reading has got (a seek to the
+    start, as the loader makes after hashing the file, starts the count again). Closing it
+    leaves the stored file to its owner."""
 
-    def __init__(self, raw: io.RawIOBase, size: int, report: Callable[[float], None]) -> None:
+    def __init__(self, raw: IO[bytes], size: int, report: Callable[[float], None]) -> None:
         self._raw, self._size, self._report, self.done = raw, max(size, 1), report, 0
 
     def readable(self) -> bool:
@@ -349,10 +367,6 @@ class _CountingReader(io.RawIOBase):
 
     def tell(self) -> int:
         return self._raw.tell()
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
 
 
 class _ProgressReporter:

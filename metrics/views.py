@@ -167,7 +167,7 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("metrics:upload_map", token=stored.token)
     else:
         try:
-            with open(stored.path, "rb") as file:
+            with uploads.open_stored(stored.path) as file:
                 preview = preview_file(file, mapping=stored.mapping, filename=stored.filename)
         except MappingError as exc:
             messages.error(

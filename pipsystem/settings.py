@@ -203,9 +203,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-# Every file the app keeps (PDF copies; anything else through `default_storage`) goes to the
-# default storage: local disk under MEDIA_ROOT by default, or S3-compatible object storage
-# (django-storages) when several machines must share the files (README, "Several machines").
+# Every file the app keeps goes through Django's storage API, never to a path of its own: PDF
+# copies to the default storage, uploaded files (KPI and roster files between upload and load)
+# to "uploads". Both are local disk under MEDIA_ROOT by default, or S3-compatible object storage
+# (django-storages) when several machines must share the files (README, "Several machines"): a
+# file uploaded to one web machine is then loaded by a worker on another.
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local").lower()
 if STORAGE_BACKEND == "local":
     _default_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
@@ -230,12 +232,19 @@ elif STORAGE_BACKEND == "s3":
             "querystring_auth": True,
             "file_overwrite": False,
             "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
+            # A file read back (a KPI export of up to 100 MB, in the worker) is downloaded into
+            # memory up to this size and into an anonymous temporary file beyond, deleted once
+            # closed; django-storages' default (0) would keep all of it in memory.
+            "max_memory_size": env_int("S3_MAX_MEMORY_SIZE", 4 * 1024 * 1024),
         },
     }
 else:
     raise ImproperlyConfigured("STORAGE_BACKEND must be local or s3")
 STORAGES = {
     "default": _default_storage,
+    # The same place as the default storage, under uploads/ and roster-uploads/; a storage of
+    # its own so that it can be pointed elsewhere (a bucket with an expiry rule, say).
+    "uploads": _default_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -1,5 +1,6 @@
-"""Roster files between upload, mapping, preview and load: kept in the default storage under a
-random name, remembered in the uploader's session (so nobody else can reach them)."""
+"""Roster files between upload, mapping, preview and load: kept in the uploads storage
+(settings.STORAGES, object storage on several machines) under a random name, remembered in the
+uploader's session (so nobody else can reach them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 
 SESSION_KEY = "roster_uploads"
@@ -27,14 +28,14 @@ class RosterUpload:
     mapping: dict[str, Any] = field(default_factory=dict)
 
     def read(self) -> bytes:
-        with default_storage.open(self.name, "rb") as stored:
+        with storages["uploads"].open(self.name, "rb") as stored:
             return stored.read()
 
 
 def keep(session, file: UploadedFile, source_id: int, mapping: dict) -> RosterUpload:
     token = secrets.token_urlsafe(16)
     ext = os.path.splitext(file.name or "")[1].lower()
-    name = default_storage.save(
+    name = storages["uploads"].save(
         f"{FOLDER}/{token}{ext if ext in EXTENSIONS else '.csv'}", ContentFile(file.read())
     )
     upload = RosterUpload(
@@ -71,5 +72,5 @@ def done(session, upload: RosterUpload) -> None:
 
 
 def forget_file(name: str) -> None:
-    if name and default_storage.exists(name):
-        default_storage.delete(name)
+    if name and storages["uploads"].exists(name):
+        storages["uploads"].delete(name)

@@ -2,10 +2,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from metrics.models import MetricSource
+
+
+def upload_dir() -> Path:
+    """Where the uploads storage keeps KPI files with the default, local storage."""
+    return Path(settings.MEDIA_ROOT) / "uploads"
+
 
 LONG = {
     "layout": "long",

@@ -72,7 +72,7 @@ def main() -> None:
             sys.executable,
             "-c",
             "import django; django.setup(); from metrics import tasks; "
-            f"print(tasks.load_file_task({load.pk}, {str(path)!r}))",
+            f"print(tasks.load_file_task({load.pk}, 'uploads/month.csv'))",
         ],
         cwd=ROOT,
         env=os.environ.copy(),
@@ -97,9 +97,40 @@ def main() -> None:
                 "status": load.status,
                 "errors": load.errors,
                 "samples": Sample.objects.count(),
+                "weekly_totals_match": weekly_totals_match(),
                 "journal": connection.cursor().execute("PRAGMA journal_mode").fetchone()[0],
                 "worker": output[-2000:],
             }
+        )
+    )
+
+
+def weekly_totals_match() -> bool:
+    """The loader's weekly totals on SQLite equal the samples' sums, week by week."""
+    from metrics.models import WeeklyTotal
+    from metrics.queries import week_start
+
+    expected: dict = {}
+    for e, k, d, v, w in Sample.objects.values_list(
+        "employee_id", "kpi_id", "date", "value", "weight"
+    ):
+        key = (e, k, week_start(d))
+        s, t, n = expected.get(key, (0.0, 0.0, 0))
+        expected[key] = (s + v * w, t + w, n + 1)
+    found = {
+        (e, k, week): (s, t, n)
+        for e, k, week, s, t, n in WeeklyTotal.objects.values_list(
+            "employee_id", "kpi_id", "week", "weighted_sum", "weight_sum", "sample_count"
+        )
+    }
+    return (
+        bool(found)
+        and found.keys() == expected.keys()
+        and all(
+            abs(found[key][0] - expected[key][0]) <= 1e-9 * abs(expected[key][0])
+            and abs(found[key][1] - expected[key][1]) <= 1e-9 * abs(expected[key][1])
+            and found[key][2] == expected[key][2]
+            for key in expected
         )
     )
 

@@ -7,12 +7,16 @@ import os
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from metrics import housekeeping, tasks, uploads
 from metrics.models import MetricLoad, MetricSource, Sample
 from tests.conftest import make_user
-from tests.metrics.conftest import LONG
+from tests.metrics.conftest import LONG, upload_dir
+from tests.s3 import s3_server, s3_storage, stored_objects
+
+__all__ = ["s3_server", "s3_storage"]  # fixtures used below
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +80,7 @@ def test_a_closed_load_is_not_run_later(source, tmp_path):
 
 
 def test_old_upload_files_are_removed(source):
-    directory = uploads.upload_dir()
+    directory = upload_dir()
     directory.mkdir(parents=True, exist_ok=True)
     old, new = directory / "old.csv", directory / "new.csv"
     for path in (old, new):
@@ -86,6 +90,20 @@ def test_old_upload_files_are_removed(source):
 
     assert housekeeping.run().files_removed == 1
     assert not old.exists() and new.exists()
+
+
+def test_old_upload_files_are_removed_from_object_storage(source, s3_storage):
+    """On several machines the files are in the bucket: housekeeping removes them there (the
+    bucket's clock says how old they are, so "now" is moved on rather than the files back)."""
+    _, s3, prefix, web_media = s3_storage
+    storage = uploads.upload_storage()
+    names = [storage.save(f"uploads/{n}.csv", ContentFile(b"Agent ID\n")) for n in "ab"]
+    assert len(stored_objects(s3, prefix)) == 2
+    assert housekeeping.run().files_removed == 0  # new
+    later = timezone.now() + dt.timedelta(hours=25)
+    assert housekeeping.run(later).files_removed == 2
+    assert stored_objects(s3, prefix) == [] and not any(map(storage.exists, names))
+    assert not any(web_media.iterdir())
 
 
 def test_the_beat_runs_it_every_hour(source):

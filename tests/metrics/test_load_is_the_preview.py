@@ -68,7 +68,7 @@ def test_a_file_changed_after_the_preview_is_refused(
 ):
     settings.METRICS_ASYNC_ROWS = 1
     token, _ = to_preview(quinn_client, FILE, PREVIEWED, new_source="Survey tool")
-    path = Path(uploads.upload_of(quinn_client.session, token).path)
+    path = Path(settings.MEDIA_ROOT) / uploads.upload_of(quinn_client.session, token).path
     path.write_bytes(FILE.replace(b"91", b"19"))
     with django_capture_on_commit_callbacks(execute=True):
         quinn_client.post(f"/metrics/upload/{token}/preview/")

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from metrics import rollups
 from metrics.models import Kpi, Sample
 from metrics.queries import (
     WeekPoint,
@@ -22,9 +23,11 @@ MON = dt.date(2025, 3, 3)  # ISO week 10 of 2025
 
 
 def add(employee: str, code: str, day: dt.date, value: float, weight: float = 1) -> None:
+    """A sample written as any writer other than the loader does: its week's totals again."""
     Sample.objects.create(
         employee_id=employee, kpi=Kpi.objects.get(code=code), date=day, value=value, weight=weight
     )
+    rollups.rebuild(day, day)
 
 
 def days(n: int) -> dt.timedelta:

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from metrics import uploads
 from metrics.models import MetricLoad, MetricSource, Sample
 from tests.conftest import make_user
-from tests.metrics.conftest import LONG, WIDE, csv_bytes
+from tests.metrics.conftest import LONG, WIDE, csv_bytes, upload_dir
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +116,7 @@ def test_wide_csv_through_every_step(analyst_client, quinn):
     assert {v for (e, k, d), v in values.items() if k == "csat"} == {(90.0, 1.0)}
     page = analyst_client.get(response["Location"]).content.decode()
     assert "Loaded 9 values" in page
-    assert not list(uploads.upload_dir().iterdir())  # the stored file is gone
+    assert not list(upload_dir().iterdir())  # the stored file is gone
 
 
 def test_long_csv_with_names_weights_and_semicolons(analyst_client, kpis):
@@ -256,7 +257,7 @@ def test_upload_refuses_wrong_type_size_and_missing_source(analyst_client, setti
     settings.METRICS_UPLOAD_MAX_BYTES = 10
     assert "too large" in errors(upload(analyst_client, WIDE_FILE))
     assert not MetricSource.objects.exists()
-    assert not uploads.upload_dir().exists() or not list(uploads.upload_dir().iterdir())
+    assert not upload_dir().exists() or not list(upload_dir().iterdir())
 
 
 def test_mapping_errors_are_shown_and_nothing_is_saved(analyst_client, qa_tool):
@@ -365,7 +366,7 @@ def test_a_large_file_loads_in_the_background(
     assert Sample.objects.count() == 9
     status = analyst_client.get(f"/metrics/loads/{load.pk}/status/").json()
     assert status["done"] and status["percent"] == 100
-    assert not list(uploads.upload_dir().iterdir())
+    assert not list(upload_dir().iterdir())
 
 
 def test_the_background_task_runs_once(
@@ -384,11 +385,12 @@ def test_the_background_task_runs_once(
 
 def test_a_background_load_of_a_bad_file_is_rejected_whole(analyst_client, settings):
     source = MetricSource.objects.create(name="WFM", mapping=LONG)
-    path = uploads.upload_dir() / "bad.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(csv_bytes(HEADER, "E1,2025-03-03,qa_score,85,1", "E1,2025-03-04,qa,85,1"))
+    path = uploads.upload_storage().save(
+        "uploads/bad.csv",
+        ContentFile(csv_bytes(HEADER, "E1,2025-03-03,qa_score,85,1", "E1,2025-03-04,qa,85,1")),
+    )
     load = MetricLoad.objects.create(source=source, filename="bad.csv", rows_total=2)
-    uploads.load_stored(load.pk, str(path))
+    uploads.load_stored(load.pk, path)
     load.refresh_from_db()
     assert load.status == "rejected" and load.errors[0]["line"] == 3
     assert not Sample.objects.exists()
@@ -471,7 +473,7 @@ def test_an_oversized_upload_is_refused_before_its_body_is_read(analyst_client, 
     assert response.status_code == 413
     body = response.content.decode()
     assert "This upload is 250 MB; KPI files of at most 1 MB are accepted" in body
-    assert not uploads.upload_dir().exists() or not list(uploads.upload_dir().iterdir())
+    assert not upload_dir().exists() or not list(upload_dir().iterdir())
 
 
 def test_a_large_file_is_previewed_by_the_worker_not_the_request(

@@ -47,8 +47,15 @@ def broker(postgres):
 
 
 @pytest.fixture
-def worker(broker, tmp_path):
-    started = Worker(tmp_path, "kpi-load", broker=broker, args=["--pool", "solo"])
+def worker(broker, tmp_path, settings):
+    # One machine: the worker reads the uploads storage on the same disk as the pages.
+    started = Worker(
+        tmp_path,
+        "kpi-load",
+        broker=broker,
+        args=["--pool", "solo"],
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+    )
     started.wait_for(" ready.", timeout=40)
     yield started
     started.stop()
@@ -114,4 +121,4 @@ def test_a_file_of_several_batches_loads_through_the_pages_with_a_real_worker(
     assert moving == sorted(moving)
     assert "DatabaseWrapper objects created in a thread" not in worker.log()
     assert "Could not report the progress" not in worker.log()
-    wait_until(lambda: not (uploads.upload_dir() / path.rsplit("/", 1)[-1]).exists(), 5, "cleanup")
+    wait_until(lambda: not uploads.upload_storage().exists(path), 5, "cleanup")

@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
+from metrics import rollups
 from metrics.models import Kpi, Sample
 from pips import services
 from pips.models import Pip, Review
@@ -58,6 +59,7 @@ def add_samples(employee_id: str, start: dt.date, end: dt.date) -> None:
             n += 1
         day += dt.timedelta(days=1)
     Sample.objects.bulk_create(rows)
+    rollups.rebuild()  # written beside the loader: the weekly totals too
 
 
 def walk_to_midpoint(pip: Pip, *, supervisor, checkins: int = 2) -> Pip:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import time_machine
 
+from metrics import rollups
 from metrics.models import Kpi, Sample
 from pips import reminders
 from pips.models import (
@@ -54,6 +55,7 @@ def load_samples(employee_id: str, start: dt.date, end: dt.date, qa, csat) -> No
         )
         day += dt.timedelta(days=1)
     Sample.objects.bulk_create(rows)
+    rollups.rebuild()  # written beside the loader: the weekly totals too
 
 
 def sig(user, **extra) -> SignatureInput:

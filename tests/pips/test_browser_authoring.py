@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from metrics import rollups
 from metrics.models import Kpi, Sample
 from pips.models import Pip, SignerRole, Status
 from tests.browser import log_in, log_out
@@ -39,6 +40,7 @@ def agent_data(employee_id: str) -> None:
         for code, value in values.items()
         for n in range(1, 31)
     )
+    rollups.rebuild()  # written beside the loader: the weekly totals too
 
 
 def test_supervisor_drafts_hr_returns_then_approves_and_the_plan_is_issued(

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from metrics import rollups
 from metrics.models import Sample
 from pips.models import Pip, Signature, SignerRole, Status
 from tests.browser import log_in, log_out
@@ -237,6 +238,7 @@ def test_on_a_phone_a_failed_signature_shows_its_errors_first(
         day = timezone.localdate() - dt.timedelta(days=n + 1)
         Sample.objects.create(employee_id="E1001", kpi=kpis["qa_score"], date=day, value=80)
         Sample.objects.create(employee_id="E1001", kpi=kpis["aht"], date=day, value=400)
+    rollups.rebuild()  # written beside the loader: the weekly totals too
     context = chrome.new_context(
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from metrics import rollups
 from metrics.models import Sample
 from metrics.queries import week_start
 from pips import selectors
@@ -27,6 +28,7 @@ def add(kpis, employee_id: str, code: str, day: dt.date, value: float, weight: f
         date=day,
         defaults={"value": value, "weight": weight},
     )
+    rollups.rebuild(day, day)  # written beside the loader: its week's totals too
 
 
 def progress_of(pip, today: dt.date) -> dict:

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from metrics import rollups
 from metrics.models import Sample
 from metrics.queries import window_means
 from pips import services, snapshots
@@ -26,6 +27,7 @@ def add_samples(employee_id, kpi, values: dict[dt.date, tuple[float, float]]) ->
         Sample(employee_id=employee_id, kpi=kpi, date=day, value=value, weight=weight)
         for day, (value, weight) in values.items()
     )
+    rollups.rebuild()  # written beside the loader: the weekly totals too
 
 
 def days_ago(n: int) -> dt.date:

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from metrics import rollups
 from metrics.models import Sample
 from pips import services
 from pips.models import (
@@ -144,6 +145,7 @@ def add_samples(employee_id: str, kpi, value: float, days: int = 30, weight: flo
         )
         for n in range(1, days + 1)
     )
+    rollups.rebuild()  # written beside the loader: the weekly totals too
 
 
 def nothing_saved(agent: Agent) -> bool:
@@ -560,6 +562,7 @@ class TestEditDraft:
             actor=alex.supervisor, pip=pip, change_summary="Extend by two weeks"
         )
         Sample.objects.all().delete()  # the data moves on; the amendment keeps the first baseline
+        rollups.rebuild()
         url = f"/pips/{pip.pk}/edit/"
         page = sam_client.get(url)
         assert "Amendment to version 1" in body(page)

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from metrics import rollups
 from metrics.models import Sample
 from pips import services, snapshots
 from pips.models import (
@@ -89,6 +90,7 @@ def add_samples(kpis, days: int = 10) -> None:
             for i in range(1, days + 1)
         ]
     )
+    rollups.rebuild()  # written beside the loader: the weekly totals too
 
 
 class TestRecord:

@@ -13,70 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.s3 import BUCKET, local_files, s3_environment, s3_server, s3_storage, stored_objects
+
+__all__ = ["s3_server", "s3_storage"]  # fixtures used below
+
 ROOT = Path(__file__).resolve().parents[2]
-BUCKET = "pipsystem-test"
-KEYS = {"S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing", "S3_REGION": "us-east-1"}
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=BUCKET)
-    yield endpoint, client
-    server.stop()
-
-
-@pytest.fixture
-def s3_storage(s3_server, settings, tmp_path):
-    endpoint, client = s3_server
-    prefix = f"t{os.getpid()}-{tmp_path.name}"
-    settings.STORAGES = {
-        **django_settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": BUCKET,
-                "endpoint_url": endpoint,
-                "region_name": "us-east-1",
-                "access_key": "testing",
-                "secret_key": "testing",
-                "location": prefix,
-                "default_acl": None,
-                "file_overwrite": False,
-            },
-        },
-    }
-    web_media = tmp_path / "web-media"
-    web_media.mkdir()
-    settings.MEDIA_ROOT = web_media
-    return endpoint, client, prefix, web_media
-
-
-def _objects(client, prefix: str) -> list[str]:
-    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "/")
-    return [item["Key"] for item in listed.get("Contents", [])]
-
-
-def _files(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file()]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -91,7 +37,7 @@ def test_a_pdf_copy_goes_to_object_storage_and_is_served_to_another_process(
     assert response.status_code == 200
     first = b"".join(response.streaming_content)
     assert first.startswith(b"%PDF-")
-    stored = [key for key in _objects(s3, prefix) if key.endswith(".pdf")]
+    stored = [key for key in stored_objects(s3, prefix) if key.endswith(".pdf")]
     assert len(stored) == 1 and stored[0].startswith(f"{prefix}/pdf/{plan.pk}/")
     body = s3.get_object(Bucket=BUCKET, Key=stored[0])["Body"].read()
     assert body == first
@@ -103,12 +49,7 @@ def test_a_pdf_copy_goes_to_object_storage_and_is_served_to_another_process(
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
-        "STORAGE_BACKEND": "s3",
-        "S3_BUCKET": BUCKET,
-        "S3_ENDPOINT_URL": endpoint,
-        "S3_PREFIX": prefix,
-        **KEYS,
-        "MEDIA_ROOT": str(other_media),
+        **s3_environment(endpoint, prefix, other_media),
         "PIP_SIGNING_CERT": str(tmp_path / "absent-cert.pem"),
         "PIP_SIGNING_KEY": str(tmp_path / "absent-key.pem"),
         "ALLOWED_HOSTS": "testserver",
@@ -139,7 +80,7 @@ def test_a_pdf_copy_goes_to_object_storage_and_is_served_to_another_process(
     # The same bytes: served from the bucket, not rendered again (a new rendering is signed at
     # another moment and differs).
     assert digest == hashlib.sha256(first).hexdigest()
-    assert _files(web_media) == [] and _files(other_media) == []
+    assert local_files(web_media) == [] and local_files(other_media) == []
 
 
 @pytest.mark.django_db
@@ -148,7 +89,7 @@ def test_readiness_checks_object_storage(client, s3_storage):
     response = client.get("/health/ready/")
     assert response.status_code == 200, response.content
     assert response.json()["checks"]["storage"]["status"] == "ok"
-    assert _objects(s3, prefix) == []  # the probe was removed again
+    assert stored_objects(s3, prefix) == []  # the probe was removed again
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from metrics import rollups
 from metrics.models import Kpi, Sample
 from pips import services
 from pips.models import Agent, Outcome, Pip, PipTemplate, Review, SignerRole, Status, Team
@@ -232,6 +233,7 @@ class Command(BaseCommand):
                     )
         before = Sample.objects.count()
         Sample.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
+        rollups.rebuild(start, today)  # written beside the loader: its weeks' totals too
         return Sample.objects.count() - before
 
     # --- plans -------------------------------------------------------------------------------

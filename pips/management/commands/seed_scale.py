@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from metrics import rollups
 from metrics.models import Kpi, Sample
 from pips import services
 from pips.audit_chain import GENESIS, event_hash
@@ -770,4 +771,6 @@ class Command(BaseCommand):
                     + [days - 1],
                 )
                 total += cursor.rowcount
-        self.stdout.write(f"         {total:,} samples over {days} days")
+        # Written beside the loader: the weekly totals of those days, in one statement.
+        weeks = rollups.rebuild(start, start + dt.timedelta(days=days - 1))
+        self.stdout.write(f"         {total:,} samples over {days} days ({weeks:,} weekly totals)")
