@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -281,9 +281,12 @@ def keep_gap_expectations(content: PlanContent, codes: Iterable[str], kpis: Sequ
     ids = {kpi.pk for kpi in wanted}
     content.expectations = [e for e in content.expectations if e.kpi_id is None or e.kpi_id in ids]
     present = {e.kpi_id for e in content.expectations}
+    # The row's area is the plan's own text: the KPI's name in the language it is written in.
+    with translation.override(content.language or translation.get_language()):
+        areas = {kpi.pk: kpi.display_name for kpi in wanted}
     extra = [
         ExpectationData(
-            area=kpi.name,
+            area=areas[kpi.pk],
             kpi_id=kpi.pk,
             comparator=Comparator.LTE if kpi.lower_is_better else Comparator.GTE,
             target=kpi.standard,

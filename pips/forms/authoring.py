@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,7 @@ from pips.content import (
     TemplateActionData,
     TemplateContent,
 )
+from pips.forms.written import mark_written_language
 from pips.inputs import SignatureInput
 from pips.models import WEEKDAYS, Cadence, Comparator, DeadlineKind
 
@@ -97,7 +99,15 @@ def format_target(value: float | None, kpi: Kpi | None) -> str:
 
 
 def kpi_choices(kpis: Iterable[Kpi], blank: str) -> list[tuple[str, str]]:
-    return [("", blank), *((str(k.pk), k.name) for k in kpis)]
+    """The KPIs as choices, each named in the reader's language."""
+    return [("", blank), *((str(k.pk), k.display_name) for k in kpis)]
+
+
+def written_language(form: forms.Form, name: str = "language") -> str:
+    """The language a page's text is written in: the one chosen on the page (posted, or as
+    first shown); empty when it is not one of ours."""
+    value = str(form[name].value() or "")
+    return value if value in dict(settings.LANGUAGES) else ""
 
 
 # --- Rows -----------------------------------------------------------------------------------------
@@ -108,16 +118,20 @@ class RowForm(forms.Form):
     with fifty rows still reads the catalog once."""
 
     kpi_blank = "—"
+    #: The fields of the plan's (or template's) own text, marked with its language.
+    written_fields: tuple[str, ...] = ()
 
-    def __init__(self, *args, kpis: dict[int, Kpi], **kwargs):
+    def __init__(self, *args, kpis: dict[int, Kpi], language: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.kpis = kpis
         if "kpi" in self.fields:
             self.fields["kpi"].choices = kpi_choices(kpis.values(), self.kpi_blank)
+        mark_written_language(self, self.written_fields, language)
 
 
 class ReasonRowForm(RowForm):
-    kpi_blank = "— none —"
+    kpi_blank = pgettext_lazy("KPI", "— none —")
+    written_fields = ("text",)
 
     text = forms.CharField(label=_("Concern"), max_length=300)
     kpi = forms.TypedChoiceField(label=_("KPI"), coerce=int, empty_value=None, required=False)
@@ -147,6 +161,7 @@ class ExpectationRowForm(RowForm):
     """2. Performance area | current performance | expected standard | improvement needed."""
 
     kpi_blank = _("— qualitative (no KPI) —")
+    written_fields = ("area", "current_text", "standard_text", "improvement_needed")
 
     area = forms.CharField(label=_("Performance area"), max_length=120)
     kpi = forms.TypedChoiceField(label=_("KPI"), coerce=int, empty_value=None, required=False)
@@ -251,6 +266,8 @@ WEEKDAY_SHORT = [
 
 
 class _ActionFields(RowForm):
+    written_fields = ("action", "responsible", "deadline_text")
+
     action = forms.CharField(label=_("Action item"), max_length=200)
     responsible = forms.CharField(label=_("Responsible"), max_length=100)
     deadline_kind = forms.ChoiceField(
@@ -537,6 +554,25 @@ class SectionForms:
         self.page_errors: list[str] = []
         self._included: dict[str, list[forms.Form]] = {}
 
+    #: The fields of the page's forms (not its rows) that hold the plan's or template's own
+    #: text: shown as written, marked with the language it is written in.
+    WRITTEN_FIELDS = (
+        "name",
+        "description",
+        "job_title",
+        "change_summary",
+        "monitoring_reports",
+        "outcome_success",
+        "outcome_failure",
+    )
+
+    def mark_written(self, language: str) -> str:
+        """Mark the text fields of the page's forms with `language`; returns it, for the
+        rows (which mark theirs when they are built)."""
+        for form in self.forms.values():
+            mark_written_language(form, self.WRITTEN_FIELDS, language)
+        return language
+
     @staticmethod
     def with_added_row(data: QueryDict, prefix: str) -> QueryDict:
         """The posted data with one more blank row in a formset (adding rows without JS)."""
@@ -623,7 +659,8 @@ class SectionForms:
                 if form.empty_permitted and not form.has_changed():
                     continue
                 shown += 1
-                items.extend(_form_errors(form, f"{name}, row {shown}: "))
+                row = gettext("%(section)s, row %(number)s") % {"section": name, "number": shown}
+                items.extend(_form_errors(form, f"{row}: "))
         return items
 
     def rule_errors(self, partial, validate) -> None:
@@ -780,17 +817,22 @@ class PlanForms(SectionForms):
                 },
             ),
         }
+        language = self.mark_written(written_language(self.forms["header"]))
         self.formsets = {
             "reasons": ReasonFormSet(
                 data,
                 prefix="reasons",
-                form_kwargs={"kpis": kpi_map},
+                form_kwargs={"kpis": kpi_map, "language": language},
                 initial=[{"text": r.text, "kpi": r.kpi_id} for r in content.reasons],
             ),
             "expectations": ExpectationFormSet(
                 data,
                 prefix="expectations",
-                form_kwargs={"kpis": kpi_map, "current_values": current_values or {}},
+                form_kwargs={
+                    "kpis": kpi_map,
+                    "current_values": current_values or {},
+                    "language": language,
+                },
                 initial=[
                     {**_expectation_initial(e, kpi_map), "lineage": e.lineage or ""}
                     for e in content.expectations
@@ -799,7 +841,7 @@ class PlanForms(SectionForms):
             "actions": ActionFormSet(
                 data,
                 prefix="actions",
-                form_kwargs={"kpis": kpi_map},
+                form_kwargs={"kpis": kpi_map, "language": language},
                 initial=[
                     {
                         **_action_initial(a),
@@ -923,8 +965,9 @@ class NewPlanForm(forms.Form):
         self.helper = _helper(
             Row(Column("agent", css_class="col-md-6"), Column("template", css_class="col-md-6")),
             HTML(
-                '<button class="btn btn-primary" type="submit">{% load i18n %}'
-                '{% translate "Continue" %}</button>'
+                '<button class="btn btn-primary" type="submit">'
+                + escape(gettext("Continue"))
+                + "</button>"
             ),
             tag=True,
         )
@@ -1101,23 +1144,24 @@ class TemplateForms(SectionForms):
                 },
             )
         }
+        language = self.mark_written(written_language(self.forms["template"]))
         self.formsets = {
             "reasons": ReasonFormSet(
                 data,
                 prefix="reasons",
-                form_kwargs={"kpis": kpi_map},
+                form_kwargs={"kpis": kpi_map, "language": language},
                 initial=[{"text": r.text, "kpi": r.kpi_id} for r in content.reasons],
             ),
             "expectations": ExpectationFormSet(
                 data,
                 prefix="expectations",
-                form_kwargs={"kpis": kpi_map},
+                form_kwargs={"kpis": kpi_map, "language": language},
                 initial=[_expectation_initial(e, kpi_map) for e in content.expectations],
             ),
             "actions": TemplateActionFormSet(
                 data,
                 prefix="actions",
-                form_kwargs={"kpis": kpi_map},
+                form_kwargs={"kpis": kpi_map, "language": language},
                 initial=[
                     {**_action_initial(a), "within_days": a.within_days} for a in content.actions
                 ],

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pips import limits
+from pips.forms.written import mark_written_language
 from pips.models import ActionItem, ActionStatus, Outcome, Review
 from pips.rules import full_name_matches, typed_name_message
 from pips.snapshots import ReviewRow
@@ -71,7 +72,7 @@ class CheckInForm(forms.Form):
         help_text=gettext_lazy("A scheduled check-in, or an extra one outside the schedule."),
     )
     held_on = forms.DateField(label=gettext_lazy("Held on"), widget=DateInput())
-    attendees = forms.CharField(max_length=300)
+    attendees = forms.CharField(label=gettext_lazy("Attendees"), max_length=300)
     snapshot_note = forms.CharField(
         label=gettext_lazy("Note on the KPI figures"),
         required=False,
@@ -386,9 +387,11 @@ class OutcomeDecisionForm(forms.Form):
         label=gettext_lazy("Type your full name to sign off the decision"), max_length=150
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, language: str = "", **kwargs):
+        """`language`: the plan's, which the consequence is prefilled in (its section 5)."""
         super().__init__(*args, **kwargs)
         self.user = user
+        mark_written_language(self, ["consequence"], language)
         self.fields["typed_name"].help_text = _("Exactly as your account holds it: “%(name)s”.") % {
             "name": user.get_full_name()
         }

@@ -489,7 +489,9 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if conflict:
         raise PermissionDenied(conflict)
     if request.method == "POST":
-        form = OutcomeDecisionForm(request.POST, user=request.user)
+        form = OutcomeDecisionForm(
+            request.POST, user=request.user, language=pip.current_version.language
+        )
         if form.is_valid():
             try:
                 services.pip_decide(
@@ -516,6 +518,7 @@ def hr_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 else "",
             },
             user=request.user,
+            language=pip.current_version.language,
         )
     recorded = snapshots.recorded_rows(final)
     return render(
