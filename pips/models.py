@@ -670,6 +670,14 @@ class ActionItem(ActionFields):
             ),
         ]
 
+    @property
+    def deadline_is_written(self) -> bool:
+        """Whether `deadline_display` is the text the supervisor wrote (in the plan's
+        language), rather than a date or a deadline put in the reader's words."""
+        return not (self.deadline_kind == DeadlineKind.DATE and self.deadline_date) and bool(
+            self.deadline_text
+        )
+
     def deadline_display(self) -> str:
         if self.deadline_kind == DeadlineKind.DATE and self.deadline_date:
             return l10n.date(self.deadline_date)
