@@ -104,6 +104,48 @@ AUDIT_LABELS: dict[AuditAction, str] = {
     AuditAction.DELEGATION_ENDED: gettext_lazy("Cover ended"),
 }
 
+#: The names of the details an event stores (`AuditEvent.changes`), in the reader's language.
+#: The stored keys are part of the hash chain and never change; a key not named here is shown
+#: as stored, marked as the English identifier it is.
+DETAIL_LABELS: dict[str, str] = {
+    "agrees": gettext_lazy("agrees with the plan"),
+    "checkin": gettext_lazy("check-in no."),
+    "copied_from": gettext_lazy("copied from template no."),
+    "consent_language": gettext_lazy("language of the consent"),
+    "days": gettext_lazy("days paused"),
+    "decided_by_hr": gettext_lazy("decided by HR"),
+    "delegate": gettext_lazy("delegate"),
+    "delegate_id": gettext_lazy("delegate's account no."),
+    "delegation": gettext_lazy("cover no."),
+    "end_on": gettext_lazy("until"),
+    "ended_on": gettext_lazy("employment ended on"),
+    "fields": gettext_lazy("fields changed"),
+    "filters": gettext_lazy("filters"),
+    "from": gettext_lazy("from supervisor"),
+    "from_id": gettext_lazy("from supervisor's account no."),
+    "from_version": gettext_lazy("from version"),
+    "held_on": gettext_lazy("held on"),
+    "judged": gettext_lazy("expectations judged"),
+    "kind": gettext_lazy("kind of leave"),
+    "new_end_date": gettext_lazy("new end date"),
+    "not_met": gettext_lazy("expectations not met"),
+    "on_behalf_of": gettext_lazy("on behalf of"),
+    "outcome": gettext_lazy("outcome"),
+    "proposed_outcome": gettext_lazy("proposed outcome"),
+    "resume_on": gettext_lazy("resumes on"),
+    "role": gettext_lazy("role"),
+    "scheduled_for": gettext_lazy("scheduled for"),
+    "sha256": "SHA-256",
+    "start_on": gettext_lazy("from"),
+    "template": gettext_lazy("template"),
+    "template_id": gettext_lazy("template no."),
+    "to": gettext_lazy("to supervisor"),
+    "to_id": gettext_lazy("to supervisor's account no."),
+    "to_version": gettext_lazy("to version"),
+    "typed_name": gettext_lazy("typed name"),
+    "witness": gettext_lazy("witness"),
+}
+
 
 class Audience(StrEnum):
     """Who sees an entry of a plan's history. The supervisor and HR see every entry whole."""

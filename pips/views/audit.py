@@ -11,14 +11,33 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from pips import selectors
-from pips.audit import ACCESS_ACTIONS
+from pips import languages, selectors
+from pips.audit import ACCESS_ACTIONS, DETAIL_LABELS
 from pips.content import content_hash
-from pips.models import AuditEvent, PipVersion, Signature, status_label
+from pips.models import (
+    AuditEvent,
+    Outcome,
+    PipPause,
+    PipVersion,
+    Signature,
+    SignerRole,
+    status_label,
+)
 
 EVENTS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One stored detail of an event, shown in the reader's language where it is a name or a
+    code we know; otherwise as stored, and then `lang` says it is an English identifier."""
+
+    label: str
+    value: str
+    label_lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -26,17 +45,36 @@ class EventRow:
     event: AuditEvent
     from_label: str
     to_label: str
-    changes: list[tuple[str, str]]
+    changes: list[Detail]
 
 
-def _change_text(value) -> str:
+#: Stored codes shown by their label: the choices each key's value is one of.
+_CODED: dict[str, dict[str, str]] = {
+    "role": dict(SignerRole.choices),
+    "outcome": dict(Outcome.choices),
+    "proposed_outcome": dict(Outcome.choices),
+    "kind": dict(PipPause.Kind.choices),
+}
+
+
+def _change_text(key: str, value) -> str:
     if value is None:
         return "—"
-    if isinstance(value, str):
-        return value
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, str):
+        if key == "consent_language":
+            return languages.language_name(value)
+        return str(_CODED.get(key, {}).get(value, value))
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _detail(key: str, value) -> Detail:
+    label = DETAIL_LABELS.get(key)
+    text = _change_text(key, value)
+    if label is None:
+        return Detail(key.replace("_", " "), text, label_lang="en")
+    return Detail(str(label), text)
 
 
 def _row(event: AuditEvent) -> EventRow:
@@ -45,7 +83,7 @@ def _row(event: AuditEvent) -> EventRow:
         event=event,
         from_label=status_label(event.from_status),
         to_label=status_label(event.to_status),
-        changes=[(key.replace("_", " "), _change_text(value)) for key, value in changes.items()],
+        changes=[_detail(key, value) for key, value in changes.items()],
     )
 
 

@@ -59,7 +59,7 @@ class TestTrailPage:
         assert "10.1.2.3" in body and "PdfReader/2" in body
         assert "127.0.0.1" in body and BROWSER[:40] in body
         version = active.current_version
-        assert f'sha256:</dt> <dd class="d-inline text-break">{version.content_sha256}' in body
+        assert f'SHA-256:</dt> <dd class="d-inline text-break">{version.content_sha256}' in body
         # The signatures register: each one still matches what it signed.
         assert body.count(">valid</span>") == 3
         rows = response.context["rows"]
