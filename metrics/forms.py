@@ -40,6 +40,7 @@ def limit_text() -> str:
 
 class UploadForm(forms.Form):
     source = forms.ModelChoiceField(
+        label=gettext_lazy("Source"),
         queryset=MetricSource.objects.all(),
         required=False,
         empty_label=gettext_lazy("— a new source —"),

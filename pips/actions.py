@@ -121,7 +121,7 @@ BUTTONS: tuple[tuple[Offer, str | Promise, str, str], ...] = (
         "pips:checkin_new",
         "primary",
     ),
-    (lambda v: rules.can_see_reviews(v.user, v.pip), "Reviews", "pips:reviews", "primary"),
+    (lambda v: rules.can_see_reviews(v.user, v.pip), _("Reviews"), "pips:reviews", "primary"),
     (
         lambda v: rules.can_pause(v.user, v.pip),
         _("Pause for leave"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from pips.lookups import AUTOCOMPLETE_SCRIPT
 from pips.models import Team
@@ -54,8 +56,9 @@ class StatsFilterForm(forms.Form):
                 ),
                 Column(
                     HTML(
-                        '<button class="btn btn-outline-primary mt-md-4">{% load i18n %}'
-                        '{% translate "Show" context "filter" %}</button>'
+                        '<button class="btn btn-outline-primary mt-md-4">'
+                        + escape(pgettext("filter", "Show"))
+                        + "</button>"
                     ),
                     css_class="col-md-2",
                 ),
