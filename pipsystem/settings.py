@@ -501,10 +501,11 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # runserver's "Watching for file changes" at every start.
         "django.utils.autoreload": {"level": "WARNING"},
-        # Two lines per task (received, succeeded); a failure is still logged, with its
-        # traceback, and a task's own lines (an e-mail sent) stay.
-        "celery.app.trace": {"level": "WARNING"},
-        "celery.worker.strategy": {"level": "WARNING"},
+        # Two lines per task (received, succeeded with its result), which operators read;
+        # LOG_LEVEL_TASKS=WARNING (`make run`) leaves them out. A failure is still logged, with
+        # its traceback, and a task's own lines (an e-mail sent) stay.
+        "celery.app.trace": {"level": env_str("LOG_LEVEL_TASKS", "INFO")},
+        "celery.worker.strategy": {"level": env_str("LOG_LEVEL_TASKS", "INFO")},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

@@ -4,9 +4,10 @@ them: the page's, or for a background load the uploader's, not the worker's."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import translation
 
-from metrics import tasks
+from metrics import tasks, uploads
 from metrics.loading import preview_file
 from metrics.models import MetricLoad
 from tests.catalog_support import translated
@@ -34,21 +35,21 @@ def test_a_file_problem_reads_in_the_analysts_language(wfm):
 
 
 def test_a_background_load_writes_its_reasons_in_the_uploaders_language(
-    wfm, harper, tmp_path, monkeypatch
+    wfm, harper, tmp_path, monkeypatch, settings
 ):
-    path = tmp_path / "acd.csv"
-    path.write_bytes(FILE)
+    settings.MEDIA_ROOT = str(tmp_path)
+    name = uploads.upload_storage().save("uploads/acd.csv", ContentFile(FILE))
     load = MetricLoad.objects.create(
         source=wfm, uploaded_by=harper, filename="acd.csv", mapping=LONG, rows_total=1
     )
     queued = []
     monkeypatch.setattr(tasks.load_file_task, "delay", lambda *args: queued.append(args))
     with translation.override("es"):  # the page that queued the load
-        tasks.enqueue_load(load.pk, str(path))
+        tasks.enqueue_load(load.pk, name)
     assert translation.get_language() == "en"  # the worker's own language
     with translated("es", SPANISH):
         tasks.load_file_task(*queued[0])
     load.refresh_from_db()
     assert load.status == MetricLoad.Status.REJECTED
     assert load.errors[0]["reason"] == "fecha incorrecta 'next tuesday' (se esperaba AAAA-MM-DD)"
-    assert not path.exists()  # removed by the load, as always
+    assert not uploads.upload_storage().exists(name)  # removed by the load, as always
