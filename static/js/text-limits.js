@@ -4,6 +4,11 @@
 // an overlong text with a message at its field.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
+  };
 
   function counterFor(field) {
     var limit = parseInt(field.getAttribute("data-limit"), 10);
@@ -24,12 +29,21 @@
       var used = field.value.length;
       var over = used - limit;
       if (over > 0) {
-        counter.textContent = used + " / " + limit + " characters: " + over +
-          " too many. Shorten the text; it is not saved while it is too long.";
+        counter.textContent = interpolate(
+          ngettext(
+            "%(used)s / %(limit)s characters: %(over)s too many. Shorten the text; it is not saved while it is too long.",
+            "%(used)s / %(limit)s characters: %(over)s too many. Shorten the text; it is not saved while it is too long.",
+            over
+          ),
+          { used: used, limit: limit, over: over },
+          true
+        );
         counter.classList.add("text-danger", "fw-semibold");
         field.classList.add("is-invalid");
       } else {
-        counter.textContent = used + " / " + limit + " characters";
+        counter.textContent = interpolate(
+          gettext("%(used)s / %(limit)s characters"), { used: used, limit: limit }, true
+        );
         counter.classList.remove("text-danger", "fw-semibold");
         if (!field.dataset.serverInvalid) {
           field.classList.remove("is-invalid");

@@ -24,6 +24,8 @@ LANGUAGES = {
         "heading": "Lea y firme su plan",
         "consent": "Acepto firmar este documento electrónicamente.",
         "pad": "Todavía no hay nada dibujado.",
+        "characters": "11 / ",
+        "characters_word": "caracteres",
         "agree": "Estoy de acuerdo con este plan",
         "button": "Firmar el acuse de recibo",
         "done": "Gracias: su acuse de recibo está registrado.",
@@ -32,6 +34,8 @@ LANGUAGES = {
         "heading": "Lisez et signez votre plan",
         "consent": "J’accepte de signer ce document électroniquement.",
         "pad": "Rien n’est encore dessiné.",
+        "characters": "11 / ",
+        "characters_word": "caractères",
         "agree": "Je suis d’accord avec ce plan",
         "button": "Signer l’accusé de réception",
         "done": "Merci : votre accusé de réception est consigné.",
@@ -40,6 +44,8 @@ LANGUAGES = {
         "heading": "Leia e assine seu plano",
         "consent": "Concordo em assinar este documento eletronicamente.",
         "pad": "Nada desenhado ainda.",
+        "characters": "11 / ",
+        "characters_word": "caracteres",
         "agree": "Concordo com este plano",
         "button": "Assinar a confirmação de recebimento",
         "done": "Obrigado: sua confirmação de recebimento foi registrada.",
@@ -69,6 +75,10 @@ def test_the_sign_page_on_a_phone_in_the_agents_language(
     page.get_by_label(words["agree"], exact=True).check()
     page.locator("#id_consent").check()
     page.locator("#id_typed_name").fill("Alex Rivera")
+    # The text-limit counter under the field is written by a script, from the same catalog.
+    counter = page.locator("#id_typed_name-limit")
+    expect(counter).to_contain_text(words["characters"])
+    expect(counter).to_contain_text(words["characters_word"])
     page.locator("#sign").scroll_into_view_if_needed()
     page.locator("#sign").screenshot(path=str(shots.folder / f"{language}-signature.png"))
     page.get_by_role("button", name=words["button"]).click()
