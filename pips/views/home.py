@@ -41,15 +41,15 @@ def home(request: HttpRequest) -> HttpResponse:
     # HR's turn to countersign, disagreements first and flagged: on "needs you now" and in
     # its own list below.
     countersign = selectors.awaiting_countersignature(user) if is_hr else None
+    plans = selectors.supervisor_plans(user) if roles.SUPERVISOR in user_roles else None
     context: dict = {
-        "todos": selectors.needs_you_now(user, countersign=countersign),
+        "todos": selectors.needs_you_now(user, countersign=countersign, supervised=plans),
         "is_hr": is_hr,
         "is_supervisor": roles.SUPERVISOR in user_roles,
         "is_agent": roles.AGENT in user_roles,
     }
-    if roles.SUPERVISOR in user_roles:
+    if plans is not None:
         kpis = selectors.kpi_catalog()
-        plans = selectors.supervisor_plans(user)
         start, end = selectors.recent_window()
         team_rows = selectors.team_overview(user, kpis, plans)
         context.update(
