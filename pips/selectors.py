@@ -26,9 +26,11 @@ from pips.models import (
     Agent,
     AuditEvent,
     CheckIn,
+    Expectation,
     Pip,
     PipTemplate,
     PipVersion,
+    Reason,
     Review,
     ScheduleItem,
     Signature,
@@ -54,8 +56,9 @@ def version_with_sections(version_pk: int) -> PipVersion:
     return (
         PipVersion.objects.select_related("pip")
         .prefetch_related(
-            "reasons__kpi",
-            "expectations__kpi",
+            # The KPI joined to its row, not read in a query of its own.
+            Prefetch("reasons", queryset=Reason.objects.select_related("kpi")),
+            Prefetch("expectations", queryset=Expectation.objects.select_related("kpi")),
             "actions__sessions",
             Prefetch("signatures", queryset=Signature.objects.select_related("signer", "witness")),
         )
