@@ -371,6 +371,14 @@ class PipQuerySet(models.QuerySet):
         )
         return self.filter(condition)
 
+    def of_supervisor(self, user) -> PipQuerySet:
+        """The plans of the agents a supervisor manages, or that they wrote. A condition on
+        the plan's own columns (as in `visible_to`): an OR across the plan and its agent makes
+        PostgreSQL read every agent of the company."""
+        return self.filter(
+            Q(supervisor=user) | Q(agent__in=Agent.objects.filter(supervisor=user).values("pk"))
+        )
+
     def open(self) -> PipQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from metrics.charts import weekly_chart_svg
 from metrics.models import Kpi
@@ -195,13 +196,23 @@ class KpiGap:
     def latest(self) -> WeekPoint | None:
         return next((week for week in reversed(self.weeks) if week is not None), None)
 
-    @property
+    # Computed once per gap, not at every mention in the home page's rows.
+    @cached_property
     def latest_display(self) -> str:
         return self.kpi.format_value(self.latest.value if self.latest else None)
 
-    @property
+    @cached_property
     def standard_display(self) -> str:
         return standard_display(self.kpi)
+
+    @cached_property
+    def duration(self) -> str:
+        """How long it has lasted: "3 weeks running", or "2 of the last 4 weeks"."""
+        if self.streak:
+            return ngettext("%(weeks)s week running", "%(weeks)s weeks running", self.streak) % {
+                "weeks": self.streak
+            }
+        return _("%(weeks)s of the last 4 weeks") % {"weeks": self.weeks_below}
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,7 @@ class AgentBelowStandard:
     def longest(self) -> int:
         return max(gap.streak for gap in self.gaps)
 
-    @property
+    @cached_property
     def worst_gaps(self) -> list[KpiGap]:
         """The gaps, the longest-running first (then the most weeks below)."""
         return sorted(self.gaps, key=lambda gap: (-gap.streak, -gap.weeks_below))

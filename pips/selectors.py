@@ -26,9 +26,11 @@ from pips.models import (
     Agent,
     AuditEvent,
     CheckIn,
+    Expectation,
     Pip,
     PipTemplate,
     PipVersion,
+    Reason,
     Review,
     ScheduleItem,
     Signature,
@@ -54,8 +56,9 @@ def version_with_sections(version_pk: int) -> PipVersion:
     return (
         PipVersion.objects.select_related("pip")
         .prefetch_related(
-            "reasons__kpi",
-            "expectations__kpi",
+            # The KPI joined to its row, not read in a query of its own.
+            Prefetch("reasons", queryset=Reason.objects.select_related("kpi")),
+            Prefetch("expectations", queryset=Expectation.objects.select_related("kpi")),
             "actions__sessions",
             Prefetch("signatures", queryset=Signature.objects.select_related("signer", "witness")),
         )
@@ -582,21 +585,28 @@ TODO_LIMIT = 20
 
 
 def needs_you_now(
-    user, today: dt.date | None = None, *, countersign: list[CountersignRow] | None = None
+    user,
+    today: dt.date | None = None,
+    *,
+    countersign: list[CountersignRow] | None = None,
+    supervised: list[Pip] | None = None,
 ) -> list[Todo]:
     """What is waiting for this user, in the order to do it: signing, countersigning, check-ins
     and reviews due or overdue, HR's approvals and amendments, disagreements to read, plans to
     issue or revise. A constant number of queries (one per kind the user's roles can have),
     each bounded by TODO_LIMIT. HR's countersignatures are `awaiting_countersignature`'s rows
     (passed in when the page has them already): only those this HR user may sign (separation of
-    duties), a disagreement or refusal flagged and first."""
+    duties), a disagreement or refusal flagged and first. A supervisor's steps come from
+    `supervisor_plans` (passed in when the page has them already)."""
     today = today or timezone.localdate()
     user_roles = roles.roles_of(user)
     todos: list[Todo] = []
     if roles.AGENT in user_roles:
         todos += _agent_todos(user)
     if roles.SUPERVISOR in user_roles:
-        todos += _supervisor_todos(user, today)
+        if supervised is None:
+            supervised = supervisor_plans(user)
+        todos += _supervisor_todos(supervised, today)
     if roles.HR in user_roles:
         if countersign is None:
             countersign = awaiting_countersignature(user)
@@ -663,18 +673,28 @@ def _agent_todos(user) -> list[Todo]:
     return todos
 
 
-def _supervisor_todos(user, today: dt.date) -> list[Todo]:
+def _supervisor_todos(supervised: list[Pip], today: dt.date) -> list[Todo]:
+    """From the supervisor's plans (`supervisor_plans`, read once for the whole home page): a
+    running plan's step due soon, an approved plan to issue, a draft HR returned. Filtered
+    here rather than in another query: PostgreSQL cannot estimate the plans' OR and joined
+    every agent of the company to find a supervisor's few."""
     from pips import rules
 
-    mine = with_progress(
-        pips_visible(user).filter(Q(agent__supervisor=user) | Q(supervisor=user))
-    ).filter(
-        Q(status__in=RUNNING_STATUSES, next_step_on__lte=today + rules.DUE_AHEAD)
-        | Q(status=Status.APPROVED)
-        | (Q(status=Status.DRAFT) & ~Q(hr_comment=""))
-    )
+    mine = [
+        pip
+        for pip in supervised
+        if (
+            pip.status in RUNNING_STATUSES
+            and pip.next_step_on is not None
+            and pip.next_step_on <= today + rules.DUE_AHEAD
+        )
+        or pip.status == Status.APPROVED
+        or (pip.status == Status.DRAFT and pip.hr_comment != "")
+    ]
+    # As the database orders them: the nearest step first, plans without one last.
+    mine.sort(key=lambda pip: (pip.next_step_on is None, pip.next_step_on or today, pip.pk))
     todos = []
-    for pip in mine.order_by("next_step_on", "pk")[: TODO_LIMIT * 3]:
+    for pip in mine[: TODO_LIMIT * 3]:
         name = pip.agent.full_name
         if pip.status == Status.APPROVED:
             todos.append(
@@ -802,9 +822,7 @@ def _disagreements(user, today: dt.date) -> list[Todo]:
             role=SignerRole.AGENT,
             agrees=False,
             signed_at__gte=since,
-            version__pip__in=pips_visible(user).filter(
-                Q(agent__supervisor=user) | Q(supervisor=user)
-            )
+            version__pip__in=pips_visible(user).of_supervisor(user)
             if not roles.is_hr(user)
             else pips_visible(user),
         )

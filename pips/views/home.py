@@ -18,6 +18,11 @@ from pips.progress import agents_below_standard
 
 PAGE_SIZE = 50
 QUEUE_SIZE = 20
+# The supervisor's home shows a bounded part of a large team, the rest a click away: the first
+# agents below standard (`?below=all` for every one) and the team table a page at a time
+# (`?team_page=`). A team of 100 rendered whole was 250 KB of HTML and most of the page's time.
+BELOW_SHOWN = 25
+TEAM_PAGE_SIZE = 25
 
 
 # Beyond any real list; a larger number (`?page=99999999999999999999`) would overflow the
@@ -41,21 +46,32 @@ def home(request: HttpRequest) -> HttpResponse:
     # HR's turn to countersign, disagreements first and flagged: on "needs you now" and in
     # its own list below.
     countersign = selectors.awaiting_countersignature(user) if is_hr else None
+    plans = selectors.supervisor_plans(user) if roles.SUPERVISOR in user_roles else None
     context: dict = {
-        "todos": selectors.needs_you_now(user, countersign=countersign),
+        "todos": selectors.needs_you_now(user, countersign=countersign, supervised=plans),
         "is_hr": is_hr,
         "is_supervisor": roles.SUPERVISOR in user_roles,
         "is_agent": roles.AGENT in user_roles,
     }
-    if roles.SUPERVISOR in user_roles:
+    if plans is not None:
         kpis = selectors.kpi_catalog()
-        plans = selectors.supervisor_plans(user)
         start, end = selectors.recent_window()
         team_rows = selectors.team_overview(user, kpis, plans)
+        below = agents_below_standard([row.agent for row in team_rows], kpis, plans)
+        show_all_below = request.GET.get("below") == "all"
+        team_pages = max(1, -(-len(team_rows) // TEAM_PAGE_SIZE))
+        team_page = min(_page_number(request.GET.get("team_page")), team_pages)
+        team_start = (team_page - 1) * TEAM_PAGE_SIZE
         context.update(
             kpi_columns=[(kpi, selectors.standard_display(kpi)) for kpi in kpis],
-            team_rows=team_rows,
-            below_standard=agents_below_standard([row.agent for row in team_rows], kpis, plans),
+            team_count=len(team_rows),
+            team_rows=team_rows[team_start : team_start + TEAM_PAGE_SIZE],
+            team_page=team_page,
+            team_pages=team_pages,
+            team_paged="team_page" in request.GET,
+            below_standard=below if show_all_below else below[:BELOW_SHOWN],
+            below_count=len(below),
+            show_all_below=show_all_below,
             plan_groups=(groups := selectors.group_by_status(plans)),
             open_groups=[group for group in groups if not group.is_closed],
             closed_groups=[group for group in groups if group.is_closed],

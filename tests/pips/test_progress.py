@@ -264,3 +264,45 @@ def test_start_a_plan_from_the_gaps(client, alex, sam):
     assert response.status_code == 200
     areas = [e.area for e in response.context["page"].content.expectations]
     assert areas == ["QA Score", "AHT (Avg. Handle Time)", "Call Wrap-Up Notes"]
+
+
+def test_a_large_team_shows_a_bounded_part_of_itself(client, billing, sam, kpis):
+    """A team of 40 below standard: the home renders 25 agents below standard and 25 rows of
+    the team table; the rest is behind "show all" and the team table's next page."""
+    from pips.views.home import BELOW_SHOWN, TEAM_PAGE_SIZE
+
+    last = week_start(timezone.localdate()) - dt.timedelta(weeks=1)
+    agents = [
+        Agent(employee_id=f"T{i:04d}", full_name=f"Agent {i:02d}", team=billing, supervisor=sam)
+        for i in range(40)
+    ]
+    Agent.objects.bulk_create(agents)
+    Sample.objects.bulk_create(
+        Sample(employee_id=a.employee_id, kpi=kpis["qa_score"], date=day, value=70, weight=1)
+        for a in agents
+        for day in (last - dt.timedelta(weeks=n) for n in range(3))
+    )
+    rollups.rebuild(last - dt.timedelta(weeks=2), last)
+    client.force_login(sam)
+
+    def parts(query: str = "") -> tuple[str, str]:
+        body = client.get("/" + query).content.decode()
+        below = body.split('id="h-below"')[1].split("</section>")[0]
+        team = body.split('id="h-team"')[1].split("</section>")[0]
+        return below, team
+
+    below, team = parts()
+    assert below.count("data-agent=") == BELOW_SHOWN == 25
+    assert '<span class="badge text-bg-secondary">40</span>' in below
+    assert 'href="?below=all#h-below"' in below and "Show all 40 agents below standard" in below
+    assert team.count(">T00") == TEAM_PAGE_SIZE == 25 and "Page 1 of 2" in team
+    assert 'class="team-details" open' not in team
+    assert 'href="?team_page=2#h-team"' in team
+
+    below, _ = parts("?below=all")
+    assert below.count("data-agent=") == 40 and "?below=all" not in below
+    _, team = parts("?team_page=2")
+    assert team.count(">T00") == 15 and "Page 2 of 2" in team
+    assert 'class="team-details" open' in team  # a page asked for is shown unfolded
+    _, team = parts("?team_page=99")  # past the end: the last page
+    assert team.count(">T00") == 15

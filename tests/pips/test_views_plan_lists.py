@@ -325,3 +325,24 @@ def test_list_and_export_queries_do_not_grow_with_the_data(client, postgres):
     small = counts()
     seed("qt", teams=4, agents=300, plans=150)
     assert counts() == small
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the search indexes are PostgreSQL's")
+@pytest.mark.parametrize(
+    ("lookup", "index"),
+    [
+        ("full_name__icontains", "agent_name_trgm"),
+        ("employee_id__iexact", "agent_employee_id_upper"),
+    ],
+)
+def test_the_search_lookups_can_read_the_agents_through_an_index(db, lookup, index):
+    """The lookups of the plan list's search (plan_lists._search) match the expressions of the
+    indexes of migration 0013, so a large company's agents are not read one by one: with
+    sequential scans priced out, PostgreSQL reads them through the index."""
+    agents = Agent.objects.filter(**{lookup: "Rivera"})
+    sql, params = agents.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
