@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from metrics import queries as metric_queries
 from metrics.models import Kpi
@@ -792,19 +793,20 @@ def _hr_todos(user, today: dt.date) -> list[Todo]:
             Todo(
                 TodoKind.MEETING,
                 pip,
+                # The page marks it overdue with a badge; the text does not say it again.
                 _(
-                    "Overdue: %(step)s of %(reference)s (%(name)s) was due %(date)s; follow up "
-                    "with %(supervisor)s"
+                    "%(step)s of %(reference)s (%(name)s) was due %(date)s; follow up with "
+                    "%(supervisor)s"
                 )
                 % {
-                    "step": kind.label.lower(),
+                    "step": kind.label,
                     "reference": pip.reference,
                     "name": pip.agent.full_name,
                     "date": date_format(pip.next_step_on, "D d M"),
                     "supervisor": supervisor,
                 },
                 reverse("pips:detail", args=[pip.pk]),
-                _("Open"),
+                pgettext("action", "Open"),
                 due_on=pip.next_step_on,
                 overdue=True,
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from pips import services
 from pips.models import ScheduleItem, SignerRole
@@ -78,10 +79,17 @@ def test_the_supervisor_sees_check_ins_due_then_overdue_first(alex, sam, harper,
     assert kinds(overdue) == [(TodoKind.MEETING, active.reference, True)]
     assert "was due" in overdue[0].text
     # HR is told of the overdue one (the escalation), not of one merely due.
-    assert kinds(needs_you_now(harper, today=step.due_on + dt.timedelta(days=2))) == [
-        (TodoKind.MEETING, active.reference, True)
-    ]
+    escalated = needs_you_now(harper, today=step.due_on + dt.timedelta(days=2))
+    assert kinds(escalated) == [(TodoKind.MEETING, active.reference, True)]
     assert needs_you_now(harper, today=step.due_on) == []
+    # The page's badge says "Overdue"; the text does not say it a second time. Its button is a
+    # verb ("Open" the plan), not the "open" of a plan's state: in French "Ouvrir", not
+    # "Ouverte".
+    assert "Overdue" not in escalated[0].text
+    assert escalated[0].text.startswith("Check-in of ")
+    with translation.override("fr"):
+        (in_french,) = needs_you_now(harper, today=step.due_on + dt.timedelta(days=2))
+    assert in_french.action == "Ouvrir"
 
 
 def test_the_supervisor_issues_approved_plans_and_revises_returned_ones(
