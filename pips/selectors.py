@@ -614,6 +614,7 @@ def needs_you_now(
     *,
     countersign: list[CountersignRow] | None = None,
     supervised: list[Pip] | None = None,
+    approvals: list[Pip] | None = None,
 ) -> list[Todo]:
     """What is waiting for this user, in the order to do it: signing, countersigning, check-ins
     and reviews due or overdue, HR's approvals and amendments, disagreements to read, plans to
@@ -621,7 +622,8 @@ def needs_you_now(
     each bounded by TODO_LIMIT. HR's countersignatures are `awaiting_countersignature`'s rows
     (passed in when the page has them already): only those this HR user may sign (separation of
     duties), a disagreement or refusal flagged and first. A supervisor's steps come from
-    `supervisor_plans` (passed in when the page has them already)."""
+    `supervisor_plans` (passed in when the page has them already), HR's approvals the first
+    of `approval_queue` (passed in when the page lists them already, at least TODO_LIMIT)."""
     today = today or timezone.localdate()
     user_roles = roles.roles_of(user)
     todos: list[Todo] = []
@@ -635,7 +637,9 @@ def needs_you_now(
         if countersign is None:
             countersign = awaiting_countersignature(user)
         todos += _countersign_todos(countersign)
-        todos += _hr_todos(user, today)
+        if approvals is None:
+            approvals = list(approval_queue(user)[:TODO_LIMIT])
+        todos += _hr_todos(user, today, approvals[:TODO_LIMIT])
     if user_roles & {roles.SUPERVISOR, roles.HR}:
         # A disagreement HR is about to countersign is on that line already.
         flagged = {todo.pip.pk for todo in todos if todo.flagged}
@@ -774,9 +778,9 @@ def _supervisor_todos(supervised: list[Pip], today: dt.date) -> list[Todo]:
     return todos
 
 
-def _hr_todos(user, today: dt.date) -> list[Todo]:
+def _hr_todos(user, today: dt.date, approvals: list[Pip]) -> list[Todo]:
     todos = []
-    for pip in approval_queue(user)[:TODO_LIMIT]:
+    for pip in approvals:
         submitted = timezone.localdate(pip.submitted_at) if pip.submitted_at else None
         todos.append(
             Todo(

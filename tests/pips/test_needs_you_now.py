@@ -155,7 +155,7 @@ def test_hr_escalations_are_the_running_plans_whose_next_step_is_past(
     services.pip_cancel(actor=harper, pip=plans[3], reason="Left the team.")
 
     def escalated(today):
-        return [t.pip.pk for t in selectors._hr_todos(harper, today) if t.kind == TodoKind.MEETING]
+        return [t.pip.pk for t in needs_you_now(harper, today) if t.kind == TodoKind.MEETING]
 
     def by_next_step(today):
         return list(
