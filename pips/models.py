@@ -979,6 +979,14 @@ class ScheduleItem(models.Model):
                 condition=Q(done_at__isnull=True, cancelled_at__isnull=True),
                 name="schedule_pending_due",
             ),
+            # HR's overdue steps: the pending steps of a past day (a few hundred of the
+            # company's steps), to find the plans behind schedule without working out the next
+            # step of every running plan.
+            models.Index(
+                fields=["due_on"],
+                condition=Q(done_at__isnull=True, cancelled_at__isnull=True),
+                name="schedule_pending_on",
+            ),
         ]
 
     def __str__(self) -> str:

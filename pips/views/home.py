@@ -47,8 +47,16 @@ def home(request: HttpRequest) -> HttpResponse:
     # its own list below.
     countersign = selectors.awaiting_countersignature(user) if is_hr else None
     plans = selectors.supervisor_plans(user) if roles.SUPERVISOR in user_roles else None
+    # The oldest waiting for a decision: on "needs you now" and in the queue below, read once.
+    queue = (
+        list(selectors.approval_queue(user)[: max(QUEUE_SIZE, selectors.TODO_LIMIT)])
+        if is_hr
+        else None
+    )
     context: dict = {
-        "todos": selectors.needs_you_now(user, countersign=countersign, supervised=plans),
+        "todos": selectors.needs_you_now(
+            user, countersign=countersign, supervised=plans, approvals=queue
+        ),
         "is_hr": is_hr,
         "is_supervisor": roles.SUPERVISOR in user_roles,
         "is_agent": roles.AGENT in user_roles,
@@ -92,9 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
             can_decide=roles.HR in user_roles,
             filter_form=filter_form,
             # The oldest first, a page of them; the plan list shows every one.
-            queue=[
-                (p, selectors.waiting_for(p)) for p in selectors.approval_queue(user)[:QUEUE_SIZE]
-            ],
+            queue=[(p, selectors.waiting_for(p)) for p in queue[:QUEUE_SIZE]],
             queue_count=selectors.approval_queue(user).count(),
             countersign=countersign,
             all_plans=[(p, selectors.waiting_for(p)) for p in listed[:PAGE_SIZE]],

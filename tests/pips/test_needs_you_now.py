@@ -13,6 +13,7 @@ from pips import services
 from pips.models import ScheduleItem, SignerRole
 from pips.selectors import TodoKind, needs_you_now
 from pips.services import SignatureInput
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +119,69 @@ def test_the_home_starts_with_it(client, alex, sam, harper, make_plan):
     assert f"Hold the meeting with Alex Rivera and issue {pip.reference}" in body
     client.force_login(harper)
     assert "Nothing is waiting for you." in client.get("/").content.decode()
+
+
+def test_hr_escalations_are_the_running_plans_whose_next_step_is_past(
+    alex, sam, harper, billing, make_plan, monkeypatch
+):
+    """The overdue steps are read from the steps of a past day (`schedule_pending_on`): the
+    same plans, in the same order, as working out every running plan's next step and keeping
+    those of a past day. Steps recorded, cancelled, of a plan no longer running, or behind a
+    step still ahead are not escalated."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from pips import selectors
+    from pips.models import RUNNING_STATUSES, Agent, Pip
+
+    agents = [alex] + [
+        Agent.objects.create(
+            employee_id=f"E30{n:02d}",
+            full_name=f"Agent {n}",
+            team=billing,
+            supervisor=sam,
+            user=make_user(f"agent{n}", "Agent", str(n)),
+        )
+        for n in range(5)
+    ]
+    plans = [make_plan(agent, "active", hr=harper) for agent in agents[:-1]]
+    # The last one started two weeks before the others: its steps come first.
+    early = timezone.localdate() - dt.timedelta(days=14)
+    plans.append(make_plan(agents[-1], "active", hr=harper, start=early, days=45))
+
+    def pending(pip):
+        return ScheduleItem.objects.filter(
+            pip=pip, done_at__isnull=True, cancelled_at__isnull=True
+        ).order_by("due_at", "pk")
+
+    first = pending(plans[0]).first()
+    assert first is not None
+    # Plan 1: its first step recorded; plan 2: its first step cancelled (as an amendment's
+    # new schedule does); plan 3: cancelled, no longer running.
+    pending(plans[1]).filter(pk=pending(plans[1]).first().pk).update(done_at=first.due_at)
+    pending(plans[2]).filter(pk=pending(plans[2]).first().pk).update(cancelled_at=first.due_at)
+    services.pip_cancel(actor=harper, pip=plans[3], reason="Left the team.")
+
+    def escalated(today):
+        return [t.pip.pk for t in needs_you_now(harper, today) if t.kind == TodoKind.MEETING]
+
+    def by_next_step(today):
+        return list(
+            selectors.with_next_step(Pip.objects.filter(status__in=RUNNING_STATUSES))
+            .filter(Q(next_step_on__lt=today))
+            .order_by("next_step_on", "pk")
+            .values_list("pk", flat=True)[: selectors.TODO_LIMIT]
+        )
+
+    days = sorted({item.due_on for item in ScheduleItem.objects.filter(pip__in=plans)})
+    seen = set()
+    for today in [days[0], *(d + dt.timedelta(days=1) for d in days)]:
+        assert escalated(today) == by_next_step(today), today
+        seen.update(escalated(today))
+    assert plans[3].pk not in seen
+    assert {plans[0].pk, plans[1].pk, plans[2].pk} <= seen
+    # Capped, the nearest first.
+    monkeypatch.setattr(selectors, "TODO_LIMIT", 2)
+    late = days[-1] + dt.timedelta(days=1)
+    assert escalated(late) == by_next_step(late)
+    assert escalated(late) == [plans[5].pk, plans[0].pk]
