@@ -15,6 +15,10 @@ same file again (nothing changes), and finally (long layout) loads the first 20,
 django-import-export's `import_data` (per-row saves, then `use_bulk=True`) and with our loader,
 each into an empty table, and prints the ratios.
 
+`--rollup-cost` makes the first loads alternate without and with the weekly totals' step (a
+bench-only switch) and prints the difference; `--daily` generates a file of a value per employee,
+KPI and day instead (with `--employees 5000`: 33 days, 5-7 values per weekly total).
+
 The database comes from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/pip_bench); it
 is created and migrated if needed. The benchmark empties the sample and load tables, so it
 refuses a database whose name does not contain "bench" unless given --force.
