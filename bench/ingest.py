@@ -15,6 +15,10 @@ same file again (nothing changes), and finally (long layout) loads the first 20,
 django-import-export's `import_data` (per-row saves, then `use_bulk=True`) and with our loader,
 each into an empty table, and prints the ratios.
 
+`--rollup-cost` makes the first loads alternate without and with the weekly totals' step (a
+bench-only switch) and prints the difference; `--daily` generates a file of a value per employee,
+KPI and day instead (with `--employees 5000`: 33 days, 5-7 values per weekly total).
+
 The database comes from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/pip_bench); it
 is created and migrated if needed. The benchmark empties the sample and load tables, so it
 refuses a database whose name does not contain "bench" unless given --force.
@@ -78,6 +82,17 @@ def main() -> None:
     parser.add_argument("--skip-import-export", action="store_true")
     parser.add_argument("--skip-bulk", action="store_true", help="skip use_bulk=True")
     parser.add_argument("--force", action="store_true", help="allow a non-bench database")
+    parser.add_argument(
+        "--daily",
+        action="store_true",
+        help="a value per employee, KPI and day (long layout; with --employees 5000: 33 days,"
+        " 5-7 values per weekly total) instead of a few values per employee over 90 days",
+    )
+    parser.add_argument(
+        "--rollup-cost",
+        action="store_true",
+        help="alternate the first loads without and with the weekly totals (--repeat each)",
+    )
     args = parser.parse_args()
 
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -89,7 +104,7 @@ def main() -> None:
     ensure_database(url)
     setup_django()
 
-    path = generate(args.rows, args.employees, args.layout)
+    path = generate(args.rows, args.employees, args.layout, daily=args.daily)
     mapping = LONG_MAPPING if args.layout == "long" else WIDE_MAPPING
     print(
         f"file: {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.0f} MB, {args.rows:,} rows)"
@@ -97,10 +112,15 @@ def main() -> None:
 
     print(machine.describe())  # the reference figure, measured in this run
     run_validation_only(path, mapping)
-    firsts = [
-        run_ours(path, mapping, f"first load into an empty table ({n}/{args.repeat})", empty=True)
-        for n in range(1, args.repeat + 1)
-    ]
+    if args.rollup_cost:  # the loads with the weekly totals are the first loads
+        firsts = run_rollup_cost(path, mapping, args.repeat)
+    else:
+        firsts = [
+            run_ours(
+                path, mapping, f"first load into an empty table ({n}/{args.repeat})", empty=True
+            )
+            for n in range(1, args.repeat + 1)
+        ]
     ours = sorted(firsts, key=lambda result: result[1].wall)[len(firsts) // 2]
     if args.repeat > 1:
         print(f"median of {args.repeat}: {ours[0] / ours[1].wall:,.0f} values/s")
@@ -121,6 +141,45 @@ def main() -> None:
         theirs = run_import_export(slice_path, bulk)
         print(f"  ours (whole file) vs import-export: {ratios(ours, theirs)}")
         print(f"  ours (same {args.slice:,} rows) vs import-export: {ratios(ours_slice, theirs)}")
+
+
+def run_rollup_cost(path: Path, mapping: dict, repeat: int) -> list[tuple[int, Meter]]:
+    """The weekly totals' share of a load: first loads into an empty table, alternately with
+    the totals' step left out (`metrics.loading._WeeklyTotals` replaced by a class that writes
+    nothing: a bench-only measure, the tables are emptied before each load) and with it."""
+    from metrics import loading
+
+    class NoWeeklyTotals(loading._WeeklyTotals):
+        def __init__(self, cursor) -> None:
+            pass
+
+        def added(self) -> None:
+            pass
+
+        def replaced(self) -> None:
+            pass
+
+        def finish(self, *, alone: bool) -> None:
+            pass
+
+    kept = loading._WeeklyTotals
+    runs: dict[str, list[tuple[int, Meter]]] = {"without": [], "with": []}
+    for n in range(1, repeat + 1):
+        for kind in ("without", "with"):
+            loading._WeeklyTotals = NoWeeklyTotals if kind == "without" else kept
+            try:
+                label = f"first load, {kind} the weekly totals ({n}/{repeat})"
+                runs[kind].append(run_ours(path, mapping, label, empty=True))
+            finally:
+                loading._WeeklyTotals = kept
+    without, with_ = (
+        sorted(meter.wall for _, meter in runs[kind])[repeat // 2] for kind in ("without", "with")
+    )
+    print(
+        f"weekly totals' cost, median of {repeat} alternating loads: {without:.2f} s without,"
+        f" {with_:.2f} s with: +{(with_ / without - 1) * 100:.0f} % (budget: 15 %)"
+    )
+    return runs["with"]
 
 
 def ratios(ours: tuple[int, Meter], theirs: tuple[int, Meter]) -> str:
@@ -163,17 +222,31 @@ def setup_django() -> None:
 # --- The file --------------------------------------------------------------------------------
 
 
-def generate(rows: int, employees: int, layout: str) -> Path:
+def generate(rows: int, employees: int, layout: str, *, daily: bool = False) -> Path:
     """Deterministic and realistic: each (employee, KPI, date) once, in export order (by date),
-    values in the formats exports really use (m:ss and seconds, fractions and percentages)."""
+    values in the formats exports really use (m:ss and seconds, fractions and percentages).
+    `daily` (long layout): every employee's six KPIs every day from the first, as a daily
+    export over the days since the last one has them."""
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"kpi_{layout}_{rows}_{employees}.csv"
+    path = OUT / f"kpi_{layout}{'_daily' if daily else ''}_{rows}_{employees}.csv"
     if path.exists():
         return path
     rng = random.Random(20250106)
     started = time.perf_counter()
     per_employee = -(-rows // employees)
-    if layout == "long":
+    if daily and layout != "long":
+        sys.exit("--daily is a long-layout file")
+    if daily:
+        if per_employee > DAYS * len(METRICS):
+            sys.exit("too many rows for that many employees over 90 days")
+        lines = ["Agent ID,Date,Metric,Value,Contacts\n"]
+        for i in range(rows):
+            day, rest = divmod(i, employees * len(METRICS))
+            emp, metric = divmod(rest, len(METRICS))
+            value, weight = _value(rng, metric)
+            lines.append(f"E{100000 + emp},{FIRST_DAY + timedelta(day)},{METRICS[metric]},")
+            lines.append(f"{value},{weight}\n")
+    elif layout == "long":
         combos = DAYS * len(METRICS)
         if per_employee > combos:
             sys.exit("too many rows for that many employees over 90 days")
@@ -348,7 +421,7 @@ def run_ours(path: Path, mapping: dict, label: str, *, empty: bool) -> tuple[int
     rollup: list[float] = []  # the weekly totals' statements (metrics.rollups)
 
     def timer(execute, sql, params, many, context):
-        if '"metrics_weeklytotal"' in sql or "metrics_week_keys" in sql:
+        if '"metrics_weeklytotal"' in sql or "metrics_week_" in sql:
             started = time.perf_counter()
             try:
                 return execute(sql, params, many, context)

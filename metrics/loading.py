@@ -15,8 +15,11 @@ Elsewhere (SQLite, the embedded default) the rows are staged in a SQLite file of
 moved into `metrics_sample` by one INSERT … ON CONFLICT at the end, so the application's
 database is locked for that statement only and pages stay usable during a load.
 
-Either way the weekly totals (`metrics.rollups`) of the weeks the load changed are recomputed
-from the samples before it commits, in the same transaction.
+Either way the weekly totals (`metrics.rollups`) of the weeks the load changed are written
+before it commits, in the same transaction: on PostgreSQL the batches of new rows are summed by
+week as they go and merged into the totals once at the end, and the weeks of batches that
+replaced values are recomputed from the samples; on SQLite every week the load changed is
+recomputed from the samples.
 """
 
 from __future__ import annotations
@@ -439,7 +442,7 @@ def _write_staged(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tuple[
 
 
 _STAGE = "metrics_sample_stage"
-_WEEKS = "metrics_week_keys"  # the weeks a load changed, whose totals it recomputes
+_WEEKS = "metrics_week_keys"  # the weeks a load changed, whose totals it recomputes (SQLite)
 # Rows per upsert (METRICS_LOAD_BATCH_ROWS, 100,000). Python validates the next batch while
 # PostgreSQL upserts this one, so the two cores work at once; each batch is sorted on its own.
 # Loads of more than one batch run one at a time (an exclusive lock); smaller loads run side by
@@ -474,20 +477,9 @@ def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tu
             f'CREATE TEMP TABLE {_STAGE} (employee_id text COLLATE "C", kpi_id bigint,'
             " date date, value double precision, weight double precision) ON COMMIT DROP"
         )
-        cursor.execute(
-            f'CREATE TEMP TABLE {_WEEKS} (employee_id text COLLATE "C", kpi_id bigint,'
-            " week date, PRIMARY KEY (employee_id, kpi_id, week)) ON COMMIT DROP"
-        )
-        weeks = (
-            f"INSERT INTO {_WEEKS} SELECT DISTINCT employee_id, kpi_id,"
-            f" {rollups.week_sql('date', 'postgresql')} FROM {_STAGE} ON CONFLICT DO NOTHING"
-        )
-        # A batch of new rows only (the plain INSERT below succeeded) adds exactly its own sums
-        # to its weeks' totals: nothing it wrote replaced a value. A batch that upserted may
-        # have, so its weeks are recomputed from the samples at the end instead.
-        add_new = rollups.add_sql(_STAGE)
+        totals = _WeeklyTotals(cursor)
         first = True
-        recompute = False
+        alone = False  # holding the exclusive lock: no other load writes until we commit
         # While a large load holds the exclusive lock, no other load writes: as long as its
         # rows are new (the export of days not loaded yet), a plain INSERT adds them, without
         # ON CONFLICT's speculative insertion (a third of PostgreSQL's time). The first batch
@@ -503,34 +495,88 @@ def _write_postgresql(rows: Iterator[Row], errors: ErrorLog, load_id: int) -> tu
             if first:
                 lock = "pg_advisory_xact_lock_shared" if batch.last else "pg_advisory_xact_lock"
                 cursor.execute(f"SELECT {lock}(%s)", [_LOAD_LOCK])
-                first, new_rows = False, not batch.last
+                first, alone = False, not batch.last
+                new_rows = alone
             if batch.rows and new_rows:
-                new_rows = _insert_new(cursor, insert, load_id)
+                new_rows = _insert_new(cursor, insert, [load_id])
                 if new_rows:
                     changed += cursor.rowcount
-                    cursor.execute(add_new)
+                    totals.added()
             if batch.rows and not new_rows:
                 cursor.execute(upsert, [load_id])
                 if cursor.rowcount:  # a batch that changed nothing leaves its weeks alone
                     changed += cursor.rowcount
-                    cursor.execute(weeks)
-                    recompute = True
+                    totals.replaced()
             if batch.last:
                 break
             cursor.execute(f"TRUNCATE {_STAGE}")
-        if recompute:
-            rollups.refresh_keys(cursor, _WEEKS)
         # Dropped now, not only at commit, in case the caller's transaction goes on.
-        cursor.execute(f"DROP TABLE {_STAGE}, {_WEEKS}")
+        cursor.execute(f"DROP TABLE {_STAGE}")
+        totals.finish(alone=alone)
     return counter.rows, changed
 
 
-def _insert_new(cursor: Any, insert: str, load_id: int) -> bool:
-    """Insert the staged rows if none of them is stored yet; False (and nothing written) if
-    one is."""
+class _WeeklyTotals:
+    """The weekly totals (`metrics.rollups`) of the weeks one PostgreSQL load changes, kept in
+    its transaction. A batch of new rows only (its plain INSERT succeeded) adds exactly its own
+    sums: nothing it wrote replaced a value. They are summed by week into a temporary table, a
+    GROUP BY over the staged batch, and merged into the totals once at the end: a week that
+    spans batches is written once, and the batches' inserts do not wait for the totals' table
+    and its indexes. A batch that upserted may have replaced values, so its weeks are
+    recomputed whole from the samples at the end instead (and left out of the merge)."""
+
+    _SUMS = "metrics_week_sums"  # the summed weeks of the batches of new rows
+    _KEYS = "metrics_week_keys"  # the weeks to recompute from the samples
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        self._summed = self._replaced = False
+        # Sorting, then summing each run of one week's rows, is four times faster than hashing
+        # here: nearly every row of a large file can be a week of its own (a few values per
+        # employee and KPI), and the merge sorts in key order anyway. Reset in `finish`.
+        cursor.execute("SET LOCAL enable_hashagg = off")
+        cursor.execute(rollups.sums_table_sql(self._SUMS))
+        cursor.execute(
+            f'CREATE TEMP TABLE {self._KEYS} (employee_id text COLLATE "C", kpi_id bigint,'
+            " week date, PRIMARY KEY (employee_id, kpi_id, week)) ON COMMIT DROP"
+        )
+
+    def added(self) -> None:
+        """The staged batch was inserted, all new rows."""
+        self._cursor.execute(rollups.sums_sql(_STAGE, self._SUMS))
+        self._summed = True
+
+    def replaced(self) -> None:
+        """The staged batch was upserted and changed some rows."""
+        self._cursor.execute(
+            f"INSERT INTO {self._KEYS} SELECT DISTINCT employee_id, kpi_id,"
+            f" {rollups.week_sql('date', 'postgresql')} FROM {_STAGE} ON CONFLICT DO NOTHING"
+        )
+        self._replaced = True
+
+    def finish(self, *, alone: bool) -> None:
+        """Write the totals. `alone`: the load holds the exclusive lock, so the summed weeks
+        are tried with a plain INSERT first (the usual large file of days not loaded yet starts
+        new weeks), without ON CONFLICT's speculative insertion, and upserted if one of them
+        has a total already."""
+        cursor = self._cursor
+        skip = self._KEYS if self._replaced else None
+        if self._summed and not (
+            alone and _insert_new(cursor, rollups.merge_sql(self._SUMS, upsert=False, skip=skip))
+        ):
+            cursor.execute(rollups.merge_sql(self._SUMS, upsert=True, skip=skip))
+        if self._replaced:
+            rollups.refresh_keys(cursor, self._KEYS)
+        cursor.execute(f"DROP TABLE {self._SUMS}, {self._KEYS}")
+        cursor.execute("RESET enable_hashagg")
+
+
+def _insert_new(cursor: Any, insert: str, params: list[Any] | None = None) -> bool:
+    """Run an INSERT that fails on a row already stored; False (and nothing written) if it
+    does."""
     try:
         with transaction.atomic():
-            cursor.execute(insert, [load_id])
+            cursor.execute(insert, params)
     except IntegrityError as exc:
         if getattr(exc.__cause__, "pgcode", None) != _UNIQUE_VIOLATION:
             raise

@@ -3,10 +3,11 @@ samples, so that weekly series and "below standard" read one row per week instea
 samples. They are derived data, recomputed with set-based SQL (never row by row in Python) in
 the transaction that writes the samples:
 
-- the loader (`metrics.loading`: files, the API, `import_metrics`) adds the sums of a batch of
-  new samples only (a large file of days not loaded yet) to their weeks' totals, and collects
-  the (employee, KPI, week) keys of the batches that upserted something, recomputing exactly
-  those weeks before it commits;
+- the loader (`metrics.loading`: files, the API, `import_metrics`) sums each batch of new
+  samples only (a large file of days not loaded yet) by week into a temporary table
+  (`sums_sql`), and collects the (employee, KPI, week) keys of the batches that upserted
+  something; before it commits it merges the summed weeks into the totals once (`merge_sql`)
+  and recomputes the collected weeks whole from the samples (`refresh_keys`);
 - any other writer of samples (the demo and scale seeds, a correction made by hand) calls
   `rebuild` over the dates it wrote.
 
@@ -29,7 +30,9 @@ _COLUMNS = "employee_id, kpi_id, week, weighted_sum, weight_sum, sample_count"
 def week_sql(column: str, vendor: str | None = None) -> str:
     """SQL for the Monday of the ISO week of a date column (`metrics.queries.week_start`)."""
     if (vendor or connection.vendor) == "postgresql":
-        return f"date_trunc('week', {column})::date"
+        # Days since a Monday, modulo 7: integer arithmetic on the date, a third cheaper than
+        # date_trunc('week', …), which goes through a timestamp with time zone.
+        return f"({column} - mod(mod({column} - DATE '2000-01-03', 7) + 7, 7))"
     # SQLite: six days back, then forward to the first Monday on or after.
     return f"date({column}, '-6 days', 'weekday 1')"
 
@@ -61,16 +64,50 @@ def refresh_keys(cursor: Any, keys: str) -> None:
     )
 
 
-def add_sql(stage: str) -> str:
-    """SQL that adds the sums of `stage` (employee_id, kpi_id, date, value, weight: rows that
-    were all new samples) to their weeks' totals (PostgreSQL)."""
-    totals = connection.ops.quote_name(WeeklyTotal._meta.db_table)
+def sums_table_sql(name: str) -> str:
+    """SQL creating the temporary table that `sums_sql` fills and `merge_sql` reads
+    (PostgreSQL): no index, no WAL, dropped at commit."""
+    return (
+        f'CREATE TEMP TABLE {name} (employee_id text COLLATE "C", kpi_id bigint, week date,'
+        " weighted_sum double precision, weight_sum double precision, sample_count bigint)"
+        " ON COMMIT DROP"
+    )
+
+
+def sums_sql(stage: str, sums: str) -> str:
+    """SQL that adds to `sums` (a `sums_table_sql` table) the weekly sums of `stage`
+    (employee_id, kpi_id, date, value, weight: a batch whose rows were all new samples), one
+    row per week of the batch (PostgreSQL)."""
     week = week_sql("date", "postgresql")
     return (
+        f"INSERT INTO {sums} SELECT employee_id, kpi_id, {week}, SUM(value * weight),"
+        f" SUM(weight), COUNT(*) FROM {stage} GROUP BY 1, 2, 3"
+    )
+
+
+def merge_sql(sums: str, *, upsert: bool, skip: str | None = None) -> str:
+    """SQL that adds the sums collected in `sums` to their weeks' totals (PostgreSQL), one row
+    per week however many batches it spans, leaving out the weeks of `skip` (a table of keys
+    that `refresh_keys` recomputes instead). Without `upsert` a plain INSERT, for weeks that
+    have no total yet: it fails with a unique violation if one has."""
+    totals = connection.ops.quote_name(WeeklyTotal._meta.db_table)
+    unless = (
+        f" WHERE NOT EXISTS (SELECT FROM {skip} AS k WHERE k.employee_id = s.employee_id"
+        " AND k.kpi_id = s.kpi_id AND k.week = s.week)"
+        if skip
+        else ""
+    )
+    sql = (
         f"INSERT INTO {totals} ({_COLUMNS})"
-        f" SELECT employee_id, kpi_id, {week}, SUM(value * weight), SUM(weight), COUNT(*)"
-        f" FROM {stage} GROUP BY employee_id, kpi_id, {week} ORDER BY 1, 2, 3"
-        " ON CONFLICT (employee_id, kpi_id, week) DO UPDATE SET"
+        " SELECT employee_id, kpi_id, week, SUM(weighted_sum), SUM(weight_sum),"
+        f" SUM(sample_count) FROM {sums} AS s{unless}"
+        # In key order, like the loader's upserts: concurrent loads lock in the same order.
+        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+    if not upsert:
+        return sql
+    return (
+        f"{sql} ON CONFLICT (employee_id, kpi_id, week) DO UPDATE SET"
         f" weighted_sum = {totals}.weighted_sum + EXCLUDED.weighted_sum,"
         f" weight_sum = {totals}.weight_sum + EXCLUDED.weight_sum,"
         f" sample_count = {totals}.sample_count + EXCLUDED.sample_count"

@@ -198,6 +198,41 @@ def test_a_correction_changes_only_its_weeks(kpis, small_batches):
     assert changed == {("E1", "aht", MON + dt.timedelta(weeks=1))}
 
 
+def _totals_writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if 'INTO "metrics_weeklytotal"' in q["sql"]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL loader's merge")
+def test_new_weeks_are_merged_once_and_days_added_to_stored_weeks_are_summed(kpis, small_batches):
+    """A multi-batch file of new weeks writes its totals in one plain INSERT at the end (no
+    ON CONFLICT), a week spanning batches as one row; a later file of new days in those weeks
+    falls back to adding its sums to the stored totals."""
+    from django.test.utils import CaptureQueriesContext
+
+    source = MetricSource.objects.create(name="WFM", mapping=LONG)
+    header = "Agent ID,Date,Metric,Value,Contacts"
+
+    def days(first: int, last: int) -> list[str]:
+        return [
+            f"{e},{MON + dt.timedelta(days=n)},aht,{300 + 7 * n},{1 + n % 3}"
+            for n in range(first, last)
+            for e in EMPLOYEES
+        ]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert load_file(csv_bytes(header, *days(0, 10)), source=source).ok  # 8 batches
+    writes = _totals_writes(queries.captured_queries)
+    assert len(writes) == 1 and "ON CONFLICT" not in writes[0], writes
+    assert_consistent()
+    assert len(stored_totals()) == 6  # three employees, two weeks
+    with CaptureQueriesContext(connection) as queries:
+        assert load_file(csv_bytes(header, *days(10, 20)), source=source).ok
+    writes = _totals_writes(queries.captured_queries)
+    assert len(writes) == 2 and "ON CONFLICT" in writes[1], writes  # tried, then added
+    assert_consistent()
+    assert stored_totals()["E2", "aht", MON + dt.timedelta(weeks=1)][2] == 7
+
+
 def test_a_sample_removed_by_hand_leaves_no_total_once_rebuilt(kpis):
     source = MetricSource.objects.create(name="WFM", mapping=LONG)
     rows = [
