@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 
 @lru_cache(maxsize=1)
@@ -113,7 +112,11 @@ class UserTimeZoneMiddleware:
     """After login, every time on a page is in the reader's zone (zone_of); before it, the
     organisation's. Runs after AuthenticationMiddleware: the profile, the employee's team and
     a supervisor's team zone come with the user (pips.languages.LanguageUserMixin), so a page
-    costs no query for it."""
+    costs no query for it.
+
+    The zone is `request.time_zone`, applied where pages are rendered (base.html's `timezone`
+    block), not activated for the whole request: the domain's dates (today, a review's day, who
+    covers on which day, the PDF copy's key) stay the organisation's whoever asks."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -127,5 +130,4 @@ class UserTimeZoneMiddleware:
             # A zone removed from the system's database since it was saved: the default.
             zone = zoneinfo.ZoneInfo(default_zone())
         request.time_zone = zone
-        with timezone.override(zone):
-            return self.get_response(request)
+        return self.get_response(request)

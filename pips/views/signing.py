@@ -77,15 +77,18 @@ def _signed_by(signed: dict[str, Signature], role: str, user) -> bool:
     return signature is not None and signature.signer_id == user.pk
 
 
-def _waiting_for(pip: Pip, version: PipVersion, role: str, signed: dict[str, Signature]) -> str:
-    """Why the viewer cannot sign right now, in plain words; empty when they can."""
+def _waiting_for(
+    pip: Pip, version: PipVersion, role: str, signed: dict[str, Signature], zone
+) -> str:
+    """Why the viewer cannot sign right now, in plain words; empty when they can. Times in
+    ``zone``, the reader's."""
     if pip.status not in rules.SIGNABLE:
         return _("This plan is %(status)s: there is nothing to sign.") % {
             "status": str(pip.get_status_display()).lower()
         }
     mine = signed.get(role)
     if mine is not None:
-        when = l10n.datetime(mine.signed_at)
+        when = l10n.datetime(mine.signed_at, zone)
         if mine.kind == Signature.Kind.REFUSED:
             witness = mine.witness.get_full_name() if mine.witness else ""
             return _(
@@ -165,7 +168,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
         form.show_again()
         form.data[form.add_prefix("version")] = str(version.number)
     else:
-        waiting = _waiting_for(pip, version, role, signed)
+        waiting = _waiting_for(pip, version, role, signed, request.time_zone)
         services.pip_viewed(actor=request.user, pip=pip, meta=request_meta(request))
     context = {
         "pip": pip,
@@ -216,7 +219,7 @@ def refusal(request: HttpRequest, pk: int) -> HttpResponse:
             "status": str(pip.get_status_display()).lower()
         }
     elif SignerRole.AGENT in signed:
-        waiting = _waiting_for(pip, version, SignerRole.AGENT, signed)
+        waiting = _waiting_for(pip, version, SignerRole.AGENT, signed, request.time_zone)
     elif SignerRole.MANAGER not in signed:
         waiting = _("Sign this version as manager first; then the employee can sign or refuse.")
     context = {

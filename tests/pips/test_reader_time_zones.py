@@ -10,8 +10,11 @@ import zoneinfo
 import pytest
 import time_machine
 from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from pips import zones
 from pips.languages import ProfileModelBackend
@@ -157,3 +160,26 @@ def test_the_zone_list_holds_iana_names():
     names = zones.zone_names()
     assert "Europe/Paris" in names and "UTC" in names
     assert all(zoneinfo.ZoneInfo(name) for name in names[:50])
+
+
+def test_the_readers_zone_is_for_what_pages_show_not_for_the_domains_dates(harper, settings):
+    """Late in the evening in New York it is already tomorrow in Tokyo: a Tokyo reader's page
+    shows Tokyo times, but the dates the domain decides with (a review's day, who covers today,
+    the PDF copy's key) stay the organisation's."""
+    settings.TIME_ZONE = "America/New_York"
+    Profile.objects.create(user=harper, time_zone="Asia/Tokyo")
+    seen = {}
+
+    def view(request):
+        seen["page"] = request.time_zone
+        seen["domain_today"] = timezone.localdate()
+        return HttpResponse()
+
+    request = RequestFactory().get("/")
+    request.user = harper
+    with time_machine.travel(
+        dt.datetime(2026, 3, 2, 23, 30, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)), tick=False
+    ):
+        zones.UserTimeZoneMiddleware(view)(request)
+    assert seen["page"] == zoneinfo.ZoneInfo("Asia/Tokyo")
+    assert seen["domain_today"] == dt.date(2026, 3, 2)
