@@ -449,6 +449,9 @@ _WEEKS = "metrics_week_keys"  # the weeks a load changed, whose totals it recomp
 # side (a shared lock). Two loads that overlap would otherwise each lock rows that the other
 # needs next, batch by batch, and deadlock; a single sorted upsert cannot.
 _LOAD_LOCK = 0x6D6574726963  # "metric"
+# Small loads running side by side take turns to write their weeks' totals (in `finish`): each
+# recomputes a week from the samples, and must see the days the other load added to it.
+_TOTALS_LOCK = _LOAD_LOCK + 1
 _UNIQUE_VIOLATION = "23505"
 
 
@@ -560,6 +563,10 @@ class _WeeklyTotals:
         new weeks), without ON CONFLICT's speculative insertion, and upserted if one of them
         has a total already."""
         cursor = self._cursor
+        if not alone:
+            # Until commit. Each statement after the wait reads the samples the other load
+            # committed, so a week two loads share is counted whole, and written once.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_TOTALS_LOCK])
         skip = self._KEYS if self._replaced else None
         if self._summed and not (
             alone and _insert_new(cursor, rollups.merge_sql(self._SUMS, upsert=False, skip=skip))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.contrib.admin.sites import site
@@ -16,7 +17,7 @@ from django.db.models import CompositePrimaryKey, ProtectedError
 
 from metrics import loading
 from metrics.loading import load_file
-from metrics.models import Kpi, MetricLoad, MetricSource, Sample
+from metrics.models import Kpi, MetricLoad, MetricSource, Sample, WeeklyTotal
 from tests.metrics.conftest import LONG, csv_bytes
 
 HEADER = "Agent ID,Date,Metric,Value,Contacts"
@@ -192,6 +193,60 @@ def test_overlapping_loads_at_the_same_time_both_finish(monkeypatch, postgres, s
     assert values == (
         {300, 301, 302, 303, 304} if last.filename == "forward" else {500, 501, 502, 503, 504}
     )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_small_loads_of_one_week_at_the_same_time_both_keep_its_total(monkeypatch, postgres):
+    """Two small loads (the API's batches, a page's upload) run side by side, each adding
+    another day of the same weeks. Each recomputes those weeks' totals from the samples; they
+    take turns for it, so the second counts the first's days and neither fails on the other's
+    new total. Without that, the second stopped with a duplicate key (a failed load)."""
+    source = MetricSource.objects.create(name="WFM", mapping=LONG)
+    files = {
+        "monday": csv_bytes(HEADER, *[f"E{n:03d},{D},aht,300,2" for n in range(20)]),
+        "tuesday": csv_bytes(
+            HEADER, *[f"E{n:03d},{D + dt.timedelta(1)},aht,310,2" for n in range(20)]
+        ),
+    }
+    # Each load has upserted its day when the other recomputes: Monday's load recomputes first
+    # and waits, uncommitted, until Tuesday's has reached its own recomputation.
+    monday_done, tuesday_there = threading.Event(), threading.Event()
+    finish = loading._WeeklyTotals.finish
+
+    def finish_in_turn(self, *, alone):
+        if threading.current_thread().name == "tuesday":
+            monday_done.wait(10)
+            tuesday_there.set()
+            finish(self, alone=alone)
+        else:
+            finish(self, alone=alone)
+            monday_done.set()
+            tuesday_there.wait(10)
+            time.sleep(0.3)  # Tuesday's recomputation has started (and, with the lock, waits)
+
+    monkeypatch.setattr(loading._WeeklyTotals, "finish", finish_in_turn)
+    results: dict[str, object] = {}
+
+    def load(name: str) -> None:
+        try:
+            results[name] = load_file(files[name], source=source, filename=name)
+        except Exception as exc:  # reported below
+            results[name] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=load, args=(name,), name=name) for name in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert all(getattr(r, "ok", False) for r in results.values()), results
+    totals = WeeklyTotal.objects.filter(week=D)
+    assert totals.count() == 20
+    assert set(totals.values_list("sample_count", "weighted_sum", "weight_sum")) == {
+        (2, 300 * 2 + 310 * 2, 4)
+    }
 
 
 # --- The table ----------------------------------------------------------------------------------
