@@ -341,6 +341,13 @@ def status_label(value: str) -> str:
     return Status(value).label if value in Status.values else value
 
 
+def _of_supervisor(user) -> Q:
+    """The plans a supervisor wrote or whose agent they manage, as conditions on the plan's own
+    columns (supervisor_id =, agent_id IN a small set): PostgreSQL combines index scans instead
+    of joining every plan to its agent to test an OR across two tables."""
+    return Q(supervisor=user) | Q(agent__in=Agent.objects.managed_by(user).values("pk"))
+
+
 class PipQuerySet(models.QuerySet):
     def visible_to(self, user) -> PipQuerySet:
         """The one rule for who may see a plan: HR and administrators everything, a supervisor
@@ -357,9 +364,7 @@ class PipQuerySet(models.QuerySet):
         # plan to its agent to test an OR across two tables.
         condition = Q(pk__in=[])
         if SUPERVISOR in roles:
-            condition |= Q(supervisor=user) | Q(
-                agent__in=Agent.objects.filter(supervisor=user).values("pk")
-            )
+            condition |= _of_supervisor(user)
             covered = (
                 Delegation.objects.active_on(timezone.localdate())
                 .filter(delegate=user)
@@ -375,9 +380,7 @@ class PipQuerySet(models.QuerySet):
         """The plans of the agents a supervisor manages, or that they wrote. A condition on
         the plan's own columns (as in `visible_to`): an OR across the plan and its agent makes
         PostgreSQL read every agent of the company."""
-        return self.filter(
-            Q(supervisor=user) | Q(agent__in=Agent.objects.filter(supervisor=user).values("pk"))
-        )
+        return self.filter(_of_supervisor(user))
 
     def open(self) -> PipQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

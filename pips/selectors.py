@@ -376,11 +376,7 @@ def visible_ids(queryset: QuerySet[Pip]) -> list[int]:
 def supervisor_plans(user) -> list[Pip]:
     """Every plan of the supervisor's agents, with what each is waiting for (two queries: the
     ids, then the plans)."""
-    ids = visible_ids(
-        pips_visible(user).filter(
-            Q(supervisor=user) | Q(agent__in=Agent.objects.filter(supervisor=user).values("pk"))
-        )
-    )
+    ids = visible_ids(pips_visible(user).of_supervisor(user))
     return list(
         with_progress(Pip.objects.with_related().filter(pk__in=ids)).order_by("-updated_at")
     )
