@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from pips import limits, rules
@@ -46,6 +45,7 @@ from pips.services.common import (
     transition,
     write_audit,
 )
+from pipsystem import l10n
 
 
 def _require_recorder(actor, pip: Pip, doing: str) -> dict:
@@ -58,7 +58,7 @@ def _require_recorder(actor, pip: Pip, doing: str) -> dict:
     if pip.paused_since is not None:
         raise TransitionError(
             gettext("This plan is paused for leave since %(date)s; resume it first.")
-            % {"date": date_format(pip.paused_since, "d M Y")}
+            % {"date": l10n.date(pip.paused_since, long=True)}
         )
     if rules.is_plan_supervisor(actor, pip):
         return {}
@@ -176,7 +176,7 @@ def _check_sessions(version: PipVersion, items: dict[int, ActionItem], data: Che
                             "%(action)s: a session on %(date)s must fall between the start of "
                             "the plan and the day of the check-in."
                         )
-                        % {"action": item.action, "date": date_format(day, "d M Y")}
+                        % {"action": item.action, "date": l10n.date(day, long=True)}
                     }
                 )
     wanted = {(pk, day) for pk, days in data.sessions_held.items() for day in days}
@@ -192,7 +192,7 @@ def _check_sessions(version: PipVersion, items: dict[int, ActionItem], data: Che
                         "sessions": gettext(
                             "%(action)s: the session on %(date)s is already recorded."
                         )
-                        % {"action": items[pk].action, "date": date_format(day, "d M Y")}
+                        % {"action": items[pk].action, "date": l10n.date(day, long=True)}
                     }
                 )
 
@@ -280,7 +280,7 @@ def review_open(
         if pip.paused_since is not None:
             raise TransitionError(
                 gettext("This plan is paused for leave since %(date)s; resume it first.")
-                % {"date": date_format(pip.paused_since, "d M Y")}
+                % {"date": l10n.date(pip.paused_since, long=True)}
             )
         version = pip.current_version
         existing = Review.objects.filter(pip=pip, kind=kind, version=version).first()
@@ -307,7 +307,7 @@ def review_open(
         if actor is not None and due > timezone.localdate():
             raise TransitionError(
                 gettext("This review is due on %(date)s; it can be opened from that day.")
-                % {"date": date_format(due, "d M Y")}
+                % {"date": l10n.date(due, long=True)}
             )
         review = Review.objects.create(pip=pip, version=version, kind=kind, due_on=due)
         if kind == Review.Kind.FINAL:
@@ -571,8 +571,8 @@ def _check_extension(pip: Pip, new_end_date: dt.date | None) -> None:
                     "Give a new end date after %(end)s and no later than %(limit)s."
                 )
                 % {
-                    "end": date_format(version.period_end, "d M Y"),
-                    "limit": date_format(limit, "d M Y"),
+                    "end": l10n.date(version.period_end, long=True),
+                    "limit": l10n.date(limit, long=True),
                 }
             }
         )
