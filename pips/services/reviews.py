@@ -12,7 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from pips import limits, rules
@@ -538,8 +538,12 @@ def final_record(
                 pip=pip,
                 meta=meta,
                 new_end_date=new_end_date,
-                change_summary=f"Extended to {new_end_date:%d %b %Y} at the final review. "
-                f"{summary.strip()}",
+                change_summary=_extension_summary(
+                    pip,
+                    new_end_date,
+                    summary,
+                    by_hr=False,
+                ),
             )
         else:
             write_audit(
@@ -557,6 +561,18 @@ def final_record(
                 },
             )
     return review
+
+
+def _extension_summary(pip: Pip, new_end_date: dt.date, reasons: str, *, by_hr: bool) -> str:
+    """The amendment's change summary for an extension, in the plan's own language: it is kept
+    as the plan's text and shown marked with that language, whatever the reader's page is in."""
+    with translation.override(pip.current_version.language or settings.LANGUAGE_CODE):
+        date = l10n.date(new_end_date, long=True)
+        if by_hr:
+            sentence = gettext("Extended to %(date)s by HR's decision.") % {"date": date}
+        else:
+            sentence = gettext("Extended to %(date)s at the final review.") % {"date": date}
+    return f"{sentence} {reasons.strip()}"
 
 
 def _check_extension(pip: Pip, new_end_date: dt.date | None) -> None:
@@ -671,8 +687,12 @@ def pip_decide(
                 pip=pip,
                 meta=meta,
                 new_end_date=new_end_date,
-                change_summary=f"Extended to {new_end_date:%d %b %Y} by HR's decision. "
-                f"{decision.strip()}",
+                change_summary=_extension_summary(
+                    pip,
+                    new_end_date,
+                    decision,
+                    by_hr=True,
+                ),
             )
         else:
             transition(

@@ -18,6 +18,7 @@ from pips.models import (
     Notification,
     Outcome,
     Pip,
+    PipVersion,
     Review,
     SignerRole,
     Status,
@@ -210,6 +211,24 @@ class TestHrDecidesAnyOutcome:
         with translation.override("fr"):
             assert formats.date_format(end, "DATE_FORMAT") in message
             assert formats.date_format(end, "d M Y") not in message
+
+    def test_extend_writes_the_summary_in_the_plans_language(self, referred, harper):
+        PipVersion.objects.filter(pk=referred.current_version_id).update(language="pt-br")
+        new_end = referred.current_version.period_end + dt.timedelta(days=14)
+        services.pip_decide(
+            actor=harper,
+            pip=referred,
+            outcome=Outcome.EXTENDED,
+            decision="Mais duas semanas de acompanhamento.",
+            typed_name="Harper Lee",
+            new_end_date=new_end,
+        )
+        amendment = Pip.objects.get(pk=referred.pk).versions.get(number=2)
+        summary = amendment.change_summary
+        assert summary.startswith(f"Prorrogado até {new_end.day} de ")  # "14 de Dezembro de 2026"
+        assert summary.endswith(
+            f" de {new_end.year} por decisão do RH. Mais duas semanas de acompanhamento."
+        )
 
     def test_the_service_checks_the_typed_name(self, referred, harper):
         with pytest.raises(ValidationError) as caught:
