@@ -28,6 +28,7 @@ from metrics.access import can_load
 from metrics.loading import load_rows
 from metrics.serializers import BatchSerializer, LoadSerializer
 from metrics.uploads import source_named
+from pipsystem import l10n
 
 
 class CanLoad(BasePermission):
@@ -131,7 +132,10 @@ def read_json(request: Request) -> object:
     rows with an HTML page), refused by its Content-Length before it is read, gzip-encoded or
     not, and a nesting too deep for the parser is an error, not a crash."""
     limit = settings.METRICS_API_MAX_BYTES
-    sizes = {"limit": f"{limit:,}", "rows": f"{settings.METRICS_API_MAX_ROWS:,}"}
+    sizes = {
+        "limit": l10n.number(limit, 0),
+        "rows": l10n.number(settings.METRICS_API_MAX_ROWS, 0),
+    }
     too_big = (
         gettext(
             "the request body is larger than %(limit)s bytes (METRICS_API_MAX_BYTES): send at "

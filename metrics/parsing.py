@@ -36,6 +36,8 @@ from typing import IO, Any
 
 from django.utils.translation import gettext, gettext_noop, ngettext
 
+from pipsystem import l10n
+
 LAYOUTS = ("wide", "long")
 PERCENT_SCALES = ("", "fraction", "percent")  # "" = per column, from its values
 EXCEL_DATES = "excel"  # date_format for Excel serial day numbers (46353 = 2026-11-27)
@@ -551,7 +553,10 @@ def _check_archive(stream: IO[bytes]) -> list[str]:
                 "the workbook unpacks to %(size)s MB, more than the %(limit)s MB accepted: "
                 "export the data as CSV"
             )
-            % {"size": f"{total / 2**20:,.0f}", "limit": f"{XLSX_MAX_UNCOMPRESSED / 2**20:,.0f}"}
+            % {
+                "size": l10n.number(total / 2**20, 0),
+                "limit": l10n.number(XLSX_MAX_UNCOMPRESSED / 2**20, 0),
+            }
         )
     for info in infos:
         if info.filename.endswith("sharedStrings.xml") and info.file_size > XLSX_MAX_SHARED_STRINGS:
@@ -561,8 +566,8 @@ def _check_archive(stream: IO[bytes]) -> list[str]:
                     "export the data as CSV"
                 )
                 % {
-                    "size": f"{info.file_size / 2**20:,.0f}",
-                    "limit": f"{XLSX_MAX_SHARED_STRINGS / 2**20:,.0f}",
+                    "size": l10n.number(info.file_size / 2**20, 0),
+                    "limit": l10n.number(XLSX_MAX_SHARED_STRINGS / 2**20, 0),
                 }
             )
     return [info.filename for info in infos]
@@ -695,14 +700,22 @@ def _check_dimensions(worksheet: Any, sheet: str) -> None:
                 "%(columns)s); at most %(limit)s are read: delete the empty columns on the "
                 "right, or export the data as CSV"
             )
-            % {"sheet": repr(sheet), "columns": f"{columns:,}", "limit": MAX_COLUMNS}
+            % {
+                "sheet": repr(sheet),
+                "columns": l10n.number(columns, 0),
+                "limit": l10n.number(MAX_COLUMNS, 0),
+            }
         )
     if rows > XLSX_MAX_ROWS:
         raise FileError(
             gettext(
                 "the sheet %(sheet)s has %(rows)s rows, more than %(limit)s: export the data as CSV"
             )
-            % {"sheet": repr(sheet), "rows": f"{rows:,}", "limit": f"{XLSX_MAX_ROWS:,}"}
+            % {
+                "sheet": repr(sheet),
+                "rows": l10n.number(rows, 0),
+                "limit": l10n.number(XLSX_MAX_ROWS, 0),
+            }
         )
 
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.utils.translation import gettext
 from rest_framework import serializers
 
+from pipsystem import l10n
+
 
 class BatchSerializer(serializers.Serializer):
     source = serializers.CharField(
@@ -30,7 +32,7 @@ class BatchSerializer(serializers.Serializer):
         if len(rows) > limit:
             raise serializers.ValidationError(
                 gettext("At most %(limit)s rows per request; send the rest in further batches.")
-                % {"limit": f"{limit:,}"}
+                % {"limit": l10n.number(limit, 0)}
             )
         for number, row in enumerate(rows, start=1):
             for key, value in row.items():

@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 )
 def load_file_task(load_id: int, path: str, language: str = "") -> str | None:
     # The reasons a load is refused are stored as text, in the uploader's language (the one
-    # active on the page that queued it); "" for the organisation's.
-    with translation.override(language or None):
+    # active on the page that queued it); "" for the organisation's (settings.LANGUAGE_CODE).
+    with translation.override(language or settings.LANGUAGE_CODE):
         load = uploads.load_stored(load_id, path)
     return None if load is None else load.status
 
@@ -42,7 +42,7 @@ def preview_file_task(
 ) -> None:
     """Preview a large upload (a file the web request should not parse); safe to run twice.
     Its problems are written in `language`, the uploader's."""
-    with translation.override(language or None):
+    with translation.override(language or settings.LANGUAGE_CODE):
         uploads.preview_stored(path, filename, mapping, sha256)
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from pips.content import canonical_content
 from pips.models import WEEKDAYS, Cadence, Comparator, DeadlineKind, PipVersion
+from pipsystem import l10n
 
 ADDED = "added"
 REMOVED = "removed"
@@ -254,7 +255,7 @@ def diff_content(
         if change:
             others.append(change)
     if others:
-        sections.append(SectionDiff("other", "Other", tuple(others)))
+        sections.append(SectionDiff("other", _("Other"), tuple(others)))
     return VersionDiff(
         old_number=int(old.get("version") or 0),
         new_number=int(new.get("version") or 0),
@@ -505,7 +506,7 @@ def _display(name: str, value: Any, row: Mapping[str, Any], kpis: Mapping[int, A
         return "—"
     try:
         if name in DATE_FIELDS:
-            return dt.date.fromisoformat(str(value)).strftime("%d %b %Y")
+            return l10n.date(dt.date.fromisoformat(str(value)), long=True)
         if name == "kpi_id":
             kpi = kpis.get(int(value))
             return kpi.display_name if kpi is not None else f"KPI #{value}"

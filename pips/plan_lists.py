@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from pips import roles
-from pips.models import OPEN_STATUSES, TERMINAL_STATUSES, Pip, Status, Team
+from pips.models import OPEN_STATUSES, TERMINAL_STATUSES, Outcome, Pip, Status, Team
 
 PAGE_SIZE = 50
 # An export is every matching plan; more than this is refused (narrow the filters).
@@ -142,12 +142,24 @@ _EXPORT_FIELDS = (
     "closed_at",
     "outcome",
 )
-_STATE_LABELS = dict(Status.choices)
 
 
 def export_rows(plans: QuerySet[Pip]) -> Iterator[list]:
-    """The header, then one row per plan, read in chunks as plain values."""
-    yield [str(heading) for heading in EXPORT_HEADER]
+    """The header, then one row per plan, read in chunks as plain values.
+
+    The header and the labels are put in words here, in the language active when the export is
+    asked for: a streamed response reads its rows after the view has returned, and per row would
+    translate the same few labels thousands of times."""
+    header = [str(heading) for heading in EXPORT_HEADER]
+    states = {value: str(label) for value, label in Status.choices}
+    outcomes = {value: str(label) for value, label in Outcome.choices}
+    return _export_rows(plans, header, states, outcomes)
+
+
+def _export_rows(
+    plans: QuerySet[Pip], header: list[str], states: dict[str, str], outcomes: dict[str, str]
+) -> Iterator[list]:
+    yield header
     for row in plans.values_list(*_EXPORT_FIELDS).iterator(chunk_size=2000):
         (pk, name, employee_id, team, site, first, last, username, status) = row[:9]
         start, end, issued, closed, outcome = row[9:]
@@ -158,12 +170,12 @@ def export_rows(plans: QuerySet[Pip]) -> Iterator[list]:
             team,
             site,
             f"{first} {last}".strip() or username,
-            str(_STATE_LABELS.get(status, status)),
+            states.get(status, status),
             start.isoformat() if start else "",
             end.isoformat() if end else "",
             issued.date().isoformat() if issued else "",
             closed.date().isoformat() if closed else "",
-            outcome,
+            outcomes.get(outcome, outcome or ""),
         ]
 
 

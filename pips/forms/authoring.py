@@ -24,7 +24,6 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
@@ -44,6 +43,7 @@ from pips.content import (
 from pips.forms.written import mark_written_language
 from pips.inputs import SignatureInput
 from pips.models import WEEKDAYS, Cadence, Comparator, DeadlineKind
+from pipsystem import l10n
 
 MAX_ROWS = 40
 ROW_PREFIXES = ("reasons", "expectations", "actions")
@@ -537,7 +537,7 @@ class OutcomesForm(forms.Form):
 def midpoint_hint(start: dt.date, end: dt.date) -> str:
     middle = start + (end - start) / 2
     return gettext("Suggested: %(date)s, the middle of the period.") % {
-        "date": date_format(middle, "d M Y")
+        "date": l10n.date(middle, long=True)
     }
 
 

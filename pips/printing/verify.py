@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pips.content import content_hash
@@ -15,7 +14,7 @@ from pips.models import (
     PipVersion,
 )
 from pips.selectors import pips_visible, version_with_sections
-from pipsystem import pdfsign
+from pipsystem import l10n, pdfsign
 
 #: Largest upload the verification page accepts.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -52,7 +51,7 @@ def _printed_at(raw: str | None) -> str:
         moment = dt.datetime.strptime(raw, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     except ValueError:
         return ""
-    return timezone.localtime(moment).strftime("%d %b %Y %H:%M %Z")
+    return l10n.datetime(moment)
 
 
 def check_copy(user, data: bytes) -> CopyCheck:

@@ -9,7 +9,6 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from pips import limits, roles, rules
@@ -32,6 +31,7 @@ from pips.services.common import (
     write_audit,
 )
 from pips.services.schedule import schedule_write
+from pipsystem import l10n
 
 #: A plan can be paused while it runs, between its meetings.
 PAUSABLE_STATUSES = frozenset({Status.ACTIVE, Status.MIDPOINT, Status.EXTENDED})
@@ -76,14 +76,14 @@ def pip_pause(
         if pip.paused_since is not None:
             raise TransitionError(
                 gettext("This plan is already paused since %(date)s.")
-                % {"date": date_format(pip.paused_since, "d M Y")}
+                % {"date": l10n.date(pip.paused_since, long=True)}
             )
         version = pip.current_version
         if not version.period_start <= start_on:
             raise ValidationError(
                 {
                     "start_on": gettext("A pause starts inside the plan, from %(date)s.")
-                    % {"date": date_format(version.period_start, "d M Y")}
+                    % {"date": l10n.date(version.period_start, long=True)}
                 }
             )
         last = pip.pauses.order_by("-end_on").first()
@@ -91,7 +91,7 @@ def pip_pause(
             raise ValidationError(
                 {
                     "start_on": gettext("The last pause ended on %(date)s; start after it.")
-                    % {"date": date_format(last.end_on, "d M Y")}
+                    % {"date": l10n.date(last.end_on, long=True)}
                 }
             )
         pause = PipPause.objects.create(
@@ -137,7 +137,7 @@ def pip_resume(*, actor, pip: Pip, resume_on: dt.date, meta: RequestMeta | None 
             raise ValidationError(
                 {
                     "resume_on": gettext("The plan resumes after the pause began (%(date)s).")
-                    % {"date": date_format(pause.start_on, "d M Y")}
+                    % {"date": l10n.date(pause.start_on, long=True)}
                 }
             )
         days = (resume_on - pause.start_on).days

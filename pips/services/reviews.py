@@ -12,8 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from pips import limits, rules
@@ -46,6 +45,7 @@ from pips.services.common import (
     transition,
     write_audit,
 )
+from pipsystem import l10n
 
 
 def _require_recorder(actor, pip: Pip, doing: str) -> dict:
@@ -58,7 +58,7 @@ def _require_recorder(actor, pip: Pip, doing: str) -> dict:
     if pip.paused_since is not None:
         raise TransitionError(
             gettext("This plan is paused for leave since %(date)s; resume it first.")
-            % {"date": date_format(pip.paused_since, "d M Y")}
+            % {"date": l10n.date(pip.paused_since, long=True)}
         )
     if rules.is_plan_supervisor(actor, pip):
         return {}
@@ -176,7 +176,7 @@ def _check_sessions(version: PipVersion, items: dict[int, ActionItem], data: Che
                             "%(action)s: a session on %(date)s must fall between the start of "
                             "the plan and the day of the check-in."
                         )
-                        % {"action": item.action, "date": date_format(day, "d M Y")}
+                        % {"action": item.action, "date": l10n.date(day, long=True)}
                     }
                 )
     wanted = {(pk, day) for pk, days in data.sessions_held.items() for day in days}
@@ -192,7 +192,7 @@ def _check_sessions(version: PipVersion, items: dict[int, ActionItem], data: Che
                         "sessions": gettext(
                             "%(action)s: the session on %(date)s is already recorded."
                         )
-                        % {"action": items[pk].action, "date": date_format(day, "d M Y")}
+                        % {"action": items[pk].action, "date": l10n.date(day, long=True)}
                     }
                 )
 
@@ -280,7 +280,7 @@ def review_open(
         if pip.paused_since is not None:
             raise TransitionError(
                 gettext("This plan is paused for leave since %(date)s; resume it first.")
-                % {"date": date_format(pip.paused_since, "d M Y")}
+                % {"date": l10n.date(pip.paused_since, long=True)}
             )
         version = pip.current_version
         existing = Review.objects.filter(pip=pip, kind=kind, version=version).first()
@@ -307,7 +307,7 @@ def review_open(
         if actor is not None and due > timezone.localdate():
             raise TransitionError(
                 gettext("This review is due on %(date)s; it can be opened from that day.")
-                % {"date": date_format(due, "d M Y")}
+                % {"date": l10n.date(due, long=True)}
             )
         review = Review.objects.create(pip=pip, version=version, kind=kind, due_on=due)
         if kind == Review.Kind.FINAL:
@@ -538,8 +538,12 @@ def final_record(
                 pip=pip,
                 meta=meta,
                 new_end_date=new_end_date,
-                change_summary=f"Extended to {new_end_date:%d %b %Y} at the final review. "
-                f"{summary.strip()}",
+                change_summary=_extension_summary(
+                    pip,
+                    new_end_date,
+                    summary,
+                    by_hr=False,
+                ),
             )
         else:
             write_audit(
@@ -559,6 +563,18 @@ def final_record(
     return review
 
 
+def _extension_summary(pip: Pip, new_end_date: dt.date, reasons: str, *, by_hr: bool) -> str:
+    """The amendment's change summary for an extension, in the plan's own language: it is kept
+    as the plan's text and shown marked with that language, whatever the reader's page is in."""
+    with translation.override(pip.current_version.language or settings.LANGUAGE_CODE):
+        date = l10n.date(new_end_date, long=True)
+        if by_hr:
+            sentence = gettext("Extended to %(date)s by HR's decision.") % {"date": date}
+        else:
+            sentence = gettext("Extended to %(date)s at the final review.") % {"date": date}
+    return f"{sentence} {reasons.strip()}"
+
+
 def _check_extension(pip: Pip, new_end_date: dt.date | None) -> None:
     if pip.extension_count >= settings.PIP_MAX_EXTENSIONS:
         raise ValidationError({"outcome": gettext("This plan has already been extended.")})
@@ -571,8 +587,8 @@ def _check_extension(pip: Pip, new_end_date: dt.date | None) -> None:
                     "Give a new end date after %(end)s and no later than %(limit)s."
                 )
                 % {
-                    "end": date_format(version.period_end, "d M Y"),
-                    "limit": date_format(limit, "d M Y"),
+                    "end": l10n.date(version.period_end, long=True),
+                    "limit": l10n.date(limit, long=True),
                 }
             }
         )
@@ -671,8 +687,12 @@ def pip_decide(
                 pip=pip,
                 meta=meta,
                 new_end_date=new_end_date,
-                change_summary=f"Extended to {new_end_date:%d %b %Y} by HR's decision. "
-                f"{decision.strip()}",
+                change_summary=_extension_summary(
+                    pip,
+                    new_end_date,
+                    decision,
+                    by_hr=True,
+                ),
             )
         else:
             transition(

@@ -22,6 +22,7 @@ from pips.forms.authoring import IssueForm, NewPlanForm, PlanForms
 from pips.models import Agent, Pip, PipVersion
 from pips.progress import keep_gap_expectations
 from pips.views.common import error_text, request_meta
+from pipsystem import l10n
 
 
 def _int_or_404(raw: str | None) -> int | None:
@@ -49,7 +50,7 @@ def current_values(agent: Agent, kpis: list[Kpi]) -> dict[int, tuple[str, str]]:
     start, end = selectors.recent_window()
     window = _("Last 30 days: %(start)s – %(end)s") % {
         "start": date_format(start, "d M"),
-        "end": date_format(end, "d M Y"),
+        "end": l10n.date(end, long=True),
     }
     return {
         kpi.pk: (kpi.format_value(values[kpi.code]) if kpi.code in values else _("no data"), window)

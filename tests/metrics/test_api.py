@@ -244,3 +244,18 @@ def test_deeply_nested_json_is_a_json_error(client, token):
         }
     ]
     assert not MetricLoad.objects.exists()
+
+
+def test_the_row_limit_is_written_with_the_readers_digit_grouping(settings):
+    from django.utils import translation
+    from rest_framework.exceptions import ValidationError
+
+    from metrics.serializers import BatchSerializer
+
+    settings.METRICS_API_MAX_ROWS = 1_000
+    with translation.override("pt-br"), pytest.raises(ValidationError) as caught:
+        BatchSerializer().validate_rows([{}] * 1_001)
+    assert "1.000" in str(caught.value.detail[0])
+    with pytest.raises(ValidationError) as caught:
+        BatchSerializer().validate_rows([{}] * 1_001)
+    assert "At most 1,000 rows" in str(caught.value.detail[0])

@@ -3,6 +3,8 @@ them: the page's, or for a background load the uploader's, not the worker's."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import translation
@@ -53,3 +55,24 @@ def test_a_background_load_writes_its_reasons_in_the_uploaders_language(
     assert load.status == MetricLoad.Status.REJECTED
     assert load.errors[0]["reason"] == "fecha incorrecta 'next tuesday' (se esperaba AAAA-MM-DD)"
     assert not uploads.upload_storage().exists(name)  # removed by the load, as always
+
+
+def test_a_task_queued_without_a_language_writes_in_the_organisations(
+    wfm, harper, tmp_path, settings
+):
+    # Queued with no language (""): the organisation's language, not untranslated English.
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.LANGUAGE_CODE = "es"
+    name = uploads.upload_storage().save("uploads/acd.csv", ContentFile(FILE))
+    with translated("es", SPANISH):
+        tasks.preview_file_task(name, "acd.csv", LONG, "0" * 64, "")
+    with uploads.upload_storage().open(uploads._preview_name(name), "rb") as file:
+        reasons = [e["reason"] for e in json.loads(file.read())["preview"]["errors"]]
+    assert reasons == ["fecha incorrecta 'next tuesday' (se esperaba AAAA-MM-DD)"]
+    load = MetricLoad.objects.create(
+        source=wfm, uploaded_by=harper, filename="acd.csv", mapping=LONG, rows_total=1
+    )
+    with translated("es", SPANISH):
+        tasks.load_file_task(load.pk, name, "")
+    load.refresh_from_db()
+    assert load.errors[0]["reason"] == "fecha incorrecta 'next tuesday' (se esperaba AAAA-MM-DD)"

@@ -9,6 +9,7 @@ import io
 
 import openpyxl
 import pytest
+from django.utils import translation
 
 from metrics.loading import load_file, preview_file
 from metrics.models import Kpi, MetricSource, Sample
@@ -352,3 +353,6 @@ def test_a_sheet_declared_wider_than_the_column_cap_is_refused_before_reading(wf
         "the sheet 'Sheet' is 16,000 columns wide (cells as far as column 16,000); at most 500 "
         "are read: delete the empty columns on the right, or export the data as CSV"
     ]
+    with translation.override("fr"):
+        french = preview_file(buffer.getvalue(), mapping=mapping, filename="wide.xlsx")
+    assert "16\xa0000" in french.errors[0].reason and "16,000" not in french.errors[0].reason

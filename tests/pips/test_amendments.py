@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from pips import services
 from pips.content import ActionData, content_from_version, content_hash
@@ -149,6 +150,15 @@ class TestDiff:
         monitoring = next(s for s in diff.sections if s.key == "monitoring")
         assert [(f.old, f.new) for f in monitoring.fields] == [("Tuesday", "Thursday")]
         assert [s.key for s in diff.changed_sections] == ["header", "monitoring"]
+
+    def test_header_dates_and_the_other_section_read_in_the_readers_language(self):
+        new = canonical(period_end="2026-02-18", new_thing="sí")
+        with translation.override("es"):
+            diff = diff_content(canonical(), new)
+        header = next(s for s in diff.sections if s.key == "header")
+        change = header.fields[0]
+        assert (change.old, change.new) == ("4 de febrero de 2026", "18 de febrero de 2026")
+        assert diff.sections[-1].key == "other" and diff.sections[-1].title == "Otros"
 
     def test_the_issue_date_is_not_an_edit(self):
         assert not diff_content(canonical(), canonical(issued_on="2026-03-01")).has_changes

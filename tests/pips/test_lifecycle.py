@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pips import services
-from pips.models import AuditEvent, Outcome, Pip, Review, SignerRole, Status
+from pips.models import AuditEvent, Outcome, Pip, PipVersion, Review, SignerRole, Status
 from pips.services import ReviewItemInput, SignatureInput, TransitionError
 
 pytestmark = pytest.mark.django_db
@@ -207,6 +207,22 @@ class TestIssueAndSign:
         assert Pip.objects.get(pk=pip.pk).status == Status.ACTIVE
 
 
+SPANISH_MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+
+
 class TestReviewsAndOutcomes:
     def test_short_plan_final_successful(self, alex, sam, harper, make_plan):
         pip = make_plan(alex, "active", hr=harper)
@@ -317,6 +333,49 @@ class TestReviewsAndOutcomes:
         pip.refresh_from_db()
         assert pip.current_version.number == 2 and pip.extension_count == 1
         assert pip.versions.get(number=1).state == "superseded"
+
+    def test_extension_summary_is_written_in_the_plans_language(self, alex, sam, harper, make_plan):
+        # Kept as the plan's own text (shown marked with its language): a Spanish plan's reads
+        # in Spanish, whatever language the supervisor's page is in; an English one as before.
+        pip = make_plan(alex, "active", hr=harper)
+        PipVersion.objects.filter(pk=pip.current_version_id).update(language="es")
+        review, _ = services.review_open(pip=pip, kind=Review.Kind.FINAL)
+        new_end = pip.current_version.period_end + dt.timedelta(days=14)
+        with translation.override("fr"):
+            services.final_record(
+                actor=sam,
+                review=review,
+                items=items_for(pip),
+                outcome=Outcome.EXTENDED,
+                summary="Dos semanas más de acompañamiento.",
+                suggestions={},
+                new_end_date=new_end,
+            )
+        amendment = Pip.objects.get(pk=pip.pk).versions.get(number=2)
+        assert amendment.language == "es"
+        month = SPANISH_MONTHS[new_end.month - 1]
+        assert amendment.change_summary == (
+            f"Prorrogado hasta el {new_end.day} de {month} de {new_end.year} en la revisión "
+            "final. Dos semanas más de acompañamiento."
+        )
+
+    def test_extension_summary_in_english_reads_as_before(self, alex, sam, harper, make_plan):
+        pip = make_plan(alex, "active", hr=harper)
+        review, _ = services.review_open(pip=pip, kind=Review.Kind.FINAL)
+        new_end = pip.current_version.period_end + dt.timedelta(days=14)
+        services.final_record(
+            actor=sam,
+            review=review,
+            items=items_for(pip),
+            outcome=Outcome.EXTENDED,
+            summary="More time",
+            suggestions={},
+            new_end_date=new_end,
+        )
+        amendment = pip.versions.get(number=2)
+        assert amendment.change_summary == (
+            f"Extended to {new_end:%d %b %Y} at the final review. More time"
+        )
 
     def test_hr_cancels_any_open_state_with_reason(self, alex, sam, harper, make_plan):
         pip = make_plan(alex, "issued", hr=harper)

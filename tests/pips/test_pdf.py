@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import shutil
 import subprocess
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import time_machine
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -484,6 +485,20 @@ def test_a_genuine_copy_matches_its_plan_and_version(rich_plan, signing):
     assert check.headline == f"Authentic: it matches plan {rich_plan.reference} version 1"
     assert check.pip == rich_plan and check.version_number == 1
     assert check.url == f"/pips/{rich_plan.pk}/v1/"
+
+
+def test_the_printing_time_reads_as_the_readers_language_writes_it(rich_plan, signing):
+    printed = timezone.now().replace(hour=15, minute=0, second=0, microsecond=0)
+    with time_machine.travel(printed, tick=False):
+        data = _copy(rich_plan)
+    local = timezone.localtime(printed, zoneinfo.ZoneInfo("America/Toronto"))
+    zone = local.tzname()
+    with timezone.override("America/Toronto"):
+        english = " ".join(verify.check_copy(rich_plan.supervisor, data).details)
+        with translation.override("fr"):
+            french = " ".join(verify.check_copy(rich_plan.supervisor, data).details)
+    assert f"{local:%d %b %Y %H:%M} {zone}" in english  # as before: "30 Nov 2026 10:00 EST"
+    assert f"{local:%d/%m/%Y %H}\xa0h\xa0{local:%M} {zone}" in french
 
 
 def test_a_user_who_may_not_see_the_plan_is_told_only_that_it_is_genuine(

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from pips import services
 from pips.models import (
@@ -18,6 +18,7 @@ from pips.models import (
     Notification,
     Outcome,
     Pip,
+    PipVersion,
     Review,
     SignerRole,
     Status,
@@ -191,6 +192,43 @@ class TestHrDecidesAnyOutcome:
         assert pip.status == Status.EXTENDED
         assert pip.versions.get(number=2).period_end == new_end
         assert pip.events.get(action="extended").changes["typed_name"] == "Harper Lee"
+
+    def test_a_refused_end_date_is_written_as_the_readers_language_writes_dates(
+        self, referred, harper
+    ):
+        end = referred.current_version.period_end
+        with translation.override("fr"), pytest.raises(ValidationError) as caught:
+            services.pip_decide(
+                actor=harper,
+                pip=referred,
+                outcome=Outcome.EXTENDED,
+                decision="Deux semaines de plus.",
+                typed_name="Harper Lee",
+                new_end_date=end,
+            )
+        message = caught.value.message_dict["new_end_date"][0]
+        # The French long date ("14 décembre 2026"), not the English pattern's "14 déc. 2026".
+        with translation.override("fr"):
+            assert formats.date_format(end, "DATE_FORMAT") in message
+            assert formats.date_format(end, "d M Y") not in message
+
+    def test_extend_writes_the_summary_in_the_plans_language(self, referred, harper):
+        PipVersion.objects.filter(pk=referred.current_version_id).update(language="pt-br")
+        new_end = referred.current_version.period_end + dt.timedelta(days=14)
+        services.pip_decide(
+            actor=harper,
+            pip=referred,
+            outcome=Outcome.EXTENDED,
+            decision="Mais duas semanas de acompanhamento.",
+            typed_name="Harper Lee",
+            new_end_date=new_end,
+        )
+        amendment = Pip.objects.get(pk=referred.pk).versions.get(number=2)
+        summary = amendment.change_summary
+        assert summary.startswith(f"Prorrogado até {new_end.day} de ")  # "14 de Dezembro de 2026"
+        assert summary.endswith(
+            f" de {new_end.year} por decisão do RH. Mais duas semanas de acompanhamento."
+        )
 
     def test_the_service_checks_the_typed_name(self, referred, harper):
         with pytest.raises(ValidationError) as caught:

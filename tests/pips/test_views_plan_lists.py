@@ -14,11 +14,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from pips import plan_lists
-from pips.models import Agent, AuditEvent, Pip, Status, Team
+from pips.models import Agent, AuditEvent, Outcome, Pip, Status, Team
 from tests.conftest import make_user
 
 URL = "/pips/list/"
@@ -346,3 +346,27 @@ def test_the_search_lookups_can_read_the_agents_through_an_index(db, lookup, ind
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan, plan
+
+
+def test_the_export_writes_the_outcome_and_state_as_words_in_the_askers_language(
+    alex, harper, make_plan
+):
+    pip = make_plan(alex, "active", hr=harper)
+    Pip.objects.filter(pk=pip.pk).update(
+        status=Status.CLOSED_SUCCESSFUL, outcome=Outcome.SUCCESSFUL, closed_at=timezone.now()
+    )
+    plans = Pip.objects.filter(pk=pip.pk)
+    english = list(plan_lists.export_rows(plans))
+    assert english[1][6:] == [
+        "Closed: successful",
+        *english[1][7:11],
+        "Successful: goals met",
+    ]
+    with translation.override("es"):
+        rows = plan_lists.export_rows(plans)  # streamed after the view has returned
+        spanish_header = [str(heading) for heading in plan_lists.EXPORT_HEADER]
+        labels = (str(Status.CLOSED_SUCCESSFUL.label), str(Outcome.SUCCESSFUL.label))
+    spanish = list(rows)
+    assert spanish[0] == spanish_header != english[0]
+    assert (spanish[1][6], spanish[1][-1]) == labels
+    assert labels != ("Closed: successful", "Successful: goals met")
